@@ -1,0 +1,16 @@
+package org.circuittracer.spi;
+
+/**
+ * A stable identifier of a kind of failure, with its {@link ErrorCategory}.
+ *
+ * <p>The core's codes are in {@link StandardErrorCode}; a plugin may define its own enum implementing this
+ * interface. Codes are upper-case words joined by underscores and never change meaning once published.
+ */
+public interface ErrorCode {
+
+    /** The code, e.g. {@code MISSING_CAPABILITY}. */
+    String code();
+
+    /** Who can fix the failure. */
+    ErrorCategory category();
+}

@@ -1,0 +1,18 @@
+package org.circuittracer.spi.attribution;
+
+import java.util.Map;
+import org.circuittracer.spi.Provider;
+
+/**
+ * Extension point for attribution algorithms. Registered in
+ * {@code META-INF/services/org.circuittracer.spi.attribution.AttributorProvider}.
+ */
+public interface AttributorProvider extends Provider {
+
+    /**
+     * Creates an attributor.
+     *
+     * @param settings provider-specific settings (documented by each provider); unknown keys are an error
+     */
+    Attributor create(Map<String, String> settings);
+}

@@ -1,0 +1,40 @@
+package org.circuittracer.spi.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Map;
+import org.circuittracer.spi.site.HookSite;
+
+/**
+ * A model linearised around one prompt: attention patterns and norm scales frozen at their clean values, MLPs cut
+ * except for skip maps (ALGORITHM.md §2.4-2.5). It is linear from {token embeddings, write-site additions} to
+ * {read-site values, {@code unembed.hook_in}}; {@link #vjp} is its exact adjoint. Thread-safe: several VJPs may
+ * run concurrently. Closing releases the captured state.
+ */
+public interface LinearizedModel extends AutoCloseable {
+
+    /** The prompt the model was linearised around. */
+    TokenSequence tokens();
+
+    /** The specification it was built with. */
+    LinearizationSpec spec();
+
+    /**
+     * Values recorded by the clean forward pass (owned by this object; valid until {@link #close()}):
+     * the read and write sites of every layer, {@code hook_embed}, {@code unembed.hook_in}, {@code hook_logits},
+     * and every frozen pattern and scale.
+     */
+    Map<HookSite, NDArray> clean();
+
+    /**
+     * The vector-Jacobian product for a batch of seeds. Exact (up to float rounding): for every write-site vector
+     * {@code v} at (layer ℓ, position p) the seeded scalar changes by {@code ⟨gradient[lane, p], v⟩} when {@code v}
+     * is added there in the frozen forward pass.
+     *
+     * @param manager owns the returned arrays
+     */
+    VjpResult vjp(NDManager manager, VjpSeeds seeds);
+
+    @Override
+    void close();
+}

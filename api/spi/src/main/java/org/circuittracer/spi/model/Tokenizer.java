@@ -1,0 +1,35 @@
+package org.circuittracer.spi.model;
+
+import java.util.List;
+import java.util.Set;
+
+/** A model's tokenizer. Implementations never truncate: a long text gives all its tokens. */
+public interface Tokenizer {
+
+    /** Token ids of {@code text}, with the tokenizer's special tokens (e.g. BOS) only if asked. */
+    int[] encode(String text, boolean addSpecialTokens);
+
+    /** The surface string of each token of {@code text} (same length as {@link #encode} without special tokens). */
+    List<String> tokenStrings(String text);
+
+    /** Text of the given ids; special tokens kept unless {@code skipSpecialTokens}. */
+    String decode(int[] ids, boolean skipSpecialTokens);
+
+    /** Text of one token id, as the viewer shows it. */
+    String tokenText(int id);
+
+    /** The tokenizer's vocabulary size (may differ from the model's logit count). */
+    int vocabularySize();
+
+    /** Ids of all special tokens (BOS, EOS, PAD, ...). */
+    Set<Integer> specialTokenIds();
+
+    /** The beginning-of-sequence id, or -1 if the tokenizer has none. */
+    int bosTokenId();
+
+    /** The end-of-sequence id, or -1 if the tokenizer has none. */
+    int eosTokenId();
+
+    /** The padding id, or -1 if the tokenizer has none. */
+    int padTokenId();
+}
