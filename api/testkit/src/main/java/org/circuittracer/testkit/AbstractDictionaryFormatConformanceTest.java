@@ -1,0 +1,39 @@
+package org.circuittracer.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.ErrorCategory;
+import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.spi.dictionary.DictionarySource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Provider-level rules for dictionary formats. The dictionary-level kit (encode/decode/lazy rows) builds on this. */
+public abstract class AbstractDictionaryFormatConformanceTest
+        extends AbstractProviderConformanceTest<DictionaryFormatProvider> {
+
+    @TempDir
+    protected Path scratch;
+
+    @Override
+    protected final Class<DictionaryFormatProvider> providerType() {
+        return DictionaryFormatProvider.class;
+    }
+
+    @Test
+    void doesNotRecognizeAnEmptyOrMissingDirectory() {
+        assertThat(provider().recognizes(scratch)).isFalse();
+        assertThat(provider().recognizes(scratch.resolve("absent"))).isFalse();
+    }
+
+    @Test
+    void readingAMissingDirectoryIsAClearUserError() {
+        assertThatThrownBy(() -> provider().create(DictionarySource.of(scratch.resolve("absent"))))
+                .isInstanceOfSatisfying(CircuitTracerException.class,
+                        e -> assertThat(e.category()).isEqualTo(ErrorCategory.USER_ERROR))
+                .hasMessageContaining("absent");
+    }
+}
