@@ -1,0 +1,116 @@
+package org.circuittracer.runtime.osgi;
+
+import ai.djl.ndarray.NDArray;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * The value of {@code org.osgi.framework.system.packages.extra}: the packages the system bundle exports from the
+ * application class path to every bundle.
+ *
+ * <p>The SPI is exported from here and its bundle is <em>not</em> installed: a second copy of the SPI classes,
+ * loaded by a bundle class loader, would make plugin providers instances of a different {@code AttributorProvider}
+ * class than the host's, so the host could not cast them (and the tracker would not even see them).
+ *
+ * <p>All packages of {@code ai.djl:api} are exported because the SPI's signatures use {@code ai.djl.ndarray} and
+ * plugins may use any of the API; bnd gives a plugin an {@code Import-Package} for every {@code ai.djl} package it
+ * touches, and a package missing here would make the plugin unresolvable. The list is read from the jar that
+ * holds {@link NDArray} so that it follows DJL upgrades.
+ */
+final class SystemPackages {
+
+    /** The version every SPI package is exported at (their {@code package-info} says the same). */
+    static final String SPI_VERSION = "1.0.0";
+
+    /** The SPI's packages; SystemPackagesTest checks them against the SPI bundle's own Export-Package. */
+    static final List<String> SPI_PACKAGES = List.of(
+            "org.circuittracer.spi",
+            "org.circuittracer.spi.model",
+            "org.circuittracer.spi.dictionary",
+            "org.circuittracer.spi.attribution",
+            "org.circuittracer.spi.site",
+            "org.circuittracer.spi.graph");
+
+    /** Used when the DJL jar has no Specification-Version: the version the parent pom pins. */
+    static final String DJL_FALLBACK_VERSION = "0.36.0";
+
+    /** What the SPI needs if the DJL jar cannot be listed (e.g. classes inside a custom runtime image). */
+    private static final List<String> DJL_MINIMUM = List.of("ai.djl", "ai.djl.ndarray", "ai.djl.ndarray.types");
+
+    private static final Pattern OSGI_VERSION = Pattern.compile("^\\d+(\\.\\d+){0,2}");
+
+    private SystemPackages() {
+    }
+
+    /** {@code pkg;version="v",...} for the SPI and DJL packages. */
+    static String extra() {
+        Stream<String> spi = SPI_PACKAGES.stream().map(p -> p + ";version=\"" + SPI_VERSION + "\"");
+        String djlVersion = djlVersion();
+        Stream<String> djl = djlPackages().stream().map(p -> p + ";version=\"" + djlVersion + "\"");
+        return Stream.concat(spi, djl).collect(Collectors.joining(","));
+    }
+
+    /** Every package of the {@code ai.djl:api} jar, sorted. */
+    static Set<String> djlPackages() {
+        Module module = NDArray.class.getModule();
+        if (module.isNamed()) {
+            return new TreeSet<>(module.getPackages());
+        }
+        CodeSource source = NDArray.class.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null || !"file".equals(source.getLocation().getProtocol())) {
+            return new TreeSet<>(DJL_MINIMUM);
+        }
+        try {
+            Path location = Path.of(source.getLocation().toURI());
+            return Files.isDirectory(location) ? packagesInDirectory(location) : packagesInJar(location);
+        } catch (URISyntaxException | IOException e) {
+            return new TreeSet<>(DJL_MINIMUM);
+        }
+    }
+
+    /** DJL's version as an OSGi version, from the jar's Specification-Version. */
+    static String djlVersion() {
+        String declared = NDArray.class.getPackage().getSpecificationVersion();
+        Matcher matcher = OSGI_VERSION.matcher(declared == null ? "" : declared);
+        return matcher.find() ? matcher.group() : DJL_FALLBACK_VERSION;
+    }
+
+    private static Set<String> packagesInJar(Path jar) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            return zip.stream().map(ZipEntry::getName).map(SystemPackages::packageOfClass)
+                    .filter(p -> !p.isEmpty()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    private static Set<String> packagesInDirectory(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.map(f -> root.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/"))
+                    .map(SystemPackages::packageOfClass).filter(p -> !p.isEmpty())
+                    .collect(Collectors.toCollection(TreeSet::new));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** {@code ai/djl/ndarray/NDArray.class} → {@code ai.djl.ndarray}; anything else (META-INF, resources) → "". */
+    private static String packageOfClass(String entry) {
+        int slash = entry.lastIndexOf('/');
+        if (!entry.startsWith("ai/djl/") || !entry.endsWith(".class") || slash < 0) {
+            return "";
+        }
+        return entry.substring(0, slash).replace('/', '.');
+    }
+}

@@ -1,0 +1,67 @@
+package org.circuittracer.runtime.osgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.URL;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+
+class SystemPackagesTest {
+
+    @Test
+    void theSpiPackagesAreExactlyThoseTheSpiBundleExports() throws Exception {
+        String exports = null;
+        for (URL url : Collections.list(getClass().getClassLoader().getResources("META-INF/MANIFEST.MF"))) {
+            try (InputStream in = url.openStream()) {
+                var attributes = new Manifest(in).getMainAttributes();
+                if ("org.circuittracer.circuit-tracer-spi".equals(attributes.getValue("Bundle-SymbolicName"))) {
+                    exports = attributes.getValue("Export-Package");
+                }
+            }
+        }
+        assertThat(exports).as("the SPI jar's manifest").isNotNull();
+
+        assertThat(SystemPackages.SPI_PACKAGES).containsExactlyInAnyOrderElementsOf(packageNames(exports));
+        for (String clause : clauses(exports)) {
+            assertThat(clause).contains("version=\"" + SystemPackages.SPI_VERSION + "\"");
+        }
+    }
+
+    @Test
+    void everyDjlApiPackageIsExportedAtDjlsVersion() {
+        assertThat(SystemPackages.djlVersion()).isEqualTo("0.36.0");
+        assertThat(SystemPackages.djlPackages()).contains("ai.djl", "ai.djl.engine", "ai.djl.ndarray",
+                "ai.djl.ndarray.types", "ai.djl.ndarray.index", "ai.djl.util", "ai.djl.training")
+                .allSatisfy(p -> assertThat(p).startsWith("ai.djl")).hasSizeGreaterThan(40);
+        assertThat(SystemPackages.extra()).contains("org.circuittracer.spi.model;version=\"1.0.0\"",
+                "ai.djl.ndarray;version=\"0.36.0\"");
+    }
+
+    /** The clauses of an OSGi header: split on commas outside quotes. */
+    private static List<String> clauses(String header) {
+        List<String> clauses = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean quoted = false;
+        for (char c : header.toCharArray()) {
+            if (c == '"') {
+                quoted = !quoted;
+            }
+            if (c == ',' && !quoted) {
+                clauses.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(c);
+            }
+        }
+        clauses.add(current.toString());
+        return clauses;
+    }
+
+    private static List<String> packageNames(String header) {
+        return clauses(header).stream().map(c -> c.split(";")[0].strip()).toList();
+    }
+}
