@@ -47,6 +47,15 @@ class EquinoxRuntimeTest {
     }
 
     @Test
+    void theApiLibraryBundlesResolveAgainstTheSystemBundlesSpi() {
+        assertThat(TestBundles.libraryBundles()).extracting(p -> p.getFileName().toString())
+                .contains("circuit-tracer-safetensors.jar");
+        assertThat(runtime.bundles()).contains(
+                "org.circuittracer.circuit-tracer-safetensors 0.1.0 (ACTIVE)",
+                TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " 0.1.0 (ACTIVE)");
+    }
+
+    @Test
     void findsTheTestPluginsAttributorAsATypedInstance() {
         List<AttributorProvider> attributors = runtime.all(ProviderKind.ATTRIBUTOR);
 
