@@ -1,0 +1,534 @@
+package org.circuittracer.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.model.BackendCapability;
+import org.circuittracer.spi.model.BackendProvider;
+import org.circuittracer.spi.model.ForwardResult;
+import org.circuittracer.spi.model.GenerationRequest;
+import org.circuittracer.spi.model.GenerationResult;
+import org.circuittracer.spi.model.Hook;
+import org.circuittracer.spi.model.LinearMap;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.ModelSource;
+import org.circuittracer.spi.model.Positions;
+import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.spi.model.VjpResult;
+import org.circuittracer.spi.model.VjpSeeds;
+import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.spi.site.SiteKind;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Model-level rules for backends, checked on real models (e.g. the tiny fixture models). Capability-dependent rules
+ * run when the capability is declared and otherwise check that asking for it fails with the standard error.
+ *
+ * <p>The oracle for the vector-Jacobian product is the backend's own forward pass with every nonlinearity the
+ * linearisation freezes replaced by its clean value (attention patterns, norm scales, MLP outputs — plus the skip
+ * map's change where one is given): that "frozen forward" is affine, so adding a vector {@code v} at a write site
+ * must move every seeded scalar by exactly {@code ⟨gradient, v⟩}.
+ *
+ * <pre>{@code
+ * class DjlBackendConformanceTest extends AbstractBackendConformanceTest {
+ *     protected BackendProvider provider() { return new DjlBackendProvider(); }
+ *     protected List<Path> models() { return List.of(SharedFixtures.resolve("tiny-models/llama")); }
+ * }
+ * }</pre>
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class AbstractBackendConformanceTest {
+
+    /** The backend under test. */
+    protected abstract BackendProvider provider();
+
+    /** Small model directories the backend can open. */
+    protected abstract List<Path> models();
+
+    /** Relative tolerance of linear identities computed by two different routes in float32. */
+    protected double tolerance() {
+        return 2e-4;
+    }
+
+    private NDManager manager;
+    private final Map<Path, TransformerModel> opened = new HashMap<>();
+
+    @BeforeAll
+    void openModels() {
+        manager = NDManager.newBaseManager();
+        for (Path dir : models()) {
+            opened.put(dir, provider().create(ModelSource.of(dir)));
+        }
+    }
+
+    @AfterAll
+    void closeModels() {
+        opened.values().forEach(TransformerModel::close);
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    Stream<Arguments> modelDirectories() {
+        return models().stream().map(dir -> Arguments.of(dir.getFileName().toString(), dir));
+    }
+
+    /** A prompt for {@code model}: seven token ids, reproducible. */
+    protected TokenSequence prompt(TransformerModel model) {
+        Random random = new Random(7);
+        int[] ids = new int[7];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = random.nextInt(model.config().vocabularySize());
+        }
+        return new TokenSequence(ids);
+    }
+
+    // ---------------------------------------------------------------- hooks
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void identityTransformsChangeNothing(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.FUNCTION_HOOKS));
+        try (NDManager scope = manager.newSubManager()) {
+            TokenSequence tokens = prompt(model);
+            NDArray plain = model.forward(scope, tokens, List.of()).logits();
+            List<Hook> identities = model.sites().stream().<Hook>map(s -> new Hook.Transform(s, x -> x)).toList();
+            assertClose(model.forward(scope, tokens, identities).logits(), plain, 0);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void replacingEverySiteWithItsOwnValueChangesNothing(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        try (NDManager scope = manager.newSubManager()) {
+            TokenSequence tokens = prompt(model);
+            ForwardResult clean = captureAll(scope, model, tokens, model.sites());
+            List<Hook> replaces = model.sites().stream()
+                    .<Hook>map(s -> new Hook.Replace(s, Positions.all(), clean.capturedAt(s))).toList();
+            assertClose(model.forward(scope, tokens, replaces).logits(), clean.logits(), tolerance());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void frozenPatternsAndScalesReproduceTheRealForward(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        try (NDManager scope = manager.newSubManager()) {
+            TokenSequence tokens = prompt(model);
+            List<HookSite> frozen = frozenSites(model);
+            assertThat(frozen).as("attention patterns and norm scales").isNotEmpty();
+            ForwardResult clean = captureAll(scope, model, tokens, frozen);
+            List<Hook> freeze = frozen.stream()
+                    .<Hook>map(s -> new Hook.Replace(s, Positions.all(), clean.capturedAt(s))).toList();
+            assertClose(model.forward(scope, tokens, freeze).logits(), clean.logits(), tolerance());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void badInputIsAClearUserError(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        try (NDManager scope = manager.newSubManager()) {
+            int vocabulary = model.config().vocabularySize();
+            assertThatThrownBy(() -> model.forward(scope, TokenSequence.of(0, vocabulary), List.of()))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining(String.valueOf(vocabulary));
+            HookSite residual = HookSite.of(SiteKind.RESID_PRE, 0);
+            NDArray misshaped = scope.zeros(new Shape(3, model.config().modelWidth() + 1));
+            assertThatThrownBy(() -> model.forward(scope, prompt(model),
+                    List.of(new Hook.Replace(residual, Positions.range(0, 3), misshaped))))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining(residual.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- the linearised model
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void vjpEqualsTheEffectOfPerturbingTheFrozenModel(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        if (!requireOrExpectMissing(model, BackendCapability.VJP,
+                () -> model.linearize(manager, prompt(model), specs(model, false).get(0)))) {
+            return;
+        }
+        for (LinearizationSpec spec : specs(model, model.capabilities().contains(BackendCapability.FUNCTION_HOOKS))) {
+            checkVjpAgainstPerturbations(model, spec);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void aBatchOfSeedsEqualsTheSeedsOneByOne(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.VJP));
+        LinearizationSpec spec = specs(model, false).get(0);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            VjpSeeds batch = seeds(scope, model, linear.tokens().length(), new Random(3));
+            VjpResult together = linear.vjp(scope, batch);
+            int[] layers = batch.layers();
+            int[] positions = batch.positions();
+            for (int i = 0; i < batch.lanes(); i++) {
+                final int lane = i;
+                VjpSeeds one = new VjpSeeds(new int[] {layers[lane]}, new int[] {positions[lane]},
+                        batch.vectors().get(lane).reshape(1, -1));
+                VjpResult alone = linear.vjp(scope, one);
+                int p = alone.positions();
+                assertClose(alone.embeddingGradient().get(0), together.embeddingGradient().get(lane).get(":" + p),
+                        tolerance());
+                for (int layer = 0; layer < model.config().layers(); layer++) {
+                    int l = layer;
+                    var single = alone.writeSiteGradient(layer).map(g -> g.get(0));
+                    var batched = together.writeSiteGradient(layer).map(g -> g.get(lane).get(":" + p));
+                    if (single.isPresent() && batched.isPresent()) {
+                        assertClose(single.get(), batched.get(), tolerance());
+                    } else {
+                        // structurally zero in one result, so (numerically) zero in the other
+                        single.or(() -> batched).ifPresent(g -> assertThat(maxAbs(g)).as("layer %d", l).isZero());
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void theLinearisedModelRecordsTheCleanForward(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.VJP));
+        LinearizationSpec spec = specs(model, false).get(0);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            List<HookSite> sites = new ArrayList<>(frozenSites(model));
+            for (int layer = 0; layer < model.config().layers(); layer++) {
+                sites.add(HookSite.of(spec.readSite(), layer));
+                sites.add(HookSite.of(spec.writeSite(), layer));
+            }
+            sites.add(HookSite.global(SiteKind.EMBED));
+            sites.add(HookSite.global(SiteKind.UNEMBED_IN));
+            ForwardResult clean = captureAll(scope, model, linear.tokens(), sites);
+            for (HookSite site : sites) {
+                assertThat(linear.clean()).as("clean value of %s", site).containsKey(site);
+                assertClose(linear.clean().get(site), clean.capturedAt(site), tolerance());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void seedsOutsideTheModelAreRejected(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.VJP));
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), specs(model, false).get(0))) {
+            NDArray vector = scope.ones(new Shape(1, model.config().modelWidth()));
+            int length = linear.tokens().length();
+            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(new int[] {model.config().layers()},
+                    new int[] {0}, vector))).isInstanceOfSatisfying(CircuitTracerException.class,
+                    e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
+            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(new int[] {0}, new int[] {length}, vector)))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
+        }
+    }
+
+    // ---------------------------------------------------------------- generation
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void cachedGenerationEqualsRecomputationWithTheSameHooks(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        TokenSequence prompt = prompt(model);
+        if (!requireOrExpectMissing(model, BackendCapability.KV_CACHE, () -> model.generate(manager,
+                new GenerationRequest(prompt, 2, Sampling.greedy(), Set.of(), List.of())))) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray steer = scope.randomNormal(new Shape(model.config().modelWidth())).mul(3);
+            for (List<Hook> hooks : List.of(List.<Hook>of(),
+                    List.<Hook>of(new Hook.Add(HookSite.of(SiteKind.RESID_PRE, 0), Positions.from(2), steer)))) {
+                GenerationResult generated = model.generate(scope,
+                        new GenerationRequest(prompt, 5, Sampling.greedy(), Set.of(), hooks));
+                int[] all = generated.tokens().ids();
+                int steps = all.length - prompt.length();
+                assertThat(steps).isBetween(1, 5);
+                assertThat(generated.stepLogits().getShape().get(0)).isEqualTo(steps);
+                for (int step = 0; step < steps; step++) {
+                    TokenSequence prefix = new TokenSequence(java.util.Arrays.copyOf(all, prompt.length() + step));
+                    NDArray logits = model.forward(scope, prefix, hooks).logits();
+                    NDArray last = logits.get(prefix.length() - 1);
+                    assertClose(generated.stepLogits().get(step), last, tolerance());
+                    assertThat(all[prefix.length()]).as("greedy token at step %d", step)
+                            .isEqualTo((int) last.argMax().getLong());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void seededSamplingIsReproducible(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.KV_CACHE));
+        try (NDManager scope = manager.newSubManager()) {
+            Sampling sampling = new Sampling(1.0, 20, 0.9, 1234);
+            GenerationRequest request = new GenerationRequest(prompt(model), 6, sampling, Set.of(), List.of());
+            assertThat(model.generate(scope, request).tokens()).isEqualTo(model.generate(scope, request).tokens());
+        }
+    }
+
+    // ---------------------------------------------------------------- the oracle
+
+    private void checkVjpAgainstPerturbations(TransformerModel model, LinearizationSpec spec) {
+        Random random = new Random(11);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            TokenSequence tokens = linear.tokens();
+            int layers = model.config().layers();
+            VjpSeeds seeds = seeds(scope, model, tokens.length(), random);
+            VjpResult result = linear.vjp(scope, seeds);
+            assertThat(result.positions()).isEqualTo(seeds.positionBound());
+            FrozenForward frozen = new FrozenForward(scope, model, tokens, spec);
+            int[] seedLayers = seeds.layers();
+            int[] seedPositions = seeds.positions();
+            for (int i = 0; i < seeds.lanes(); i++) {
+                final int lane = i;
+                int bound = seedLayers[lane] == VjpSeeds.UNEMBED ? layers : seedLayers[lane];
+                NDArray vector = seeds.vectors().get(lane);
+                double base = frozen.scalar(List.of(), seedLayers[lane], seedPositions[lane], vector);
+                for (int trial = 0; trial < 4; trial++) {
+                    int position = random.nextInt(seedPositions[lane] + 1);
+                    NDArray v = scope.randomNormal(new Shape(1, model.config().modelWidth()));
+                    // a write site below the seed: the effect must equal the gradient's prediction
+                    if (bound > 0) {
+                        int layer = random.nextInt(bound);
+                        HookSite site = HookSite.of(spec.writeSite(), layer);
+                        double moved = frozen.scalar(List.of(new Hook.Add(site, Positions.at(position), v)),
+                                seedLayers[lane], seedPositions[lane], vector) - base;
+                        double predicted = result.writeSiteGradient(layer)
+                                .map(g -> dot(g.get(lane).get(position), v)).orElse(0.0);
+                        assertLinear(moved, predicted, base, "%s, seed %d, source %s at %d", spec, lane, site, position);
+                    }
+                    // the token embeddings
+                    double moved = frozen.scalar(List.of(new Hook.Add(HookSite.global(SiteKind.EMBED),
+                            Positions.at(position), v)), seedLayers[lane], seedPositions[lane], vector) - base;
+                    double predicted = dot(result.embeddingGradient().get(lane).get(position), v);
+                    assertLinear(moved, predicted, base, "%s, seed %d, embedding at %d", spec, lane, position);
+                }
+                // at or above the seed's layer nothing can reach it
+                if (bound < layers) {
+                    HookSite above = HookSite.of(spec.writeSite(), bound);
+                    NDArray v = scope.randomNormal(new Shape(1, model.config().modelWidth()));
+                    double moved = frozen.scalar(List.of(new Hook.Add(above, Positions.at(seedPositions[lane]), v)),
+                            seedLayers[lane], seedPositions[lane], vector) - base;
+                    assertThat(Math.abs(moved)).as("write site %s cannot affect seed %d", above, lane)
+                            .isLessThanOrEqualTo(tolerance() * Math.max(1, Math.abs(base)));
+                    assertThat(result.writeSiteGradient(bound).map(g -> maxAbs(g.get(lane))).orElse(0.0)).isZero();
+                }
+            }
+        }
+    }
+
+    private void assertLinear(double moved, double predicted, double base, String what, Object... args) {
+        double scale = Math.max(1, Math.max(Math.abs(base), Math.abs(predicted)));
+        assertThat(Math.abs(moved - predicted)).as("effect %s vs gradient %s for " + String.format(what, args),
+                moved, predicted).isLessThanOrEqualTo(tolerance() * scale);
+    }
+
+    /** The frozen forward pass: clean patterns, scales and write sites (plus the skip map's change). */
+    private final class FrozenForward {
+        private final NDManager scope;
+        private final TransformerModel model;
+        private final TokenSequence tokens;
+        private final LinearizationSpec spec;
+        private final ForwardResult clean;
+
+        FrozenForward(NDManager scope, TransformerModel model, TokenSequence tokens, LinearizationSpec spec) {
+            this.scope = scope;
+            this.model = model;
+            this.tokens = tokens;
+            this.spec = spec;
+            List<HookSite> sites = new ArrayList<>(frozenSites(model));
+            for (int layer = 0; layer < model.config().layers(); layer++) {
+                sites.add(HookSite.of(spec.readSite(), layer));
+                sites.add(HookSite.of(spec.writeSite(), layer));
+            }
+            this.clean = captureAll(scope, model, tokens, sites);
+        }
+
+        double scalar(List<Hook> perturbations, int seedLayer, int seedPosition, NDArray vector) {
+            List<Hook> hooks = new ArrayList<>();
+            for (HookSite site : frozenSites(model)) {
+                hooks.add(new Hook.Replace(site, Positions.all(), clean.capturedAt(site)));
+            }
+            for (int layer = 0; layer < model.config().layers(); layer++) {
+                HookSite read = HookSite.of(spec.readSite(), layer);
+                HookSite write = HookSite.of(spec.writeSite(), layer);
+                NDArray cleanWrite = clean.capturedAt(write);
+                LinearMap skip = spec.skipByLayer().get(layer);
+                if (skip == null) {
+                    hooks.add(new Hook.Replace(write, Positions.all(), cleanWrite));
+                } else {
+                    // out = clean + skip(x) − skip(x_clean): only the skip path stays live
+                    NDArray[] input = new NDArray[1];
+                    NDArray cleanSkip = skip.apply(clean.capturedAt(read));
+                    hooks.add(new Hook.Transform(read, x -> {
+                        input[0] = x;
+                        return x;
+                    }));
+                    hooks.add(new Hook.Transform(write, y -> cleanWrite.add(skip.apply(input[0]).sub(cleanSkip))));
+                }
+            }
+            hooks.addAll(perturbations);
+            HookSite target = seedLayer == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
+                    : HookSite.of(spec.readSite(), seedLayer);
+            hooks.add(new Hook.Capture(target));
+            ForwardResult result = model.forward(scope, tokens, hooks);
+            return dot(result.capturedAt(target).get(seedPosition), vector);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Linearisation specs to test: each read site × write site the model has, with a random skip if asked. */
+    private List<LinearizationSpec> specs(TransformerModel model, boolean withSkip) {
+        List<LinearizationSpec> specs = new ArrayList<>();
+        Set<SiteKind> kinds = new java.util.HashSet<>();
+        model.sites().forEach(s -> kinds.add(s.kind()));
+        for (SiteKind read : List.of(SiteKind.MLP_IN, SiteKind.RESID_MID, SiteKind.LN2_NORMALIZED)) {
+            for (SiteKind write : List.of(SiteKind.MLP_OUT, SiteKind.MLP_OUT_RAW)) {
+                if (kinds.contains(read) && kinds.contains(write)) {
+                    specs.add(new LinearizationSpec(read, write, Map.of()));
+                }
+            }
+        }
+        assertThat(specs).as("the model exposes dictionary read and write sites").isNotEmpty();
+        if (withSkip) {
+            LinearizationSpec first = specs.get(0);
+            int d = model.config().modelWidth();
+            Map<Integer, LinearMap> skips = new HashMap<>();
+            for (int layer = 0; layer < model.config().layers(); layer += 2) {
+                skips.put(layer, new MatrixSkip(manager.randomNormal(new Shape(d, d)).mul(0.1)));
+            }
+            specs.add(new LinearizationSpec(first.readSite(), first.writeSite(), skips));
+        }
+        return specs;
+    }
+
+    /** Three seeds: a logit direction at the last position, the top layer, and a lower layer mid-prompt. */
+    private static VjpSeeds seeds(NDManager scope, TransformerModel model, int length, Random random) {
+        int layers = model.config().layers();
+        int[] seedLayers = {VjpSeeds.UNEMBED, layers - 1, Math.min(1, layers - 1)};
+        int[] seedPositions = {length - 1, length - 2, Math.min(3, length - 1)};
+        float[] vectors = new float[3 * model.config().modelWidth()];
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = (float) random.nextGaussian();
+        }
+        return new VjpSeeds(seedLayers, seedPositions,
+                scope.create(vectors, new Shape(3, model.config().modelWidth())));
+    }
+
+    private static List<HookSite> frozenSites(TransformerModel model) {
+        return model.sites().stream().filter(s -> s.kind() == SiteKind.ATTN_PATTERN || s.kind().name().endsWith("_SCALE"))
+                .toList();
+    }
+
+    private static ForwardResult captureAll(NDManager scope, TransformerModel model, TokenSequence tokens,
+                                            List<HookSite> sites) {
+        return model.forward(scope, tokens, sites.stream().<Hook>map(Hook.Capture::new).toList());
+    }
+
+    /** Runs {@code call} if the capability is declared (returns true); otherwise checks the standard error. */
+    private static boolean requireOrExpectMissing(TransformerModel model, BackendCapability capability, Runnable call) {
+        if (model.capabilities().contains(capability)) {
+            return true;
+        }
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(CircuitTracerException.class,
+                e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MISSING_CAPABILITY))
+                .hasMessageContaining("does not support " + capability.name());
+        return false;
+    }
+
+    private static double dot(NDArray a, NDArray b) {
+        float[] x = a.toFloatArray();
+        float[] y = b.toFloatArray();
+        assertThat(x).hasSameSizeAs(y);
+        double sum = 0;
+        for (int i = 0; i < x.length; i++) {
+            sum += (double) x[i] * y[i];
+        }
+        return sum;
+    }
+
+    private static double maxAbs(NDArray a) {
+        double max = 0;
+        for (float v : a.toFloatArray()) {
+            max = Math.max(max, Math.abs(v));
+        }
+        return max;
+    }
+
+    private static void assertClose(NDArray actual, NDArray expected, double relative) {
+        assertThat(actual.getShape()).isEqualTo(expected.getShape());
+        float[] a = actual.toFloatArray();
+        float[] e = expected.toFloatArray();
+        double scale = 1;
+        for (float v : e) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < a.length; i++) {
+            assertThat((double) Math.abs(a[i] - e[i])).as("element %d: %s vs %s", i, a[i], e[i])
+                    .isLessThanOrEqualTo(relative * scale + 1e-6);
+        }
+    }
+
+    /** A dense skip map {@code x ↦ x·Wᵀ} for the skip-path check. */
+    private record MatrixSkip(NDArray weight) implements LinearMap {
+        @Override
+        public int inputWidth() {
+            return (int) weight.getShape().get(1);
+        }
+
+        @Override
+        public int outputWidth() {
+            return (int) weight.getShape().get(0);
+        }
+
+        @Override
+        public NDArray apply(NDArray x) {
+            return x.matMul(weight.transpose());
+        }
+
+        @Override
+        public NDArray applyAdjoint(NDArray gradient) {
+            return gradient.matMul(weight);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.circuittracer.backend.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.circuittracer.backend.djl.architecture.ArchitectureConfig;
+import org.circuittracer.backend.djl.checkpoint.WeightReader;
+import org.circuittracer.backend.djl.decoder.Decoder;
+import org.circuittracer.backend.djl.decoder.DecoderForward;
+import org.circuittracer.backend.djl.hooks.HookPlan;
+import org.circuittracer.backend.djl.hooks.SiteShapes;
+import org.circuittracer.spi.Capability;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.model.BackendCapability;
+import org.circuittracer.spi.model.ForwardResult;
+import org.circuittracer.spi.model.GenerationRequest;
+import org.circuittracer.spi.model.GenerationResult;
+import org.circuittracer.spi.model.Hook;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.spi.model.Precision;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.Tokenizer;
+import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.spi.site.HookSite;
+
+/**
+ * A model opened by the djl backend: a {@link Decoder} whose weights live in this model's own manager (memory-mapped
+ * where the checkpoint is float32), run by {@link DecoderForward} with a {@link HookPlan}.
+ *
+ * <p>Forward passes are independent and may run concurrently: each works in a sub-manager of the caller's manager
+ * that is closed before it returns. Logits and captured values are float32 whatever the precision.
+ */
+final class DjlTransformerModel implements TransformerModel {
+
+    private final Path directory;
+    private final NDManager weights;
+    private final Decoder decoder;
+    private final List<HookSite> sites;
+    private final Set<BackendCapability> capabilities;
+    private DjlTokenizer tokenizer; // opened on first use: many callers never need text
+    private volatile boolean closed;
+
+    private DjlTransformerModel(Path directory, NDManager weights, Decoder decoder,
+                                Set<BackendCapability> capabilities) {
+        this.directory = directory;
+        this.weights = weights;
+        this.decoder = decoder;
+        this.sites = decoder.sites();
+        this.capabilities = capabilities;
+    }
+
+    /** Loads the weights of {@code directory} as {@code config} describes them. */
+    static DjlTransformerModel open(Path directory, ArchitectureConfig config, Precision precision,
+                                    Set<BackendCapability> capabilities) {
+        String name = directory.toAbsolutePath().normalize().getFileName().toString();
+        NDManager manager = PyTorchRuntime.newManager();
+        try (WeightReader reader = WeightReader.open(directory, manager, precision,
+                config.modelConfig(name).architecture())) {
+            return new DjlTransformerModel(directory, manager, config.load(reader, name), capabilities);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String backendName() {
+        return DjlBackendProvider.NAME;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return decoder.config();
+    }
+
+    @Override
+    public synchronized Tokenizer tokenizer() {
+        requireOpen();
+        if (tokenizer == null) {
+            tokenizer = DjlTokenizer.open(directory);
+        }
+        return tokenizer;
+    }
+
+    @Override
+    public Set<BackendCapability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public List<HookSite> sites() {
+        return sites;
+    }
+
+    @Override
+    public ForwardResult forward(NDManager manager, TokenSequence tokens, List<Hook> hooks) {
+        Objects.requireNonNull(manager, "manager");
+        Objects.requireNonNull(hooks, "hooks");
+        requireOpen();
+        ModelConfig config = decoder.config();
+        tokens.requireInVocabulary(config.vocabularySize());
+        if (tokens.length() > config.maxPositions()) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has " + tokens.length()
+                    + " tokens, more than the " + config.maxPositions() + " positions " + describe() + " supports. "
+                    + "Shorten it.");
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            SiteShapes shapes = new SiteShapes(tokens.length(), config.modelWidth(), config.heads(),
+                    config.vocabularySize());
+            HookPlan plan = HookPlan.prepare(hooks, sites, shapes, scratch, describe());
+            NDArray logits = DecoderForward.run(decoder, scratch, tokens.ids(), plan);
+            logits.attach(manager);
+            plan.captured().values().forEach(value -> value.attach(manager));
+            return new ForwardResult(logits, plan.captured());
+        }
+    }
+
+    @Override
+    public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
+        Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
+        throw new IllegalStateException("unreachable: VJP is not declared");
+    }
+
+    @Override
+    public GenerationResult generate(NDManager manager, GenerationRequest request) {
+        Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.KV_CACHE,
+                "generation");
+        throw new IllegalStateException("unreachable: KV_CACHE is not declared");
+    }
+
+    /** Releases the weights and the tokenizer. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        weights.close();
+    }
+
+    /** The decoder (weights and settings), for the linearised model and generation built on this model. */
+    Decoder decoder() {
+        return decoder;
+    }
+
+    private String describe() {
+        ModelConfig c = decoder.config();
+        return c.architecture() + " '" + c.modelName() + "' (" + c.layers() + " layers)";
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("The model " + describe() + " is closed.");
+        }
+    }
+}

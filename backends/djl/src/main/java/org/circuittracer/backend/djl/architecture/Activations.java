@@ -1,0 +1,21 @@
+package org.circuittracer.backend.djl.architecture;
+
+import org.circuittracer.backend.djl.checkpoint.JsonConfig;
+import org.circuittracer.backend.djl.decoder.Activation;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+
+/** Reads an activation name from {@code config.json}. */
+final class Activations {
+
+    private Activations() {
+    }
+
+    static Activation read(JsonConfig json, String field, Activation fallback) {
+        return json.string(field).map(name -> Activation.fromHuggingFaceName(name).orElseThrow(
+                () -> new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, json.file() + ": \""
+                        + field + "\" is \"" + name + "\", which the djl backend does not implement. Supported: "
+                        + Activation.supportedNames() + ".")))
+                .orElse(fallback);
+    }
+}

@@ -1,0 +1,79 @@
+package org.circuittracer.backend.djl.architecture;
+
+import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.circuittracer.backend.djl.checkpoint.JsonConfig;
+import org.circuittracer.backend.djl.checkpoint.WeightReader;
+import org.circuittracer.backend.djl.decoder.Activation;
+import org.circuittracer.backend.djl.decoder.Attention;
+import org.circuittracer.backend.djl.decoder.AttentionSettings;
+import org.circuittracer.backend.djl.decoder.Block;
+import org.circuittracer.backend.djl.decoder.Decoder;
+import org.circuittracer.backend.djl.decoder.Embeddings;
+import org.circuittracer.backend.djl.decoder.RotaryEmbedding;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.model.ModelConfig;
+
+/**
+ * {@code Qwen3ForCausalLM}: as Llama, plus a per-head RMSNorm on queries and keys ({@code q_norm}, {@code k_norm})
+ * before rotation, and a {@code head_dim} independent of the hidden size.
+ */
+public final class Qwen3Architecture implements Architecture {
+
+    static final String NAME = "Qwen3ForCausalLM";
+    private static final LlamaStyleConfig.Defaults DEFAULTS =
+            new LlamaStyleConfig.Defaults(128, 1e-6f, 10000.0, 32768, false);
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public ArchitectureConfig read(JsonConfig json) {
+        if (json.booleanOr("use_sliding_window", false)) {
+            throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, json.file()
+                    + ": \"use_sliding_window\": true is not implemented by the djl backend for " + NAME + ".");
+        }
+        LlamaStyleConfig common = LlamaStyleConfig.read(json, DEFAULTS);
+        return new Config(common, Rope.read(json, common), json.booleanOr("attention_bias", false),
+                Activations.read(json, "hidden_act", Activation.SILU));
+    }
+
+    /**
+     * A Qwen-3 {@code config.json}.
+     *
+     * @param common        the shared fields
+     * @param rotary        from {@code rope_theta} and {@code rope_scaling}
+     * @param attentionBias {@code attention_bias}
+     * @param activation    {@code hidden_act}
+     */
+    record Config(LlamaStyleConfig common, RotaryEmbedding rotary, boolean attentionBias, Activation activation)
+            implements ArchitectureConfig {
+
+        @Override
+        public ModelConfig modelConfig(String modelName) {
+            return common.modelConfig(modelName, NAME);
+        }
+
+        @Override
+        public Decoder load(WeightReader weights, String modelName) {
+            LlamaStyleWeights w = new LlamaStyleWeights(weights, common);
+            AttentionSettings settings = new AttentionSettings(common.heads(), common.keyValueHeads(),
+                    common.headDim(), common.attentionScale(), 0, 0, Optional.of(rotary));
+            List<Block> blocks = new ArrayList<>();
+            for (int layer = 0; layer < common.layers(); layer++) {
+                blocks.add(new Block(w.layerNorm(layer, "input_layernorm", false),
+                        new Attention(w.attention(layer, attentionBias, true), settings), Optional.empty(),
+                        w.layerNorm(layer, "post_attention_layernorm", false),
+                        w.gatedMlp(layer, activation, false), Optional.empty()));
+            }
+            NDArray tokens = w.tokenEmbeddings();
+            return new Decoder(modelConfig(modelName), new Embeddings(tokens, Optional.empty(), 1f), blocks,
+                    w.rmsNorm("model.norm.weight", common.hiddenSize(), false), w.unembedding(tokens), 0);
+        }
+    }
+}
