@@ -32,7 +32,7 @@ public final class DjlBackendProvider implements BackendProvider {
 
     private static final Set<BackendCapability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
             BackendCapability.HOOKS, BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION,
-            BackendCapability.FREEZE_NORMS, BackendCapability.FLOAT16));
+            BackendCapability.FREEZE_NORMS, BackendCapability.FLOAT16, BackendCapability.VJP));
 
     @Override
     public String name() {

@@ -124,7 +124,17 @@ final class DjlTransformerModel implements TransformerModel {
     @Override
     public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
         Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
-        throw new IllegalStateException("unreachable: VJP is not declared");
+        Objects.requireNonNull(spec, "spec");
+        NDManager state = manager.newSubManager();
+        try {
+            List<Hook> captures = DjlLinearizedModel.recordedSites(decoder, spec).stream()
+                    .<Hook>map(Hook.Capture::new).toList();
+            ForwardResult clean = forward(state, tokens, captures);
+            return DjlLinearizedModel.of(decoder, tokens, spec, state, clean.captured());
+        } catch (RuntimeException e) {
+            state.close();
+            throw e;
+        }
     }
 
     @Override

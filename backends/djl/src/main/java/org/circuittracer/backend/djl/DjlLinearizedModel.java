@@ -1,0 +1,139 @@
+package org.circuittracer.backend.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.circuittracer.backend.djl.decoder.Block;
+import org.circuittracer.backend.djl.decoder.Decoder;
+import org.circuittracer.backend.djl.decoder.NormWeights;
+import org.circuittracer.backend.djl.linear.AdjointSweep;
+import org.circuittracer.backend.djl.linear.FrozenAttention;
+import org.circuittracer.backend.djl.linear.FrozenLayer;
+import org.circuittracer.backend.djl.linear.FrozenNorm;
+import org.circuittracer.backend.djl.linear.FrozenTransformer;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.VjpResult;
+import org.circuittracer.spi.model.VjpSeeds;
+import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.spi.site.SiteKind;
+
+/**
+ * A {@link DjlTransformerModel} linearised around one prompt: the clean forward's values (owned by {@code state}, a
+ * sub-manager closed with this object) and the {@link FrozenTransformer} built from them and the model's weights.
+ */
+final class DjlLinearizedModel implements LinearizedModel {
+
+    private final TokenSequence tokens;
+    private final LinearizationSpec spec;
+    private final NDManager state;
+    private final Map<HookSite, NDArray> clean;
+    private final FrozenTransformer frozen;
+
+    private DjlLinearizedModel(TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                               Map<HookSite, NDArray> clean, FrozenTransformer frozen) {
+        this.tokens = tokens;
+        this.spec = spec;
+        this.state = state;
+        this.clean = clean;
+        this.frozen = frozen;
+    }
+
+    /** The sites whose clean values the linearised model records. */
+    static List<HookSite> recordedSites(Decoder decoder, LinearizationSpec spec) {
+        List<HookSite> sites = new ArrayList<>();
+        for (HookSite site : decoder.sites()) {
+            SiteKind kind = site.kind();
+            boolean frozenValue = kind == SiteKind.ATTN_PATTERN || kind.name().endsWith("_SCALE");
+            boolean readOrWrite = kind == spec.readSite() || kind == spec.writeSite();
+            boolean boundary = kind == SiteKind.EMBED || kind == SiteKind.UNEMBED_IN || kind == SiteKind.LOGITS;
+            if (frozenValue || readOrWrite || boundary) {
+                sites.add(site);
+            }
+        }
+        return sites;
+    }
+
+    /** Builds the linearised model from a clean forward pass whose captures belong to {@code state}. */
+    static DjlLinearizedModel of(Decoder decoder, TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                                 Map<HookSite, NDArray> clean) {
+        List<FrozenLayer> layers = new ArrayList<>();
+        for (int layer = 0; layer < decoder.blocks().size(); layer++) {
+            Block block = decoder.blocks().get(layer);
+            int l = layer;
+            var settings = block.attention().settings();
+            var weights = block.attention().weights();
+            NDArray pattern = clean.get(HookSite.of(SiteKind.ATTN_PATTERN, layer));
+            FrozenAttention attention = new FrozenAttention(
+                    pattern.transpose(0, 2, 1),
+                    transposed(weights.value().weight(), state),
+                    transposed(weights.output().weight(), state),
+                    settings.heads(), settings.keyValueHeads(), settings.headWidth());
+            layers.add(new FrozenLayer(
+                    norm(block.ln1(), clean.get(HookSite.of(SiteKind.LN1_SCALE, layer)), state),
+                    attention,
+                    block.ln1Post().map(n -> norm(n, clean.get(HookSite.of(SiteKind.LN1_POST_SCALE, l)), state))
+                            .orElse(null),
+                    norm(block.ln2(), clean.get(HookSite.of(SiteKind.LN2_SCALE, layer)), state),
+                    block.ln2Post().map(n -> norm(n, clean.get(HookSite.of(SiteKind.LN2_POST_SCALE, l)), state))
+                            .orElse(null)));
+        }
+        FrozenNorm finalNorm = norm(decoder.finalNorm(), clean.get(HookSite.global(SiteKind.FINAL_SCALE)), state);
+        FrozenTransformer frozen = new FrozenTransformer(layers, finalNorm, decoder.config().modelWidth(),
+                tokens.length());
+        return new DjlLinearizedModel(tokens, spec, state, Map.copyOf(clean), frozen);
+    }
+
+    @Override
+    public TokenSequence tokens() {
+        return tokens;
+    }
+
+    @Override
+    public LinearizationSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public Map<HookSite, NDArray> clean() {
+        return clean;
+    }
+
+    @Override
+    public VjpResult vjp(NDManager manager, VjpSeeds seeds) {
+        Objects.requireNonNull(manager, "manager");
+        return AdjointSweep.run(manager, frozen, spec, seeds);
+    }
+
+    @Override
+    public void close() {
+        state.close();
+    }
+
+    private static FrozenNorm norm(NormWeights weights, NDArray scale, NDManager state) {
+        NDArray gain = weights.gain();
+        if (gain.getDataType() != DataType.FLOAT32) {
+            gain = float32(gain, state);
+        }
+        return new FrozenNorm(gain, weights.kind() == NormWeights.Kind.LAYER, scale);
+    }
+
+    /** The transpose of a weight as float32, owned by {@code state} (not by the model's weight manager). */
+    private static NDArray transposed(NDArray weight, NDManager state) {
+        NDArray transposed = weight.transpose();
+        transposed.attach(state);
+        return transposed.getDataType() == DataType.FLOAT32 ? transposed : float32(transposed, state);
+    }
+
+    /** A float32 copy (gradients are float32 whatever the model's precision), owned by {@code state}. */
+    private static NDArray float32(NDArray array, NDManager state) {
+        NDArray copy = array.toType(DataType.FLOAT32, true);
+        copy.attach(state);
+        return copy;
+    }
+}
