@@ -9,7 +9,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.junit.jupiter.api.Test;
 
-/** Provider-level rules for attributors. The attribution-level kit (edge oracles) builds on this one. */
+/** Provider-level rules for attributors; the attribution-level kit (edge oracles) arrives with the attribution core. */
 public abstract class AbstractAttributorProviderConformanceTest
         extends AbstractProviderConformanceTest<AttributorProvider> {
 

@@ -11,7 +11,7 @@ import org.circuittracer.spi.model.ModelSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Provider-level rules for backends. The model-level kit (hooks, VJP, generation) builds on this one. */
+/** Provider-level rules for backends; {@link AbstractBackendConformanceTest} checks the models (hooks, VJP, generation). */
 public abstract class AbstractBackendProviderConformanceTest extends AbstractProviderConformanceTest<BackendProvider> {
 
     @TempDir

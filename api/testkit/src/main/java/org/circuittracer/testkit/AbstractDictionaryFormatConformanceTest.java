@@ -11,7 +11,7 @@ import org.circuittracer.spi.dictionary.DictionarySource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Provider-level rules for dictionary formats. The dictionary-level kit (encode/decode/lazy rows) builds on this. */
+/** Provider-level rules for dictionary formats; {@link AbstractDictionaryConformanceTest} checks the dictionaries. */
 public abstract class AbstractDictionaryFormatConformanceTest
         extends AbstractProviderConformanceTest<DictionaryFormatProvider> {
 

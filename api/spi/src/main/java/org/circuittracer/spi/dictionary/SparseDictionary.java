@@ -2,9 +2,13 @@ package org.circuittracer.spi.dictionary;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.circuittracer.spi.Capability;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
@@ -90,6 +94,19 @@ public interface SparseDictionary extends AutoCloseable {
 
     /** The skip connection into {@code outputLayer}'s output site, if it has one. */
     Optional<LinearMap> skip(int outputLayer);
+
+    /**
+     * Writes the dictionary into {@code directory} (created if absent, must not already hold a dictionary) in its
+     * format, so that its provider reads it back with identical results. Only dictionaries that declare
+     * {@link DictionaryCapability#WRITABLE} can; the conformance kit checks the round trip.
+     *
+     * @throws CircuitTracerException MISSING_CAPABILITY without WRITABLE; FILE_NOT_FOUND if it cannot be written
+     */
+    default void save(Path directory) {
+        Capability.require("dictionary format", formatName(), capabilities(), DictionaryCapability.WRITABLE, "saving");
+        throw new CircuitTracerException(StandardErrorCode.PLUGIN_FAILURE, "Dictionary format '" + formatName()
+                + "' declares WRITABLE but does not implement save(Path); report this to the plugin's authors.");
+    }
 
     @Override
     void close();

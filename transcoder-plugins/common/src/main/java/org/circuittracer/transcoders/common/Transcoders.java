@@ -1,0 +1,156 @@
+package org.circuittracer.transcoders.common;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.dictionary.ActivationFunction;
+import org.circuittracer.spi.site.SiteKind;
+
+/**
+ * The weights of a transcoder set as a format read them, before anything is loaded: per-layer transcoders (each
+ * source layer has one decoder, into its own layer) or a cross-layer transcoder (source layer ℓ has decoders into
+ * ℓ … L−1). The constructor checks that every shape agrees (ALGORITHM.md §2.2), naming the offending file and tensor.
+ *
+ * @param formatName the provider name
+ * @param scan       identifier for feature visualisations
+ * @param readSite   the input site of every layer
+ * @param writeSite  the output site of every layer
+ * @param width      the model width {@code d}
+ * @param sources    one per layer {@code 0 … L−1}
+ * @param outputs    one per layer {@code 0 … L−1}
+ */
+public record Transcoders(String formatName, String scan, SiteKind readSite, SiteKind writeSite, int width,
+                          List<SourceLayer> sources, List<OutputLayer> outputs) {
+
+    /** The sites a transcoder may read (ALGORITHM.md §2.1). */
+    public static final Set<SiteKind> INPUT_SITES = Set.of(SiteKind.RESID_MID, SiteKind.LN2_NORMALIZED, SiteKind.MLP_IN);
+    /** The sites a transcoder may write. */
+    public static final Set<SiteKind> OUTPUT_SITES = Set.of(SiteKind.MLP_OUT_RAW, SiteKind.MLP_OUT);
+
+    /**
+     * One source layer: {@code a = σ(x·W_encᵀ + b_enc)}.
+     *
+     * @param encoder     {@code W_enc [F, d]}, row f = encoder vector of feature f
+     * @param encoderBias {@code b_enc [F]}
+     * @param activation  σ; {@link ActivationFunction.JumpRelu} needs {@code thresholds}
+     * @param thresholds  {@code θ [F]} for JumpReLU, otherwise empty
+     * @param decoders    {@code decoders.get(k)}: {@code [F, d]}, what each feature writes into output layer ℓ + k
+     */
+    public record SourceLayer(RowMatrix encoder, WeightVector encoderBias, ActivationFunction activation,
+                              Optional<WeightVector> thresholds, List<RowMatrix> decoders) {
+        public SourceLayer {
+            Objects.requireNonNull(encoder, "encoder");
+            Objects.requireNonNull(encoderBias, "encoderBias");
+            Objects.requireNonNull(activation, "activation");
+            Objects.requireNonNull(thresholds, "thresholds");
+            decoders = List.copyOf(decoders);
+        }
+
+        /** {@code F}. */
+        public int features() {
+            return encoderBias.length();
+        }
+    }
+
+    /**
+     * One output layer: what is added to the feature contributions.
+     *
+     * @param decoderBias {@code b_dec [d]}
+     * @param skip        the skip connection, if any
+     */
+    public record OutputLayer(WeightVector decoderBias, Optional<Skip> skip) {
+        public OutputLayer {
+            Objects.requireNonNull(decoderBias, "decoderBias");
+            Objects.requireNonNull(skip, "skip");
+        }
+    }
+
+    /**
+     * A skip connection {@code [d, d]}: {@code skip(x) = x·Wᵀ} when {@code transposed} (the per-layer transcoder's
+     * {@code W_skip}, stored output × input), else {@code x·W} (the cross-layer transcoder's orientation).
+     */
+    public record Skip(RowMatrix weight, boolean transposed) {
+        public Skip {
+            Objects.requireNonNull(weight, "weight");
+        }
+    }
+
+    public Transcoders {
+        Objects.requireNonNull(formatName, "formatName");
+        Objects.requireNonNull(scan, "scan");
+        if (!INPUT_SITES.contains(readSite) || !OUTPUT_SITES.contains(writeSite)) {
+            throw new IllegalArgumentException("transcoders read one of " + INPUT_SITES + " and write one of "
+                    + OUTPUT_SITES + ", not " + readSite + " → " + writeSite);
+        }
+        sources = List.copyOf(sources);
+        outputs = List.copyOf(outputs);
+        if (sources.isEmpty() || sources.size() != outputs.size()) {
+            throw new IllegalArgumentException("need one source and one output per layer, got " + sources.size()
+                    + " and " + outputs.size());
+        }
+        for (int layer = 0; layer < sources.size(); layer++) {
+            checkSource(layer, sources.get(layer), width, sources.size());
+            checkOutput(outputs.get(layer), width);
+        }
+    }
+
+    /** {@code L}. */
+    public int layers() {
+        return sources.size();
+    }
+
+    private static void checkSource(int layer, SourceLayer source, int width, int layers) {
+        int features = source.features();
+        checkMatrix(source.encoder(), features, width, "the encoder bias has " + features + " features");
+        if (source.activation() instanceof ActivationFunction.JumpRelu) {
+            WeightVector theta = source.thresholds().orElseThrow(() -> new IllegalArgumentException(
+                    "layer " + layer + ": JumpReLU without thresholds"));
+            checkLength(theta, features, "features (as the encoder bias)");
+            for (int f = 0; f < features; f++) {
+                if (Float.isNaN(theta.values()[f])) {
+                    throw malformed(theta.origin() + ": the threshold of feature " + f + " is NaN; every JumpReLU "
+                            + "threshold must be a number (use +Infinity for a feature that never fires).");
+                }
+            }
+        } else if (source.thresholds().isPresent()) {
+            throw new IllegalArgumentException("layer " + layer + ": thresholds given for " + source.activation());
+        }
+        if (source.activation() instanceof ActivationFunction.TopK topK && topK.k() > features) {
+            throw malformed(source.encoderBias().origin() + ": TopK with k = " + topK.k() + " needs at least k "
+                    + "features, but layer " + layer + " has " + features + "; lower k.");
+        }
+        if (source.decoders().isEmpty() || layer + source.decoders().size() > layers) {
+            throw new IllegalArgumentException("layer " + layer + " has " + source.decoders().size()
+                    + " decoders; it may write to layers " + layer + " … " + (layers - 1));
+        }
+        for (RowMatrix decoder : source.decoders()) {
+            checkMatrix(decoder, features, width, "the encoder of layer " + layer + " has " + features + " features");
+        }
+    }
+
+    private static void checkOutput(OutputLayer output, int width) {
+        checkLength(output.decoderBias(), width, "elements (the model width d)");
+        output.skip().ifPresent(skip -> checkMatrix(skip.weight(), width, width, "a skip connection is d × d"));
+    }
+
+    private static void checkMatrix(RowMatrix matrix, int rows, int cols, String why) {
+        if (matrix.rows() != rows || matrix.cols() != cols) {
+            throw malformed(matrix.describe() + " should be a [" + rows + ", " + cols + "] matrix: " + why
+                    + " and the model width d is " + cols + ".");
+        }
+    }
+
+    private static void checkLength(WeightVector vector, int expected, String what) {
+        if (vector.length() != expected) {
+            throw malformed(vector.origin() + " has " + vector.length() + " elements, expected " + expected + " "
+                    + what + ".");
+        }
+    }
+
+    private static CircuitTracerException malformed(String message) {
+        return new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, message);
+    }
+}

@@ -1,0 +1,16 @@
+/**
+ * Transcoder mathematics shared by the dictionary-format plugins (ALGORITHM.md §2.2, §2.6, §8.4).
+ *
+ * <p>A format plugin reads its files into {@link org.circuittracer.transcoders.common.Transcoders} — the weights as
+ * {@link org.circuittracer.transcoders.common.RowMatrix} views of safetensors tensors plus small
+ * {@link org.circuittracer.transcoders.common.WeightVector}s, with every shape checked — and opens a
+ * {@link org.circuittracer.transcoders.common.TranscoderDictionary}, the
+ * {@link org.circuittracer.spi.dictionary.SparseDictionary} for per-layer and cross-layer transcoders with lazy or eager
+ * encoders and decoders. {@link org.circuittracer.transcoders.common.Nonlinearity} holds ReLU, JumpReLU and TopK.
+ */
+@Export
+@Version("1.0.0")
+package org.circuittracer.transcoders.common;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,70 @@
+package org.circuittracer.transcoders.reference;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.spi.dictionary.DictionarySource;
+import org.circuittracer.spi.dictionary.SparseDictionary;
+
+/** What the two reference formats share: directory checks, {@code config.yaml}, {@code model_kind} dispatch. */
+abstract class ReferenceProvider implements DictionaryFormatProvider {
+
+    /** The {@code model_kind} this provider reads. */
+    abstract ModelKind kind();
+
+    /** Whether this format reads a directory whose config lists {@code transcoders} (empty: the standard names). */
+    abstract boolean readsListedFiles(List<String> transcoders);
+
+    /** Reads the layer files of a directory whose config has been read and has the right kind. */
+    abstract SparseDictionary open(DictionarySource source, ReferenceConfig config);
+
+    @Override
+    public final String name() {
+        return kind().formatName();
+    }
+
+    @Override
+    public final boolean recognizes(Path directory) {
+        return ReferenceConfig.peek(directory)
+                .filter(p -> p.modelKind().equals(kind().yamlName()) && readsListedFiles(p.transcoders())).isPresent();
+    }
+
+    @Override
+    public final SparseDictionary create(DictionarySource source) {
+        Path directory = source.directory();
+        if (!Files.isDirectory(directory)) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The dictionary directory " + directory
+                    + (Files.exists(directory) ? " is a file, not a directory." : " does not exist."));
+        }
+        if (!source.options().isEmpty()) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The " + name() + " format takes no "
+                    + "options, got " + source.options().keySet() + ".");
+        }
+        ReferenceConfig config = ReferenceConfig.read(directory);
+        if (config.modelKind() != kind()) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, directory.resolve(ReferenceConfig.FILE_NAME)
+                    + " has model_kind: " + config.modelKind().yamlName() + "; read it with the '"
+                    + config.modelKind().formatName() + "' format instead of '" + name() + "'.");
+        }
+        return open(source, config);
+    }
+
+    /** {@code scan} from the config, else the directory's absolute path (the reference's default for local sets). */
+    static String scan(DictionarySource source, ReferenceConfig config) {
+        return config.scan().orElseGet(() -> source.directory().toAbsolutePath().toString());
+    }
+
+    /** Closes what a failed open had opened, keeping the original failure first. */
+    static void closeAll(List<AutoCloseable> opened, RuntimeException failure) {
+        for (AutoCloseable resource : opened) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+}
