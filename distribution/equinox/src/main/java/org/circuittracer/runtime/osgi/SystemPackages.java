@@ -2,6 +2,16 @@ package org.circuittracer.runtime.osgi;
 
 import ai.djl.ndarray.NDArray;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Provider;
+import org.circuittracer.spi.StandardErrorCode;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -32,17 +42,8 @@ import java.util.zip.ZipFile;
  */
 final class SystemPackages {
 
-    /** The version every SPI package is exported at (their {@code package-info} says the same). */
-    static final String SPI_VERSION = "1.0.0";
-
-    /** The SPI's packages; SystemPackagesTest checks them against the SPI bundle's own Export-Package. */
-    static final List<String> SPI_PACKAGES = List.of(
-            "org.circuittracer.spi",
-            "org.circuittracer.spi.model",
-            "org.circuittracer.spi.dictionary",
-            "org.circuittracer.spi.attribution",
-            "org.circuittracer.spi.site",
-            "org.circuittracer.spi.graph");
+    /** The SPI bundle, whose own {@code Export-Package} header says which packages and versions to export. */
+    static final String SPI_SYMBOLIC_NAME = "org.circuittracer.circuit-tracer-spi";
 
     /** Used when the DJL jar has no Specification-Version: the version the parent pom pins. */
     static final String DJL_FALLBACK_VERSION = "0.36.0";
@@ -51,16 +52,62 @@ final class SystemPackages {
     private static final List<String> DJL_MINIMUM = List.of("ai.djl", "ai.djl.ndarray", "ai.djl.ndarray.types");
 
     private static final Pattern OSGI_VERSION = Pattern.compile("^\\d+(\\.\\d+){0,2}");
+    private static final Pattern VERSION_ATTRIBUTE = Pattern.compile(";\\s*version\\s*=\\s*\"?([0-9][0-9.]*)");
 
     private SystemPackages() {
     }
 
     /** {@code pkg;version="v",...} for the SPI and DJL packages. */
     static String extra() {
-        Stream<String> spi = SPI_PACKAGES.stream().map(p -> p + ";version=\"" + SPI_VERSION + "\"");
+        Stream<String> spi = spiPackages().entrySet().stream()
+                .map(e -> e.getKey() + ";version=\"" + e.getValue() + "\"");
         String djlVersion = djlVersion();
         Stream<String> djl = djlPackages().stream().map(p -> p + ";version=\"" + djlVersion + "\"");
         return Stream.concat(spi, djl).collect(Collectors.joining(","));
+    }
+
+    /**
+     * The SPI's packages and their versions, read from the SPI bundle's manifest on the class path (so a package whose
+     * version grows with the SPI is exported at its new version without anyone editing this class).
+     */
+    static Map<String, String> spiPackages() {
+        try {
+            for (URL url : Collections.list(Provider.class.getClassLoader().getResources("META-INF/MANIFEST.MF"))) {
+                try (InputStream in = url.openStream()) {
+                    Attributes attributes = new Manifest(in).getMainAttributes();
+                    if (SPI_SYMBOLIC_NAME.equals(attributes.getValue("Bundle-SymbolicName"))) {
+                        return exportedVersions(attributes.getValue("Export-Package"));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new CircuitTracerException(StandardErrorCode.INTERNAL, "The SPI jar on the class path has no OSGi "
+                + "manifest (Bundle-SymbolicName " + SPI_SYMBOLIC_NAME + "); rebuild it with 'mvn package'.");
+    }
+
+    /** {@code package → version} of an {@code Export-Package} header (commas inside quotes do not split clauses). */
+    static Map<String, String> exportedVersions(String header) {
+        Map<String, String> versions = new TreeMap<>();
+        StringBuilder clause = new StringBuilder();
+        boolean quoted = false;
+        for (char c : (header + ",").toCharArray()) {
+            if (c == '"') {
+                quoted = !quoted;
+            }
+            if (c == ',' && !quoted) {
+                String[] parts = clause.toString().trim().split(";");
+                Matcher version = VERSION_ATTRIBUTE.matcher(clause);
+                if (!parts[0].isEmpty()) {
+                    versions.put(parts[0].trim(), version.find() ? version.group(1) : "0.0.0");
+                }
+                clause.setLength(0);
+            } else {
+                clause.append(c);
+            }
+        }
+        return versions;
     }
 
     /** Every package of the {@code ai.djl:api} jar, sorted. */
