@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -31,7 +32,8 @@ import org.circuittracer.spi.site.SiteKind;
  * encoder</b> (the default): {@code W_enc} is loaded at open, zero-copy for F32. <b>Lazy encoder</b>: each call loads
  * the layer's {@code W_enc} for its own duration only — like the reference, which re-reads it per call; for F32 that
  * is a zero-copy view of the mapping (no heap, no copy, pages cached by the OS), for F16/BF16 a widened copy freed
- * when the call returns, so no widened encoder stays resident.
+ * when the call returns, so no widened encoder stays resident. An encoder stored transposed, {@code W_encᵀ [d, F]}
+ * (SAELens, GemmaScope), is multiplied by as stored; its columns are the encoder rows.
  *
  * <p>Computation happens in a sub-manager of the caller's manager; only results are attached to the caller's manager.
  * Arrays held by the dictionary (eager weights, biases, thresholds, skip matrices) are never modified in place: F32
@@ -77,8 +79,9 @@ public final class TranscoderDictionary implements SparseDictionary {
                 nonlinearities[layer] = nonlinearity(source);
                 encoderBias[layer] = weights.create(source.encoderBias().values());
                 if (!lazyEncoder) {
-                    encoder[layer] = source.encoder().load(weights);
-                    encoderTransposed[layer] = encoder[layer].transpose();
+                    NDArray stored = source.encoder().load(weights);
+                    encoder[layer] = source.encoderTransposed() ? stored.transpose() : stored;
+                    encoderTransposed[layer] = source.encoderTransposed() ? stored : stored.transpose();
                 }
                 if (!lazyDecoder) {
                     decoders[layer] = source.decoders().stream().map(d -> d.load(weights)).toArray(NDArray[]::new);
@@ -116,7 +119,11 @@ public final class TranscoderDictionary implements SparseDictionary {
         if (f instanceof ActivationFunction.TopK topK) {
             return new Nonlinearity.TopK(topK.k());
         }
-        throw new IllegalArgumentException("transcoders compute ReLU, JumpReLU or TopK, not " + f);
+        OptionalInt reluTopK = Nonlinearity.ReluTopK.of(f);
+        if (reluTopK.isPresent()) {
+            return new Nonlinearity.ReluTopK(reluTopK.getAsInt());
+        }
+        throw new IllegalArgumentException("transcoders compute ReLU, JumpReLU, TopK or ReLU after TopK, not " + f);
     }
 
     private static Set<DictionaryCapability> capabilities(Transcoders spec, boolean lazyEncoder, boolean lazyDecoder,
@@ -233,9 +240,7 @@ public final class TranscoderDictionary implements SparseDictionary {
     /** {@code h = x·W_encᵀ + b_enc}, {@code [T, F]}, in {@code scope}. */
     private NDArray preActivationsIn(NDManager scope, int layer, NDArray input) {
         NDArray x = Inputs.copyIn(scope, input, spec.width(), "The input of layer " + layer);
-        NDArray transposedEncoder = lazyEncoder
-                ? source(layer).encoder().load(scope).transpose()
-                : encoderTransposed[layer];
+        NDArray transposedEncoder = lazyEncoder ? loadEncoder(scope, layer, true) : encoderTransposed[layer];
         return x.matMul(transposedEncoder).addi(encoderBias[layer]);
     }
 
@@ -313,9 +318,14 @@ public final class TranscoderDictionary implements SparseDictionary {
     public NDArray encoderRows(NDManager manager, int layer, int[] features) {
         Inputs.checkFeatures(this, layer, features);
         try (NDManager scope = manager.newSubManager()) {
-            NDArray rows = lazyEncoder
-                    ? source(layer).encoder().gather(scope, features)
-                    : rowsOf(scope, encoder[layer], features);
+            NDArray rows;
+            if (!lazyEncoder) {
+                rows = rowsOf(scope, encoder[layer], features);
+            } else if (source(layer).encoderTransposed()) {
+                rows = rowsOf(scope, loadEncoder(scope, layer, false), features); // columns of the stored [d, F]
+            } else {
+                rows = source(layer).encoder().gather(scope, features);
+            }
             return keep(rows, manager);
         }
     }
@@ -342,6 +352,14 @@ public final class TranscoderDictionary implements SparseDictionary {
         Inputs.checkLayer(this, outputLayer);
         checkOpen();
         return skips.get(outputLayer);
+    }
+
+    /**
+     * The JumpReLU thresholds {@code θ [F]} of a layer (a copy), for writers and converters; empty for other
+     * activation functions.
+     */
+    public Optional<float[]> thresholds(int layer) {
+        return source(layer).thresholds().map(t -> t.values().clone());
     }
 
     // ------------------------------------------------------------------------------------------------ lifecycle
@@ -392,6 +410,13 @@ public final class TranscoderDictionary implements SparseDictionary {
         if (closed) {
             throw new IllegalStateException("The dictionary " + this + " is closed.");
         }
+    }
+
+    /** The whole encoder of a layer in {@code scope}, as {@code W_encᵀ [d, F]} or {@code W_enc [F, d]} (views). */
+    private NDArray loadEncoder(NDManager scope, int layer, boolean transposed) {
+        Transcoders.SourceLayer source = source(layer);
+        NDArray stored = source.encoder().load(scope);
+        return transposed == source.encoderTransposed() ? stored : stored.transpose();
     }
 
     /** Rows {@code ids} of a loaded matrix, as a new array in {@code scope}. */

@@ -33,20 +33,31 @@ public record Transcoders(String formatName, String scan, SiteKind readSite, Sit
     /**
      * One source layer: {@code a = σ(x·W_encᵀ + b_enc)}.
      *
-     * @param encoder     {@code W_enc [F, d]}, row f = encoder vector of feature f
-     * @param encoderBias {@code b_enc [F]}
-     * @param activation  σ; {@link ActivationFunction.JumpRelu} needs {@code thresholds}
-     * @param thresholds  {@code θ [F]} for JumpReLU, otherwise empty
-     * @param decoders    {@code decoders.get(k)}: {@code [F, d]}, what each feature writes into output layer ℓ + k
+     * @param encoder           {@code W_enc [F, d]}, row f = encoder vector of feature f; or, when
+     *                          {@code encoderTransposed}, {@code W_encᵀ [d, F]}, column f = encoder vector of feature
+     *                          f (the orientation of SAELens and GemmaScope, used without a transposed copy)
+     * @param encoderBias       {@code b_enc [F]}
+     * @param activation        σ; {@link ActivationFunction.JumpRelu} needs {@code thresholds}; ReLU after TopK is
+     *                          {@link Nonlinearity.ReluTopK#function(int)}
+     * @param thresholds        {@code θ [F]} for JumpReLU, otherwise empty
+     * @param decoders          {@code decoders.get(k)}: {@code [F, d]}, what each feature writes into output layer
+     *                          ℓ + k
+     * @param encoderTransposed whether {@code encoder} is stored {@code [d, F]}
      */
     public record SourceLayer(RowMatrix encoder, WeightVector encoderBias, ActivationFunction activation,
-                              Optional<WeightVector> thresholds, List<RowMatrix> decoders) {
+                              Optional<WeightVector> thresholds, List<RowMatrix> decoders, boolean encoderTransposed) {
         public SourceLayer {
             Objects.requireNonNull(encoder, "encoder");
             Objects.requireNonNull(encoderBias, "encoderBias");
             Objects.requireNonNull(activation, "activation");
             Objects.requireNonNull(thresholds, "thresholds");
             decoders = List.copyOf(decoders);
+        }
+
+        /** A source layer whose encoder is stored {@code [F, d]}. */
+        public SourceLayer(RowMatrix encoder, WeightVector encoderBias, ActivationFunction activation,
+                           Optional<WeightVector> thresholds, List<RowMatrix> decoders) {
+            this(encoder, encoderBias, activation, thresholds, decoders, false);
         }
 
         /** {@code F}. */
@@ -104,7 +115,12 @@ public record Transcoders(String formatName, String scan, SiteKind readSite, Sit
 
     private static void checkSource(int layer, SourceLayer source, int width, int layers) {
         int features = source.features();
-        checkMatrix(source.encoder(), features, width, "the encoder bias has " + features + " features");
+        String why = "the encoder bias has " + features + " features";
+        if (source.encoderTransposed()) {
+            checkMatrix(source.encoder(), width, features, why, width);
+        } else {
+            checkMatrix(source.encoder(), features, width, why, width);
+        }
         if (source.activation() instanceof ActivationFunction.JumpRelu) {
             WeightVector theta = source.thresholds().orElseThrow(() -> new IllegalArgumentException(
                     "layer " + layer + ": JumpReLU without thresholds"));
@@ -118,8 +134,10 @@ public record Transcoders(String formatName, String scan, SiteKind readSite, Sit
         } else if (source.thresholds().isPresent()) {
             throw new IllegalArgumentException("layer " + layer + ": thresholds given for " + source.activation());
         }
-        if (source.activation() instanceof ActivationFunction.TopK topK && topK.k() > features) {
-            throw malformed(source.encoderBias().origin() + ": TopK with k = " + topK.k() + " needs at least k "
+        int k = source.activation() instanceof ActivationFunction.TopK topK ? topK.k()
+                : Nonlinearity.ReluTopK.of(source.activation()).orElse(0);
+        if (k > features) {
+            throw malformed(source.encoderBias().origin() + ": TopK with k = " + k + " needs at least k "
                     + "features, but layer " + layer + " has " + features + "; lower k.");
         }
         if (source.decoders().isEmpty() || layer + source.decoders().size() > layers) {
@@ -127,19 +145,20 @@ public record Transcoders(String formatName, String scan, SiteKind readSite, Sit
                     + " decoders; it may write to layers " + layer + " … " + (layers - 1));
         }
         for (RowMatrix decoder : source.decoders()) {
-            checkMatrix(decoder, features, width, "the encoder of layer " + layer + " has " + features + " features");
+            checkMatrix(decoder, features, width, "the encoder of layer " + layer + " has " + features + " features",
+                    width);
         }
     }
 
     private static void checkOutput(OutputLayer output, int width) {
         checkLength(output.decoderBias(), width, "elements (the model width d)");
-        output.skip().ifPresent(skip -> checkMatrix(skip.weight(), width, width, "a skip connection is d × d"));
+        output.skip().ifPresent(skip -> checkMatrix(skip.weight(), width, width, "a skip connection is d × d", width));
     }
 
-    private static void checkMatrix(RowMatrix matrix, int rows, int cols, String why) {
+    private static void checkMatrix(RowMatrix matrix, int rows, int cols, String why, int width) {
         if (matrix.rows() != rows || matrix.cols() != cols) {
             throw malformed(matrix.describe() + " should be a [" + rows + ", " + cols + "] matrix: " + why
-                    + " and the model width d is " + cols + ".");
+                    + " and the model width d is " + width + ".");
         }
     }
 

@@ -5,8 +5,10 @@
  * {@link org.circuittracer.transcoders.common.RowMatrix} views of safetensors tensors plus small
  * {@link org.circuittracer.transcoders.common.WeightVector}s, with every shape checked — and opens a
  * {@link org.circuittracer.transcoders.common.TranscoderDictionary}, the
- * {@link org.circuittracer.spi.dictionary.SparseDictionary} for per-layer and cross-layer transcoders with lazy or eager
- * encoders and decoders. {@link org.circuittracer.transcoders.common.Nonlinearity} holds ReLU, JumpReLU and TopK.
+ * {@link org.circuittracer.spi.dictionary.SparseDictionary} for per-layer and cross-layer transcoders with lazy or
+ * eager encoders and decoders (an encoder may be stored {@code [F, d]} or, as SAELens and GemmaScope store it,
+ * {@code [d, F]}).
+ * {@link org.circuittracer.transcoders.common.Nonlinearity} holds ReLU, JumpReLU, TopK and ReLU after TopK.
  */
 @Export
 @Version("1.0.0")

@@ -57,10 +57,28 @@ class NonlinearityTest {
     }
 
     @Test
+    void reluAfterTopKKeepsOnlyThePositiveAmongTheKLargest() {
+        NDArray h = rows(new float[] {3f, -1f, 2f, 0.5f}, new float[] {-4f, 1f, -2f, -3f});
+        float[] a = new Nonlinearity.ReluTopK(2).apply(h).toFloatArray();
+        assertThat(a).containsExactly(3f, 0f, 2f, 0f, /* one positive: only it survives */ 0f, 1f, 0f, 0f);
+    }
+
+    @Test
+    void reluAfterTopKIsReportedAsANamedOtherFunctionThatParsesBack() {
+        ActivationFunction function = Nonlinearity.ReluTopK.function(64);
+        assertThat(function).isEqualTo(new ActivationFunction.Other("relu-topk(k=64)"));
+        assertThat(Nonlinearity.ReluTopK.of(function)).hasValue(64);
+        assertThat(Nonlinearity.ReluTopK.of(new ActivationFunction.TopK(64))).isEmpty();
+        assertThat(Nonlinearity.ReluTopK.of(new ActivationFunction.Other("relu-topk(k=0)"))).isEmpty();
+        assertThat(Nonlinearity.ReluTopK.of(new ActivationFunction.Other("matching-pursuit"))).isEmpty();
+    }
+
+    @Test
     void resultsAreNewArraysAndTheInputIsUnchanged() {
         NDArray h = rows(new float[] {-1f, 1f});
         new Nonlinearity.Relu().apply(h);
         new Nonlinearity.TopK(1).apply(h);
+        new Nonlinearity.ReluTopK(1).apply(h);
         new Nonlinearity.JumpRelu(manager.create(new float[] {0f, 0f})).apply(h);
         assertThat(h.toFloatArray()).containsExactly(-1f, 1f);
     }

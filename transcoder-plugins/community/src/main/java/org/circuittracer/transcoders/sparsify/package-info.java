@@ -1,0 +1,2 @@
+/** The {@code sparsify} dictionary format: EleutherAI sparsify transcoders, one directory per hook point. */
+package org.circuittracer.transcoders.sparsify;

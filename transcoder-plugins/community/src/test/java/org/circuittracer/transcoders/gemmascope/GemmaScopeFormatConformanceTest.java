@@ -1,0 +1,12 @@
+package org.circuittracer.transcoders.gemmascope;
+
+import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.testkit.AbstractDictionaryFormatConformanceTest;
+
+class GemmaScopeFormatConformanceTest extends AbstractDictionaryFormatConformanceTest {
+
+    @Override
+    protected DictionaryFormatProvider provider() {
+        return new GemmaScopeNpzProvider();
+    }
+}

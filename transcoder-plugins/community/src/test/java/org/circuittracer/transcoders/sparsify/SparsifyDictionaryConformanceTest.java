@@ -1,0 +1,35 @@
+package org.circuittracer.transcoders.sparsify;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.transcoders.community.FormatWriters;
+import org.circuittracer.transcoders.community.TranscoderWeights;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The dictionary rules on sparsify TopK transcoders, with and without a skip connection. */
+class SparsifyDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+
+    @TempDir
+    static Path scratch;
+
+    private static List<Path> directories;
+
+    @Override
+    protected DictionaryFormatProvider provider() {
+        return new SparsifyProvider();
+    }
+
+    @Override
+    protected synchronized List<Path> directories() {
+        if (directories == null) {
+            directories = List.of(
+                    FormatWriters.sparsify(scratch.resolve("topk"), TranscoderWeights.random(3, 32, 16, 1, false,
+                            false), 4, (layer, cfg) -> { }),
+                    FormatWriters.sparsify(scratch.resolve("topk-skip"), TranscoderWeights.random(3, 32, 16, 2, false,
+                            true), 6, (layer, cfg) -> { }));
+        }
+        return directories;
+    }
+}
