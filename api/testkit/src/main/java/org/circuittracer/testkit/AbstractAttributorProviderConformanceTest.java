@@ -9,7 +9,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.junit.jupiter.api.Test;
 
-/** Provider-level rules for attributors; the attribution-level kit (edge oracles) arrives with the attribution core. */
+/** Provider-level rules for attributors; {@link AbstractAttributorConformanceTest} checks the graphs they compute. */
 public abstract class AbstractAttributorProviderConformanceTest
         extends AbstractProviderConformanceTest<AttributorProvider> {
 

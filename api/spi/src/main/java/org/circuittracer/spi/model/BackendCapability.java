@@ -19,7 +19,12 @@ public enum BackendCapability implements Capability {
     /** Runs on a CUDA device. */
     CUDA("running on an NVIDIA GPU"),
     /** Loads and runs models in float16. */
-    FLOAT16("float16 weights and activations");
+    FLOAT16("float16 weights and activations"),
+    /**
+     * The unembedding vectors can be read ({@link TransformerModel#unembeddingVectors},
+     * {@link TransformerModel#meanUnembeddingVector}): logit attribution targets are built from them.
+     */
+    UNEMBEDDING("reading the unembedding vectors of tokens");
 
     private final String meaning;
 

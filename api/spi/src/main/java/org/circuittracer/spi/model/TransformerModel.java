@@ -1,8 +1,12 @@
 package org.circuittracer.spi.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
 import java.util.Set;
+import org.circuittracer.spi.Capability;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.site.HookSite;
 
 /**
@@ -46,6 +50,42 @@ public interface TransformerModel extends AutoCloseable {
     /** Generates with a key/value cache, applying hooks at every step. Needs {@link BackendCapability#KV_CACHE}. */
     GenerationResult generate(NDManager manager, GenerationRequest request);
 
+    /**
+     * The unembedding vectors of some tokens: {@code [n, d]} float32, row {@code i} the column {@code U[:, tokenIds[i]]}
+     * of the unembedding matrix, so that token {@code t}'s logit before any final soft-cap is {@code ⟨z, U[:, t]⟩}
+     * (plus the unembedding's bias, if the model has one), {@code z} being the value at {@code unembed.hook_in}.
+     * Logit attribution targets are built from these (ALGORITHM.md §3.7). Needs {@link BackendCapability#UNEMBEDDING}.
+     *
+     * @param manager  owns the returned array
+     * @param tokenIds ids in {@code [0, V)}; repeats allowed
+     * @throws CircuitTracerException MISSING_CAPABILITY without UNEMBEDDING; INVALID_ARGUMENT for an id outside
+     *         {@code [0, V)}
+     * @since 1.1
+     */
+    default NDArray unembeddingVectors(NDManager manager, int[] tokenIds) {
+        throw unembeddingUnavailable();
+    }
+
+    /**
+     * The mean of all {@code V} unembedding vectors, {@code [d]} float32 (what logit targets are demeaned by).
+     * Needs {@link BackendCapability#UNEMBEDDING}.
+     *
+     * @param manager owns the returned array
+     * @throws CircuitTracerException MISSING_CAPABILITY without UNEMBEDDING
+     * @since 1.1
+     */
+    default NDArray meanUnembeddingVector(NDManager manager) {
+        throw unembeddingUnavailable();
+    }
+
     @Override
     void close();
+
+    private CircuitTracerException unembeddingUnavailable() {
+        Capability.require("backend", backendName(), capabilities(), BackendCapability.UNEMBEDDING,
+                "logit attribution targets");
+        return new CircuitTracerException(StandardErrorCode.PLUGIN_FAILURE, "Backend '" + backendName()
+                + "' declares UNEMBEDDING but does not implement unembeddingVectors/meanUnembeddingVector; report this "
+                + "to the backend's authors.");
+    }
 }
