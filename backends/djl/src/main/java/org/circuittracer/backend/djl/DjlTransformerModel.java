@@ -33,8 +33,9 @@ import org.circuittracer.spi.site.HookSite;
  * A model opened by the djl backend: a {@link Decoder} whose weights live in this model's own manager (memory-mapped
  * where the checkpoint is float32), run by {@link DecoderForward} with a {@link HookPlan}.
  *
- * <p>Forward passes are independent and may run concurrently: each works in a sub-manager of the caller's manager
- * that is closed before it returns. Logits and captured values are float32 whatever the precision.
+ * <p>Forward passes and generations are independent and may run concurrently: each works in a sub-manager of the
+ * caller's manager that is closed before it returns. Logits and captured values are float32 whatever the precision.
+ * Generation ({@link DjlGeneration}) keeps a key/value cache and applies hooks at absolute positions on every step.
  */
 final class DjlTransformerModel implements TransformerModel {
 
@@ -141,7 +142,11 @@ final class DjlTransformerModel implements TransformerModel {
     public GenerationResult generate(NDManager manager, GenerationRequest request) {
         Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.KV_CACHE,
                 "generation");
-        throw new IllegalStateException("unreachable: KV_CACHE is not declared");
+        Objects.requireNonNull(manager, "manager");
+        Objects.requireNonNull(request, "request");
+        requireOpen();
+        DjlGeneration.validate(decoder.config(), request, describe());
+        return DjlGeneration.run(decoder, sites, describe(), manager, request);
     }
 
     /** Releases the weights and the tokenizer. Idempotent. */

@@ -34,6 +34,9 @@ import org.circuittracer.spi.site.SiteKind;
  * forward order; every value a hook returns is what the rest of the pass uses. Norms divide by their scale
  * explicitly, so replacing a {@code *.hook_scale} (or {@code attn.hook_pattern}) changes the computation.
  *
+ * <p>A pass may also continue a sequence held in a {@link KeyValueCache} (incremental generation): it then computes
+ * only the new positions, whose queries attend over the cached keys.
+ *
  * <p>Temporaries of each block live in a sub-manager of {@code scratch} that is closed when the block is done; the
  * logits belong to {@code scratch}. Norms, attention logits and softmax are computed in float32 (as the reference
  * does in half precision); logits are returned in float32.
@@ -43,15 +46,20 @@ public final class DecoderForward {
     private final Decoder decoder;
     private final NDManager scratch;
     private final SiteHooks hooks;
+    private final int first;
     private final int length;
+    private final KeyValueCache cache;
     private final Map<Integer, NDArray> masksByWindow = new HashMap<>();
     private final Map<RotaryEmbedding, RotaryEmbedding.Tables> rotations = new IdentityHashMap<>();
 
-    private DecoderForward(Decoder decoder, NDManager scratch, SiteHooks hooks, int length) {
+    private DecoderForward(Decoder decoder, NDManager scratch, SiteHooks hooks, int first, int length,
+                           KeyValueCache cache) {
         this.decoder = decoder;
         this.scratch = scratch;
         this.hooks = hooks;
+        this.first = first;
         this.length = length;
+        this.cache = cache;
     }
 
     /**
@@ -62,14 +70,33 @@ public final class DecoderForward {
      * @return logits {@code [T, V]} (float32, after any soft-cap and {@code hook_logits} hooks)
      */
     public static NDArray run(Decoder decoder, NDManager scratch, int[] ids, SiteHooks hooks) {
-        return new DecoderForward(decoder, scratch, hooks, ids.length).run(ids);
+        return new DecoderForward(decoder, scratch, hooks, 0, ids.length, null).run(ids);
+    }
+
+    /**
+     * Runs the model on the positions {@code cache.length()} … {@code cache.length() + n − 1} of a sequence whose
+     * earlier positions are in {@code cache}: the new queries attend over the cached keys and the new ones, and the new
+     * keys and values are appended to the cache. With an empty cache this is the whole forward pass that also fills
+     * the cache (a generation's prompt pass); with one id it is a generation step.
+     *
+     * @param ids     the {@code n} new token ids; {@code cache.length() + n} must not exceed the cache's capacity nor
+     *                the model's maximum positions (checked by the caller)
+     * @param hooks   called with the pass's values: {@code n} rows for position-wise sites, {@code [H, n, T]} patterns
+     *                where {@code T = cache.length() + n}
+     * @return logits {@code [n, V]} of the new positions, in {@code scratch}
+     */
+    public static NDArray run(Decoder decoder, NDManager scratch, int[] ids, SiteHooks hooks, KeyValueCache cache) {
+        NDArray logits = new DecoderForward(decoder, scratch, hooks, cache.length(), ids.length, cache).run(ids);
+        cache.advance(ids.length);
+        return logits;
     }
 
     private NDArray run(int[] ids) {
         Embeddings embeddings = decoder.embeddings();
         NDArray residual = hooks.at(HookSite.global(EMBED), embeddings.embed(scratch, ids));
         if (embeddings.positions().isPresent()) {
-            residual = residual.add(hooks.at(HookSite.global(POS_EMBED), embeddings.positionsOf(scratch, 0, length)));
+            residual = residual.add(hooks.at(HookSite.global(POS_EMBED),
+                    embeddings.positionsOf(scratch, first, length)));
         }
         for (int layer = 0; layer < decoder.blocks().size(); layer++) {
             try (NDManager blockScope = scratch.newSubManager()) {
@@ -113,13 +140,19 @@ public final class DecoderForward {
     private NDArray attend(int layer, Attention attention, NDArray normalized) {
         AttentionSettings settings = attention.settings();
         RotaryEmbedding.Tables rotation = settings.rotary().map(r -> rotations.computeIfAbsent(r,
-                key -> key.tables(scratch, 0, length, normalized.getDataType()))).orElse(null);
+                key -> key.tables(scratch, first, length, normalized.getDataType()))).orElse(null);
         NDArray mask = masksByWindow.computeIfAbsent(settings.slidingWindow(),
-                window -> Attention.maskBias(scratch, 0, length, length, window));
+                window -> Attention.maskBias(scratch, first, length, first + length, window));
         NDArray queries = attention.queries(normalized, rotation);
         NDArray keys = attention.keys(normalized, rotation);
+        NDArray values = attention.values(normalized);
+        if (cache != null) {
+            KeyValueCache.Entries all = cache.append(layer, keys, values);
+            keys = all.keys();
+            values = all.values();
+        }
         NDArray pattern = hooks.at(site(ATTN_PATTERN, layer), attention.pattern(queries, keys, mask));
-        return attention.output(attention.mix(pattern, attention.values(normalized)));
+        return attention.output(attention.mix(pattern, values));
     }
 
     /** The norm with its scale (and, if given, its normalised value) passed through the hooks. */

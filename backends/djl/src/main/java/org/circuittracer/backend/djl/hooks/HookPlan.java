@@ -28,6 +28,12 @@ import org.circuittracer.spi.site.HookSite;
  *
  * <p>Hook tensors are copied into the pass's scratch manager up front (the caller keeps ownership of its own);
  * captured values are float32 copies owned by the capture manager.
+ *
+ * <p>Positions are absolute. A pass described by {@link SiteShapes} computes rows {@code first … first + n − 1} of a
+ * sequence of {@code first + n} tokens: a hook's {@link Positions} are resolved against that length (as a forward
+ * pass over the whole prefix would resolve them) and only the resolved positions the pass computes are touched. For
+ * a whole forward pass ({@code first = 0}) that is every resolved position; for a generation step at position
+ * {@code t} it is {@code t} if the hook selects it, and a replace or add that selects nothing there is skipped.
  */
 public final class HookPlan implements SiteHooks {
 
@@ -60,10 +66,18 @@ public final class HookPlan implements SiteHooks {
             int axis = SiteShapes.positionAxis(site.kind());
             Step step;
             if (hook instanceof Hook.Replace r) {
-                Selection selection = Selection.of(resolve(r.positions(), shapes, hook), full, axis, hook, scratch);
+                int[] positions = resolve(r.positions(), shapes, hook);
+                if (positions.length == 0 && shapes.incremental()) {
+                    continue; // selects none of this step's positions
+                }
+                Selection selection = Selection.of(positions, full, axis, hook, scratch);
                 step = new Replace(selection, selection.fit(r.values(), "values", hook, scratch));
             } else if (hook instanceof Hook.Add a) {
-                Selection selection = Selection.of(resolve(a.positions(), shapes, hook), full, axis, hook, scratch);
+                int[] positions = resolve(a.positions(), shapes, hook);
+                if (positions.length == 0 && shapes.incremental()) {
+                    continue;
+                }
+                Selection selection = Selection.of(positions, full, axis, hook, scratch);
                 step = new Add(selection, selection.fit(a.delta(), "delta", hook, scratch));
             } else if (hook instanceof Hook.Transform t) {
                 step = new Transform(t.function(), full, site);
@@ -96,12 +110,23 @@ public final class HookPlan implements SiteHooks {
         return value;
     }
 
+    /**
+     * The selected rows of the pass: positions resolved against the sequence length after the pass (so negative
+     * indices count from the newest position), kept where the pass computes them and made relative to its first row.
+     */
     private static int[] resolve(Positions positions, SiteShapes shapes, Hook hook) {
+        int[] absolute;
         try {
-            return positions.resolve(shapes.length());
+            absolute = positions.resolve(shapes.sequenceLength());
         } catch (CircuitTracerException e) {
             throw invalid("The " + describe(hook) + ": " + e.getMessage());
         }
+        if (IntStream.of(absolute).distinct().count() != absolute.length) {
+            throw invalid("The " + describe(hook) + " selects a position twice (" + Arrays.toString(absolute)
+                    + "); give each position once.");
+        }
+        int first = shapes.firstPosition();
+        return IntStream.of(absolute).filter(p -> p >= first).map(p -> p - first).toArray();
     }
 
     private static String unknownSite(HookSite site, List<HookSite> sites, String model) {
@@ -180,10 +205,6 @@ public final class HookPlan implements SiteHooks {
     private record Selection(NDIndex index, Shape shape, boolean all) {
 
         static Selection of(int[] positions, long[] full, int axis, Hook hook, NDManager scratch) {
-            if (IntStream.of(positions).distinct().count() != positions.length) {
-                throw invalid("The " + describe(hook) + " selects a position twice (" + Arrays.toString(positions)
-                        + "); give each position once.");
-            }
             long[] selected = full.clone();
             selected[axis] = positions.length;
             String leading = axis == 0 ? "" : ":, ";
