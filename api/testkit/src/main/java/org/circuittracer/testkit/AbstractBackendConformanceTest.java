@@ -168,6 +168,40 @@ public abstract class AbstractBackendConformanceTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void unembeddingVectorsGiveTheLogitsAtTheUnembeddingInput(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        int vocabulary = model.config().vocabularySize();
+        int[] all = java.util.stream.IntStream.range(0, vocabulary).toArray();
+        if (!requireOrExpectMissing(model, BackendCapability.UNEMBEDDING,
+                () -> model.unembeddingVectors(manager, new int[] {0}))) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            TokenSequence tokens = prompt(model);
+            HookSite z = HookSite.global(SiteKind.UNEMBED_IN);
+            ForwardResult result = model.forward(scope, tokens, List.of(new Hook.Capture(z)));
+            NDArray vectors = model.unembeddingVectors(scope, all);
+            assertThat(vectors.getShape()).isEqualTo(new Shape(vocabulary, model.config().modelWidth()));
+            float[] direct = result.capturedAt(z).get(tokens.length() - 1).matMul(vectors.transpose()).toFloatArray();
+            float[] logits = result.logits().get(tokens.length() - 1).toFloatArray();
+            // logits are ⟨z, U[:, t]⟩ up to a constant bias and any monotone final soft-cap: the order must agree
+            for (int a = 0; a < vocabulary; a++) {
+                for (int b = 0; b < vocabulary; b++) {
+                    if (direct[a] > direct[b] + tolerance() * (1 + Math.abs(direct[a]))) {
+                        assertThat(logits[a]).as("token %d scores above token %d", a, b).isGreaterThanOrEqualTo(logits[b]);
+                    }
+                }
+            }
+            assertClose(model.meanUnembeddingVector(scope), vectors.mean(new int[] {0}), tolerance());
+            assertClose(model.unembeddingVectors(scope, new int[] {3, 1, 3}).get(2), vectors.get(3), 0);
+            assertThatThrownBy(() -> model.unembeddingVectors(scope, new int[] {vocabulary}))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
+        }
+    }
+
     // ---------------------------------------------------------------- the linearised model
 
     @ParameterizedTest(name = "{0}")

@@ -2,6 +2,7 @@ package org.circuittracer.backend.djl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -135,6 +136,40 @@ final class DjlTransformerModel implements TransformerModel {
         } catch (RuntimeException e) {
             state.close();
             throw e;
+        }
+    }
+
+    @Override
+    public NDArray unembeddingVectors(NDManager manager, int[] tokenIds) {
+        Objects.requireNonNull(manager, "manager");
+        requireOpen();
+        int vocabulary = decoder.config().vocabularySize();
+        for (int id : tokenIds) {
+            if (id < 0 || id >= vocabulary) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Token id " + id
+                        + " is outside the vocabulary [0, " + vocabulary + ") of " + describe() + ".");
+            }
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            // unembed weight is [d, V]: token t's vector is column t
+            NDArray columns = decoder.unembed().weight().transpose();
+            columns.attach(scratch);
+            NDArray rows = columns.get(scratch.create(tokenIds)).toType(DataType.FLOAT32, true);
+            rows.attach(manager);
+            return rows;
+        }
+    }
+
+    @Override
+    public NDArray meanUnembeddingVector(NDManager manager) {
+        Objects.requireNonNull(manager, "manager");
+        requireOpen();
+        try (NDManager scratch = manager.newSubManager()) {
+            NDArray weight = decoder.unembed().weight().toType(DataType.FLOAT32, true);
+            weight.attach(scratch);
+            NDArray mean = weight.mean(new int[] {1});
+            mean.attach(manager);
+            return mean;
         }
     }
 

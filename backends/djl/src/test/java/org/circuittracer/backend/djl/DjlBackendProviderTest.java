@@ -25,7 +25,8 @@ class DjlBackendProviderTest {
         TinyModels.ARCHITECTURES.forEach(a -> assertThat(provider.canOpen(TinyModels.directory(a))).as(a).isTrue());
         assertThat(provider.capabilities()).containsExactlyInAnyOrder(BackendCapability.HOOKS,
                 BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION, BackendCapability.FREEZE_NORMS,
-                BackendCapability.FLOAT16, BackendCapability.VJP, BackendCapability.KV_CACHE);
+                BackendCapability.FLOAT16, BackendCapability.VJP, BackendCapability.KV_CACHE,
+                BackendCapability.UNEMBEDDING);
     }
 
     @Test
