@@ -44,9 +44,9 @@ public final class TinyFixtures {
         return SharedFixtures.resolve("tiny-transcoders/" + name);
     }
 
-    /** The djl model with the unembedding read from its checkpoint ({@link CheckpointUnembedding}). */
+    /** The fixture model opened with the djl backend. */
     public static TransformerModel openModel(Path directory) {
-        return new CheckpointUnembedding(new DjlBackendProvider().create(ModelSource.of(directory)), directory);
+        return new DjlBackendProvider().create(ModelSource.of(directory));
     }
 
     public static TransformerModel openModel(String architecture) {

@@ -1,5 +1,8 @@
 package org.circuittracer.attribution.targets;
 
+import org.circuittracer.attribution.ForwardingModel;
+import org.circuittracer.spi.model.BackendCapability;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -118,8 +121,15 @@ class LogitTargetsTest {
 
     @Test
     void customTargetsAreVerbatimWithVirtualIndicesAndNeedNoUnembedding() {
-        // the plain djl model: no UNEMBEDDING capability
-        try (TransformerModel model = new DjlBackendProvider().create(ModelSource.of(TinyFixtures.modelDirectory("llama")));
+        // the djl model with its UNEMBEDDING capability hidden
+        try (TransformerModel model = new ForwardingModel(TinyFixtures.openModel("llama")) {
+                @Override
+                public java.util.Set<BackendCapability> capabilities() {
+                    var capabilities = java.util.EnumSet.copyOf(super.capabilities());
+                    capabilities.remove(BackendCapability.UNEMBEDDING);
+                    return capabilities;
+                }
+            };
              NDManager manager = NDManager.newBaseManager()) {
             float[] direction = new float[64];
             direction[3] = 2.5f;
