@@ -398,6 +398,7 @@ public abstract class AbstractAttributorConformanceTest {
     }
 
     private void checkOracle(Opened o, AttributionGraph graph, float[][] logitDirections) {
+        assertThat(graph.selected()).as("feature nodes to check (choose a prompt on which features fire)").isNotEmpty();
         EdgeMatrix a = graph.adjacency();
         int length = o.setup().prompt().length();
         int layers = o.model().config().layers();
