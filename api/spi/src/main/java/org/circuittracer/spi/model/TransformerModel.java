@@ -51,6 +51,17 @@ public interface TransformerModel extends AutoCloseable {
     GenerationResult generate(NDManager manager, GenerationRequest request);
 
     /**
+     * Stop tokens and sampling the model suggests (its {@code generation_config.json}); by default the tokenizer's
+     * end-of-sequence token and greedy decoding.
+     *
+     * @since 1.1
+     */
+    default GenerationDefaults generationDefaults() {
+        int eos = tokenizer().eosTokenId();
+        return new GenerationDefaults(eos >= 0 ? Set.of(eos) : Set.of(), Sampling.greedy());
+    }
+
+    /**
      * The unembedding vectors of some tokens: {@code [n, d]} float32, row {@code i} the column {@code U[:, tokenIds[i]]}
      * of the unembedding matrix, so that token {@code t}'s logit before any final soft-cap is {@code ⟨z, U[:, t]⟩}
      * (plus the unembedding's bias, if the model has one), {@code z} being the value at {@code unembed.hook_in}.

@@ -18,6 +18,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.ForwardResult;
+import org.circuittracer.spi.model.GenerationDefaults;
 import org.circuittracer.spi.model.GenerationRequest;
 import org.circuittracer.spi.model.GenerationResult;
 import org.circuittracer.spi.model.Hook;
@@ -137,6 +138,11 @@ final class DjlTransformerModel implements TransformerModel {
             state.close();
             throw e;
         }
+    }
+
+    @Override
+    public GenerationDefaults generationDefaults() {
+        return GenerationConfig.read(directory, tokenizer().eosTokenId(), decoder.config().vocabularySize());
     }
 
     @Override
