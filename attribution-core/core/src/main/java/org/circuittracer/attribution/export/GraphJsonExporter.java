@@ -1,0 +1,324 @@
+package org.circuittracer.attribution.export;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.circuittracer.attribution.prune.GraphPruning;
+import org.circuittracer.attribution.prune.PruneResult;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.graph.AttributionGraph;
+import org.circuittracer.spi.graph.EdgeMatrix;
+import org.circuittracer.spi.graph.Node;
+
+/**
+ * {@code create_graph_files} (ALGORITHM.md §6, GRAPH_FORMAT.md §2-3): prunes a graph with
+ * {@link GraphPruning#prune(AttributionGraph, double, double)}, builds the node and link objects, and writes
+ * {@code <dir>/<slug>.json} and the index {@code <dir>/graph-metadata.json}, both atomically.
+ *
+ * <p>Node ids, {@code feature} values (Cantor pairing, as {@code long}), {@code jsNodeId}s, logit labels and the node
+ * order are those of the reference. Links are every kept stored edge between kept nodes, ordered by target then source
+ * in graph order, with {@code weight = A[t, s]}; zero weights are never emitted. Features and errors that end up in
+ * no link are dropped; every embedding and logit stays. {@code influence} is the cumulative influence of the
+ * unpruned graph ({@code null} for logits); non-finite values are written as {@code null}.
+ */
+public final class GraphJsonExporter {
+
+    /** The file name of the graph index in a data directory. */
+    public static final String INDEX_FILE = "graph-metadata.json";
+    /** {@code metadata.schema_version}: feature ids are Cantor-paired. */
+    public static final int SCHEMA_VERSION = 1;
+    /** {@code metadata.info.generator.name}. */
+    public static final String GENERATOR_NAME = "circuit-tracer-jvm";
+
+    public static final String FEATURE = "cross layer transcoder";
+    public static final String ERROR = "mlp reconstruction error";
+    public static final String EMBEDDING = "embedding";
+    public static final String LOGIT = "logit";
+
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * What an export wrote.
+     *
+     * @param graphFile    {@code <dir>/<slug>.json}
+     * @param indexFile    {@code <dir>/graph-metadata.json}
+     * @param nodes        nodes in the file
+     * @param links        links in the file
+     * @param idCollisions node ids used by more than one node (only non-empty when collisions do not fail)
+     */
+    public record Result(Path graphFile, Path indexFile, int nodes, int links, List<String> idCollisions) {
+        public Result {
+            idCollisions = List.copyOf(idCollisions);
+        }
+    }
+
+    /**
+     * The graph JSON and the collisions found while building it.
+     *
+     * @param json         the top-level object ({@code metadata}, {@code qParams}, {@code nodes}, {@code links})
+     * @param idCollisions node ids used by more than one emitted node
+     */
+    public record Built(ObjectNode json, List<String> idCollisions) {
+        public Built {
+            idCollisions = List.copyOf(idCollisions);
+        }
+    }
+
+    private GraphJsonExporter() {
+    }
+
+    /**
+     * Exports into {@code directory} (created if missing): writes {@code <slug>.json} and adds or replaces the
+     * slug's entry of {@code graph-metadata.json}, keeping the other entries in order.
+     *
+     * @throws CircuitTracerException INVALID_ARGUMENT for bad options or a node-id collision (unless allowed);
+     *                                MALFORMED_FILE when an existing index is not a graph index; FILE_NOT_FOUND when
+     *                                writing fails
+     */
+    public static Result export(AttributionGraph graph, ExportOptions options, Path directory) {
+        Built built = build(graph, options);
+        Path graphFile = directory.resolve(options.slug() + ".json");
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(built.json());
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Cannot serialise graph '" + options.slug()
+                    + "': " + e.getMessage(), e);
+        }
+        AtomicFiles.write(graphFile, bytes);
+        Path index = GraphIndex.upsert(directory, (ObjectNode) built.json().get("metadata"));
+        return new Result(graphFile, index, built.json().get("nodes").size(), built.json().get("links").size(),
+                built.idCollisions());
+    }
+
+    /** The graph JSON, without writing anything. */
+    public static Built build(AttributionGraph graph, ExportOptions options) {
+        int n = graph.size();
+        int length = graph.tokens().length();
+        if (options.promptTokens().size() != length) {
+            throw invalid("promptTokens has " + options.promptTokens().size() + " entries but the prompt has " + length
+                    + " tokens; give one decoded string per position.");
+        }
+        String scan = options.scan() != null ? options.scan() : graph.scan();
+        if (scan.isEmpty()) {
+            throw invalid("The graph has no scan (transcoder-set identifier) and none was given; the viewer needs "
+                    + "one to find feature details. Pass a scan in the export options.");
+        }
+        PruneResult pruned = GraphPruning.prune(graph, options.nodeThreshold(), options.edgeThreshold());
+        boolean[] keep = pruned.nodeMask();
+        boolean[] edgeKept = pruned.edgeMask();
+        double[] cumulative = pruned.cumulativeScores();
+
+        EdgeMatrix a = graph.adjacency();
+        int[] rowStart = a.rowStart();
+        int[] columns = a.columns();
+        float[] weights = a.weights();
+        List<Node> nodes = graph.nodes();
+        String[] ids = new String[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = nodeId(graph, nodes.get(i));
+        }
+
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ArrayNode links = f.arrayNode();
+        boolean[] linked = new boolean[n];
+        for (int t = 0; t < n; t++) {
+            if (!keep[t]) {
+                continue;
+            }
+            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
+                int s = columns[i];
+                if (!edgeKept[i] || !keep[s] || weights[i] == 0) {
+                    continue;
+                }
+                if (!Float.isFinite(weights[i])) {
+                    throw invalid("Edge " + ids[s] + " -> " + ids[t] + " has the non-finite weight " + weights[i]
+                            + "; the graph file cannot hold NaN or infinity. Re-run the attribution.");
+                }
+                ObjectNode link = links.addObject();
+                link.put("source", ids[s]);
+                link.put("target", ids[t]);
+                link.put("weight", (double) weights[i]);
+                linked[s] = true;
+                linked[t] = true;
+            }
+        }
+
+        int firstToken = graph.tokenIndex(0);
+        ArrayNode nodeArray = f.arrayNode();
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        List<String> collisions = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            boolean always = i >= firstToken; // embeddings and logits
+            if (!always && !(keep[i] && linked[i])) {
+                continue;
+            }
+            Node node = nodes.get(i);
+            Integer previous = seen.putIfAbsent(ids[i], i);
+            if (previous != null) {
+                collisions.add(ids[i]);
+                if (options.failOnIdCollision()) {
+                    throw invalid("Node id collision: " + describe(nodes.get(previous)) + " and " + describe(node)
+                            + " both get the id '" + ids[i] + "' (an error node's id '0_{layer}_{position}' equals a "
+                            + "layer-0 feature's id; GRAPH_FORMAT.md §2.4.2). The viewer would show only one of them. "
+                            + "Export with a lower node threshold so that one of them is pruned, or allow collisions "
+                            + "to write the file as the reference does.");
+                }
+            }
+            nodeArray.add(nodeObject(graph, node, ids[i], i < firstToken || node instanceof Node.TokenNode
+                    ? cumulative[i] : Double.NaN, graph.logits().size() > 0 && i == graph.logitIndex(0)));
+        }
+
+        ObjectNode root = f.objectNode();
+        root.set("metadata", metadata(graph, options, scan));
+        ObjectNode q = root.putObject("qParams");
+        q.putArray("pinnedIds");
+        q.putArray("supernodes");
+        q.put("linkType", "both");
+        q.put("clickedId", "");
+        q.put("sg_pos", "");
+        root.set("nodes", nodeArray);
+        root.set("links", links);
+        return new Built(root, collisions);
+    }
+
+    private static ObjectNode metadata(AttributionGraph graph, ExportOptions options, String scan) {
+        ObjectNode m = JsonNodeFactory.instance.objectNode();
+        m.put("slug", options.slug());
+        m.put("scan", scan);
+        m.putArray("transcoder_list");
+        ArrayNode tokens = m.putArray("prompt_tokens");
+        options.promptTokens().forEach(tokens::add);
+        m.put("prompt", graph.inputString());
+        m.put("node_threshold", options.nodeThreshold());
+        m.put("schema_version", SCHEMA_VERSION);
+        ObjectNode info = m.putObject("info");
+        ObjectNode generator = info.putObject("generator");
+        generator.put("name", GENERATOR_NAME);
+        String version = GraphJsonExporter.class.getPackage().getImplementationVersion();
+        generator.put("version", version != null ? version : "dev");
+        if (options.createTimeMs() != null) {
+            info.put("create_time_ms", options.createTimeMs());
+        }
+        ObjectNode pruning = m.putObject("pruning_settings");
+        pruning.put("node_threshold", options.nodeThreshold());
+        pruning.put("edge_threshold", options.edgeThreshold());
+        return m;
+    }
+
+    private static ObjectNode nodeObject(AttributionGraph graph, Node node, String id, double influence,
+                                         boolean firstLogit) {
+        int layers = graph.model().layers();
+        int last = graph.tokens().length() - 1;
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("node_id", id);
+        String featureType;
+        String layer;
+        String jsNodeId;
+        long feature;
+        double tokenProb = 0.0;
+        boolean target = false;
+        String clerp = "";
+        Double activation = null;
+        if (node instanceof Node.FeatureNode x) {
+            feature = pair(x.layer(), x.feature());
+            layer = Integer.toString(x.layer());
+            jsNodeId = x.layer() + "_" + x.feature() + "-0";
+            featureType = FEATURE;
+            activation = (double) x.activation();
+        } else if (node instanceof Node.ErrorNode x) {
+            feature = -1;
+            layer = Integer.toString(x.layer());
+            jsNodeId = x.layer() + "_" + x.position() + "-0";
+            featureType = ERROR;
+        } else if (node instanceof Node.TokenNode x) {
+            feature = x.position();
+            layer = "E";
+            jsNodeId = "E_" + x.tokenId() + "-" + x.position();
+            featureType = EMBEDDING;
+        } else {
+            Node.LogitNode x = (Node.LogitNode) node;
+            feature = x.vocabIndex();
+            layer = Integer.toString(layers + 1);
+            jsNodeId = "L_" + x.vocabIndex() + "-" + last;
+            featureType = LOGIT;
+            tokenProb = x.weight();
+            target = firstLogit;
+            clerp = logitLabel(x.label(), x.weight());
+        }
+        o.put("feature", feature);
+        o.put("layer", layer);
+        o.put("ctx_idx", node instanceof Node.LogitNode ? last : node.position());
+        o.put("feature_type", featureType);
+        o.put("token_prob", Double.isFinite(tokenProb) ? tokenProb : 0.0);
+        o.put("is_target_logit", target);
+        o.put("run_idx", 0);
+        o.put("reverse_ctx_idx", 0);
+        o.put("jsNodeId", jsNodeId);
+        o.put("clerp", clerp);
+        putFiniteOrNull(o, "influence", influence);
+        putFiniteOrNull(o, "activation", activation == null ? Double.NaN : activation);
+        return o;
+    }
+
+    private static void putFiniteOrNull(ObjectNode o, String field, double value) {
+        if (Double.isFinite(value)) {
+            o.put(field, value);
+        } else {
+            o.putNull(field);
+        }
+    }
+
+    /** The {@code node_id} of a node (GRAPH_FORMAT.md §2.4.2). */
+    public static String nodeId(AttributionGraph graph, Node node) {
+        if (node instanceof Node.FeatureNode x) {
+            return x.layer() + "_" + x.feature() + "_" + x.position();
+        } else if (node instanceof Node.ErrorNode x) {
+            return "0_" + x.layer() + "_" + x.position();
+        } else if (node instanceof Node.TokenNode x) {
+            return "E_" + x.tokenId() + "_" + x.position();
+        }
+        Node.LogitNode x = (Node.LogitNode) node;
+        return (graph.model().layers() + 1) + "_" + x.vocabIndex() + "_" + (graph.tokens().length() - 1);
+    }
+
+    /** The Cantor pairing {@code (L + f)(L + f + 1)/2 + f} (GRAPH_FORMAT.md §2.4.3). */
+    public static long pair(int layer, int feature) {
+        long s = (long) layer + feature;
+        return s * (s + 1) / 2 + feature;
+    }
+
+    /** {@code Output "<label>" (p=<prob, 3 decimals>)}, rounding the exact binary value half-even as Python does. */
+    public static String logitLabel(String label, float probability) {
+        String p = Float.isFinite(probability)
+                ? new BigDecimal((double) probability).setScale(3, RoundingMode.HALF_EVEN).toPlainString()
+                : Float.toString(probability).toLowerCase(java.util.Locale.ROOT);
+        return "Output \"" + label + "\" (p=" + p + ")";
+    }
+
+    private static String describe(Node node) {
+        if (node instanceof Node.FeatureNode x) {
+            return "feature (layer " + x.layer() + ", index " + x.feature() + ", position " + x.position() + ")";
+        } else if (node instanceof Node.ErrorNode x) {
+            return "error (layer " + x.layer() + ", position " + x.position() + ")";
+        } else if (node instanceof Node.TokenNode x) {
+            return "embedding (position " + x.position() + ")";
+        }
+        return "logit (index " + ((Node.LogitNode) node).vocabIndex() + ")";
+    }
+
+    private static CircuitTracerException invalid(String message) {
+        return new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, message);
+    }
+}
