@@ -61,7 +61,7 @@ final class AttributionRun {
             ReplacementActivations activations = replacement.activations(manager, tokens, linear.clean());
             active = activations.active();
             List<LogitTarget> targets = LogitTargets.build(request.targets(), activations.lastLogits(), model, manager);
-            sources = SourceVectors.build(manager, dictionary, active, activations.errors(), activations.tokenVectors());
+            sources = SourceVectors.build(dictionary, active, activations.errors(), activations.tokenVectors());
             progress.step();
             progress.end();
             // the linearisation was recorded by the same forward pass
@@ -194,7 +194,31 @@ final class AttributionRun {
         }
     }
 
+    /**
+     * Upper bound on {@code lanes × heads × P²} of one VJP call, P the batch's position bound: the backend's attention
+     * adjoint holds about that many floats ({@code [B, H, P, P]}), which on long prompts dominates native memory
+     * (1 GiB per layer for 64 lanes on 1,024 tokens and 4 heads). Larger batches are split into sub-batches; lanes are
+     * independent, so rows are unchanged (ALGORITHM.md §3.11).
+     */
+    static final long ATTENTION_BUDGET = 1L << 25;
+
     private void computeRows(int[] seedLayers, int[] positions, float[] vectors, int[] nodes) {
+        int n = nodes.length;
+        long bound = 1 + Arrays.stream(positions).max().orElse(0);
+        long perLane = Math.max(1, (long) request.model().config().heads() * bound * bound);
+        int lanes = (int) Math.max(1, Math.min(n, ATTENTION_BUDGET / perLane));
+        if (lanes < n) {
+            for (int from = 0; from < n; from += lanes) {
+                int to = Math.min(n, from + lanes);
+                computeRowsAtOnce(Arrays.copyOfRange(seedLayers, from, to), Arrays.copyOfRange(positions, from, to),
+                        Arrays.copyOfRange(vectors, from * width, to * width), Arrays.copyOfRange(nodes, from, to));
+            }
+        } else {
+            computeRowsAtOnce(seedLayers, positions, vectors, nodes);
+        }
+    }
+
+    private void computeRowsAtOnce(int[] seedLayers, int[] positions, float[] vectors, int[] nodes) {
         int n = nodes.length;
         try (NDManager scope = manager.newSubManager()) {
             NDArray seedVectors = scope.create(vectors, new Shape(n, width));

@@ -25,6 +25,12 @@ import org.circuittracer.spi.model.VjpResult;
  * <p>Columns: active features {@code [0, N_act)}, errors {@code N_act + ℓ·T + p}, tokens {@code N_act + L·T + p}.
  * Contraction works layer by layer with dense buffers of at most {@code lanes × (features of one layer)} floats (and
  * gathers of at most {@link #GATHER_BUDGET} floats), so memory does not grow with the product of targets and sources.
+ *
+ * <p>Decoder rows are not held: each contraction gathers, block by block, the rows it needs from the (lazy)
+ * dictionary and scales them by the activations (ALGORITHM.md §3.11). Holding them all would take
+ * {@code N_act × d} floats of native memory for the whole attribution, which grows with the prompt (about
+ * {@code L · T · (active per token) · d}: gigabytes for real models on 1,000-token prompts). The products are computed
+ * exactly as before ({@code float32(row) · a_i}), so the edges are unchanged, bit for bit.
  */
 final class SourceVectors {
 
@@ -36,58 +42,52 @@ final class SourceVectors {
     private final int length;
     private final int width;
     private final int[][] outputLayers;
-    /** [source layer][k] → [n_ℓ, d]: decoder rows for output layer outputLayers[ℓ][k], times the activation. */
-    private final NDArray[][] decoders;
+    private final SparseDictionary dictionary;
+    /** [source layer] → the dictionary features of its active features, in active order. */
+    private final int[][] features;
+    /** [source layer] → their activations. */
+    private final float[][] values;
     private final long[][] positions;
     private final NDArray errors;
     private final NDArray tokens;
 
-    private SourceVectors(ActiveFeatures active, int length, int width, int[][] outputLayers, NDArray[][] decoders,
-                          NDArray errors, NDArray tokens) {
+    private SourceVectors(ActiveFeatures active, int length, int width, int[][] outputLayers,
+                          SparseDictionary dictionary, NDArray errors, NDArray tokens) {
         this.active = active;
         this.layers = active.layerCount();
         this.length = length;
         this.width = width;
         this.outputLayers = outputLayers;
-        this.decoders = decoders;
+        this.dictionary = dictionary;
         this.errors = errors;
         this.tokens = tokens;
         this.positions = new long[layers][];
+        this.features = new int[layers][];
+        this.values = new float[layers][];
         for (int layer = 0; layer < layers; layer++) {
             positions[layer] = Arrays.stream(active.positionsOf(layer)).asLongStream().toArray();
+            features[layer] = active.featuresOf(layer);
+            values[layer] = active.valuesOf(layer);
         }
     }
 
     /**
-     * Gathers the decoder rows of every active feature, scaled by its activation.
+     * The sources of an attribution; decoder rows are gathered from {@code dictionary} when contracting.
      *
-     * @param manager      owns the gathered rows (for the duration of the attribution)
+     * @param dictionary   stays open for the lifetime of this object
      * @param errors       {@code [L, T, d]}
      * @param tokenVectors {@code [T, d]}
      */
-    static SourceVectors build(NDManager manager, SparseDictionary dictionary, ActiveFeatures active, NDArray errors,
+    static SourceVectors build(SparseDictionary dictionary, ActiveFeatures active, NDArray errors,
                                NDArray tokenVectors) {
         int layers = active.layerCount();
         int[][] outputs = new int[layers][];
-        NDArray[][] decoders = new NDArray[layers][];
         for (int layer = 0; layer < layers; layer++) {
             outputs[layer] = dictionary.outputLayers(layer);
-            decoders[layer] = new NDArray[outputs[layer].length];
-            int[] features = active.featuresOf(layer);
-            if (features.length == 0) {
-                continue;
-            }
-            NDArray values = manager.create(active.valuesOf(layer)).reshape(-1, 1);
-            for (int k = 0; k < outputs[layer].length; k++) {
-                NDArray rows = dictionary.decoderRows(manager, layer, features, outputs[layer][k]);
-                decoders[layer][k] = rows.toType(DataType.FLOAT32, false).mul(values);
-                rows.close();
-            }
-            values.close();
         }
         int length = Math.toIntExact(tokenVectors.getShape().get(0));
         int width = Math.toIntExact(tokenVectors.getShape().get(1));
-        return new SourceVectors(active, length, width, outputs, decoders, errors, tokenVectors);
+        return new SourceVectors(active, length, width, outputs, dictionary, errors, tokenVectors);
     }
 
     /** Number of columns of a row: {@code N_act + (L+1)·T}. */
@@ -105,15 +105,7 @@ final class SourceVectors {
     void contract(NDManager parent, VjpResult result, RowBuilder[] rows) {
         try (NDManager scope = parent.newSubManager()) {
             // the long-lived vectors join the scope for this call, so that everything derived from them is freed with it
-            NDList held = new NDList(errors, tokens);
-            for (NDArray[] perOutput : decoders) {
-                for (NDArray decoder : perOutput) {
-                    if (decoder != null) {
-                        held.add(decoder);
-                    }
-                }
-            }
-            scope.tempAttachAll(held);
+            scope.tempAttachAll(new NDList(errors, tokens));
             contractIn(scope, result, rows);
         }
     }
@@ -133,7 +125,7 @@ final class SourceVectors {
                 if (gradient.isEmpty()) {
                     continue;
                 }
-                float[] part = dotAtPositions(scope, gradient.get(), decoders[source][k], positions[source], count, lanes);
+                float[] part = dotAtPositions(scope, gradient.get(), source, outputLayers[source][k], count, lanes);
                 if (sum == null) {
                     sum = part;
                 } else {
@@ -162,9 +154,12 @@ final class SourceVectors {
                 errorStart + layers * length, bound);
     }
 
-    /** {@code out[lane·count + j] = ⟨G[lane, positions[j]], decoder[j]⟩} for {@code j < count}. */
-    private float[] dotAtPositions(NDManager scope, NDArray gradient, NDArray decoder, long[] positions, int count,
-                                   int lanes) {
+    /**
+     * {@code out[lane·count + j] = ⟨G[lane, positions[j]], a_j · decoderRow(source, f_j, output)⟩} for
+     * {@code j < count}, over the active features of {@code source}; the decoder rows are gathered block by block.
+     */
+    private float[] dotAtPositions(NDManager scope, NDArray gradient, int source, int output, int count, int lanes) {
+        long[] positions = this.positions[source];
         float[] out = new float[lanes * count];
         int chunk = (int) Math.max(1, Math.min(count, GATHER_BUDGET / ((long) lanes * width)));
         // [P, B, d]: positions first, so that a gather is a plain take along axis 0
@@ -175,8 +170,10 @@ final class SourceVectors {
                 NDArray index = block.create(Arrays.copyOfRange(positions, from, to));
                 NDArray gathered = byPosition.get(index); // [n, B, d]
                 gathered.attach(block);
-                NDArray rows = decoder.get(new NDIndex("{}:{}", from, to)); // [n, d]
-                rows.attach(block);
+                NDArray raw = dictionary.decoderRows(block, source, Arrays.copyOfRange(features[source], from, to),
+                        output);
+                NDArray scale = block.create(Arrays.copyOfRange(values[source], from, to)).reshape(-1, 1);
+                NDArray rows = raw.toType(DataType.FLOAT32, false).mul(scale); // [n, d], as a_i · row
                 NDArray dots = gathered.mul(rows.expandDims(1)).sum(new int[] {2}); // [n, B]
                 float[] values = dots.toFloatArray();
                 int n = to - from;
