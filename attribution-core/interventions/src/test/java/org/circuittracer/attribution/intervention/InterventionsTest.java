@@ -1,5 +1,6 @@
 package org.circuittracer.attribution.intervention;
 
+import org.circuittracer.attribution.TinyFixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
