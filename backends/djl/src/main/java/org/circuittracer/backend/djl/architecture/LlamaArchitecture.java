@@ -1,17 +1,9 @@
 package org.circuittracer.backend.djl.architecture;
 
-import ai.djl.ndarray.NDArray;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import org.circuittracer.backend.djl.checkpoint.JsonConfig;
 import org.circuittracer.backend.djl.checkpoint.WeightReader;
 import org.circuittracer.backend.djl.decoder.Activation;
-import org.circuittracer.backend.djl.decoder.Attention;
-import org.circuittracer.backend.djl.decoder.AttentionSettings;
-import org.circuittracer.backend.djl.decoder.Block;
 import org.circuittracer.backend.djl.decoder.Decoder;
-import org.circuittracer.backend.djl.decoder.Embeddings;
 import org.circuittracer.backend.djl.decoder.RotaryEmbedding;
 import org.circuittracer.spi.model.ModelConfig;
 
@@ -56,19 +48,8 @@ public final class LlamaArchitecture implements Architecture {
 
         @Override
         public Decoder load(WeightReader weights, String modelName) {
-            LlamaStyleWeights w = new LlamaStyleWeights(weights, common);
-            AttentionSettings settings = new AttentionSettings(common.heads(), common.keyValueHeads(),
-                    common.headDim(), common.attentionScale(), 0, 0, Optional.of(rotary));
-            List<Block> blocks = new ArrayList<>();
-            for (int layer = 0; layer < common.layers(); layer++) {
-                blocks.add(new Block(w.layerNorm(layer, "input_layernorm", false),
-                        new Attention(w.attention(layer, attentionBias, false), settings), Optional.empty(),
-                        w.layerNorm(layer, "post_attention_layernorm", false),
-                        w.gatedMlp(layer, activation, mlpBias), Optional.empty()));
-            }
-            NDArray tokens = w.tokenEmbeddings();
-            return new Decoder(modelConfig(modelName), new Embeddings(tokens, Optional.empty(), 1f), blocks,
-                    w.rmsNorm("model.norm.weight", common.hiddenSize(), false), w.unembedding(tokens), 0);
+            return new LlamaStyleWeights(weights, common).singleNormDecoder(modelConfig(modelName), rotary,
+                    attentionBias, false, activation, mlpBias);
         }
     }
 }

@@ -1,9 +1,18 @@
 package org.circuittracer.backend.djl.architecture;
 
 import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.circuittracer.backend.djl.checkpoint.WeightReader;
 import org.circuittracer.backend.djl.decoder.Activation;
+import org.circuittracer.backend.djl.decoder.Attention;
+import org.circuittracer.backend.djl.decoder.AttentionSettings;
+import org.circuittracer.backend.djl.decoder.Block;
+import org.circuittracer.backend.djl.decoder.Decoder;
+import org.circuittracer.backend.djl.decoder.Embeddings;
+import org.circuittracer.backend.djl.decoder.RotaryEmbedding;
+import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.backend.djl.decoder.AttentionWeights;
 import org.circuittracer.backend.djl.decoder.Linear;
 import org.circuittracer.backend.djl.decoder.Mlp;
@@ -22,6 +31,28 @@ final class LlamaStyleWeights {
     LlamaStyleWeights(WeightReader weights, LlamaStyleConfig config) {
         this.weights = weights;
         this.config = config;
+    }
+
+    /**
+     * A pre-norm decoder with one RMSNorm before attention and one before the MLP, no post-norms, no soft-caps
+     * (Llama and Qwen-3).
+     *
+     * @param queryKeyNorms per-head RMSNorms on queries and keys (Qwen-3)
+     */
+    Decoder singleNormDecoder(ModelConfig modelConfig, RotaryEmbedding rotary, boolean attentionBias,
+                              boolean queryKeyNorms, Activation activation, boolean mlpBias) {
+        AttentionSettings settings = new AttentionSettings(config.heads(), config.keyValueHeads(),
+                config.headDim(), config.attentionScale(), 0, 0, Optional.of(rotary));
+        List<Block> blocks = new ArrayList<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            blocks.add(new Block(layerNorm(layer, "input_layernorm", false),
+                    new Attention(attention(layer, attentionBias, queryKeyNorms), settings), Optional.empty(),
+                    layerNorm(layer, "post_attention_layernorm", false),
+                    gatedMlp(layer, activation, mlpBias), Optional.empty()));
+        }
+        NDArray tokens = tokenEmbeddings();
+        return new Decoder(modelConfig, new Embeddings(tokens, Optional.empty(), 1f), blocks,
+                rmsNorm("model.norm.weight", config.hiddenSize(), false), unembedding(tokens), 0);
     }
 
     /** {@code [V, d]}. */
