@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "circuit-tracer", mixinStandardHelpOptions = true, versionProvider = CircuitTracerCommand.Version.class,
         description = "Attribution graphs for transformer language models on the JVM.",
-        subcommands = {AttributeCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {AttributeCommand.class, PluginsCommand.class, FeaturesCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 2 usage/user error, 3 plugin error, 4 internal error, 5 insufficient resources.",
                 "Example:", "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt "
                         + "--prompt \"the cat sat\" --slug cat --graph-file-dir graphs"})

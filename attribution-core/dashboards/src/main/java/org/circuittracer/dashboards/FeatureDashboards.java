@@ -1,0 +1,132 @@
+package org.circuittracer.dashboards;
+
+import java.util.BitSet;
+import org.circuittracer.attribution.replacement.ReplacementModel;
+import org.circuittracer.spi.Capability;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.spi.model.BackendCapability;
+import org.circuittracer.spi.model.Tokenizer;
+import org.circuittracer.spi.model.TransformerModel;
+
+/**
+ * Feature dashboards over a corpus (GRAPH_FORMAT.md §4): for every feature of every layer, the top-activating
+ * contexts, examples from quantile bands, activation percentiles, histogram and density, and the top and bottom output
+ * tokens.
+ *
+ * <p>How the corpus is read: each document is tokenised without special tokens (token-id documents are used as they
+ * are), given the leading special token attribution uses ({@link ReplacementModel#prepare}), and split into chunks of
+ * at most {@link DashboardOptions#maxSequenceLength()} tokens, each chunk after the first with its own special token.
+ * Activations at the zeroed positions ({@link ReplacementModel#zeroedPositions}, the special token) are excluded
+ * everywhere, as attribution zeroes them: they count neither as activations nor as tokens, and windows start after
+ * them.
+ *
+ * <p>One pass, bounded memory: a sequence is run through the model, its sparse activations are folded into the
+ * per-feature state and discarded; nothing of size {@code tokens × features} exists. Each feature keeps its
+ * {@code topExamples} best sequence peaks (ties to the earlier sequence), a sample of band candidates and a sample of
+ * activations, both chosen by a fixed hash of (layer, feature, sequence, position) so that the result depends on the
+ * corpus only, not on the batch size.
+ *
+ * <p>Typical use (the {@code circuit-tracer features} command does the same):
+ * <pre>{@code
+ * CollectedDashboards dashboards = FeatureDashboards.collect(model, dictionary, Corpus.read(corpusFile),
+ *         DashboardOptions.defaults(), DashboardListener.NONE);
+ * DashboardWriter.write(dashboards, outputDir, DashboardLayout.PACKED, DashboardListener.NONE);
+ * }</pre>
+ */
+public final class FeatureDashboards {
+
+    private FeatureDashboards() {
+    }
+
+    /** {@link #collect(ReplacementModel, Corpus, DashboardOptions, DashboardListener)} for a model and dictionary. */
+    public static CollectedDashboards collect(TransformerModel model, SparseDictionary dictionary, Corpus corpus,
+                                              DashboardOptions options, DashboardListener listener) {
+        return collect(ReplacementModel.of(model, dictionary), corpus, options, listener);
+    }
+
+    /**
+     * Runs the corpus through the model and collects the dashboards of every feature.
+     *
+     * @throws CircuitTracerException MISSING_CAPABILITY when the backend lacks HOOKS, or UNEMBEDDING while
+     *         {@code outputTokens > 0}; INVALID_ARGUMENT for a corpus without tokens or a document the tokenizer
+     *         rejects; MALFORMED_FILE for a malformed corpus line; CANCELLED when the listener cancels
+     */
+    public static CollectedDashboards collect(ReplacementModel model, Corpus corpus, DashboardOptions options,
+                                              DashboardListener listener) {
+        TransformerModel m = model.model();
+        SparseDictionary dictionary = model.dictionary();
+        Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.HOOKS,
+                "feature dashboards");
+        if (options.outputTokens() > 0) {
+            Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.UNEMBEDDING,
+                    "top and bottom output tokens of feature dashboards (set outputTokens to 0 to leave them out)");
+        }
+        CorpusPass pass = new CorpusPass(model, options);
+        pass.run(corpus, listener);
+        if (pass.tokens == 0) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The corpus has no tokens besides "
+                    + "special tokens (" + pass.documents + " documents). Give at least one non-empty document.");
+        }
+        FeatureState[][] states = pass.states();
+        OutputTokenRanking[][] rankings = new OutputTokenRanking[states.length][];
+        if (options.outputTokens() > 0) {
+            long start = System.nanoTime();
+            listener.phaseStarted(DashboardPhase.OUTPUT_TOKENS, states.length);
+            for (int layer = 0; layer < states.length; layer++) {
+                if (listener.isCancelled()) {
+                    throw new CircuitTracerException(StandardErrorCode.CANCELLED, "Feature dashboards cancelled "
+                            + "while ranking output tokens.");
+                }
+                int[] live = liveFeatures(states[layer]);
+                OutputTokenRanking[] ranked = OutputTokens.rank(m, dictionary, layer, live, options.outputTokens());
+                rankings[layer] = new OutputTokenRanking[states[layer].length];
+                for (int i = 0; i < live.length; i++) {
+                    rankings[layer][live[i]] = ranked[i];
+                }
+                listener.progress(DashboardPhase.OUTPUT_TOKENS, layer + 1, states.length, 0);
+            }
+            listener.phaseFinished(DashboardPhase.OUTPUT_TOKENS, System.nanoTime() - start);
+        }
+        String scan = options.scan() != null ? options.scan() : dictionary.scan();
+        return new CollectedDashboards(scan, m.config().modelName(), options, states, rankings,
+                tokenStrings(m.tokenizer(), m.config().vocabularySize(), states, rankings), pass.documents,
+                pass.sequences, pass.tokens);
+    }
+
+    private static int[] liveFeatures(FeatureState[] layer) {
+        return java.util.stream.IntStream.range(0, layer.length).filter(f -> layer[f] != null).toArray();
+    }
+
+    /** The decoded string of every token id the dashboards show (null for the others). */
+    private static String[] tokenStrings(Tokenizer tokenizer, int vocabulary, FeatureState[][] states,
+                                         OutputTokenRanking[][] rankings) {
+        BitSet used = new BitSet(vocabulary);
+        for (int l = 0; l < states.length; l++) {
+            for (int f = 0; f < states[l].length; f++) {
+                FeatureState s = states[l][f];
+                if (s == null) {
+                    continue;
+                }
+                s.top.elements().forEach(c -> markAll(used, c.tokenIds));
+                if (s.band != null) {
+                    s.band.elements().forEach(c -> markAll(used, c.tokenIds));
+                }
+                if (rankings[l] != null && rankings[l][f] != null) {
+                    markAll(used, rankings[l][f].topIds());
+                    markAll(used, rankings[l][f].bottomIds());
+                }
+            }
+        }
+        String[] strings = new String[vocabulary];
+        used.stream().forEach(id -> strings[id] = tokenizer.tokenText(id));
+        return strings;
+    }
+
+    private static void markAll(BitSet used, int[] ids) {
+        for (int id : ids) {
+            used.set(id);
+        }
+    }
+}

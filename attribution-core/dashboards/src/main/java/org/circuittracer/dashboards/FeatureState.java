@@ -1,0 +1,34 @@
+package org.circuittracer.dashboards;
+
+/** What is kept of one feature while the corpus streams by; created when the feature first fires. */
+final class FeatureState {
+
+    long count;
+    float min = Float.POSITIVE_INFINITY;
+    float max = Float.NEGATIVE_INFINITY;
+    /** One candidate per sequence (its peak), best value first. */
+    final BoundedHeap<ExampleCandidate> top;
+    /** Token-level candidates for the quantile bands, smallest priority first; null without bands. */
+    final BoundedHeap<ExampleCandidate> band;
+    final ValueSample values;
+
+    FeatureState(DashboardOptions options) {
+        top = new BoundedHeap<>(options.topExamples(), ExampleCandidate::byValue);
+        band = options.quantileBands() == 0 ? null
+                : new BoundedHeap<>(options.bandSampleSize(), ExampleCandidate::byPriority);
+        values = new ValueSample(options.quantileSampleSize());
+    }
+
+    long retainedBytes() {
+        long bytes = 64 + 2 * 40 + values.retainedBytes();
+        for (ExampleCandidate c : top.elements()) {
+            bytes += 8 + c.retainedBytes();
+        }
+        if (band != null) {
+            for (ExampleCandidate c : band.elements()) {
+                bytes += 8 + c.retainedBytes();
+            }
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,272 @@
+package org.circuittracer.dashboards.files;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPOutputStream;
+import org.circuittracer.dashboards.CollectedDashboards;
+import org.circuittracer.dashboards.DashboardListener;
+import org.circuittracer.dashboards.DashboardOptions;
+import org.circuittracer.dashboards.DashboardPhase;
+import org.circuittracer.dashboards.FeatureDashboard;
+import org.circuittracer.dashboards.FeatureIds;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+
+/**
+ * Writes collected dashboards into a directory in either layout of GRAPH_FORMAT.md §4, plus {@code dashboards.json}
+ * (the manifest: scan, model, corpus counts, settings, and which features never fired).
+ *
+ * <p>Packed: {@code layer_<L>.bin} holds, for features {@code 0 … F−1} in order, a 4-byte little-endian length
+ * {@code N} and {@code N} bytes of gzip-compressed feature JSON; a feature that never fired has a zero-length record.
+ * {@code index.json.gz} (gzip JSON) maps each layer, as the key {@code "<L>"}, to {@code filename} and
+ * {@code offsets} ({@code F + 1} byte offsets), beside the informational keys {@code version}, {@code format} and
+ * {@code scan}. Per-feature JSON: {@code <z>.json} for every feature that fired, {@code z} the paired id.
+ *
+ * <p>Rewriting a directory is safe while a viewer reads it: every file appears atomically; in the packed layout the
+ * new layer files get names the current index does not use, the index is replaced once they are complete, and the
+ * old layer files are deleted afterwards. Files of our naming patterns that the new output does not use (the other
+ * layout's files, features that no longer fire) are deleted at the end. The directory must be new, empty, or hold a
+ * {@code dashboards.json} from an earlier run.
+ */
+public final class DashboardWriter {
+
+    public static final String MANIFEST = "dashboards.json";
+    public static final String INDEX = "index.json.gz";
+    public static final String FORMAT = "circuit-tracer-feature-dashboards";
+    public static final int FORMAT_VERSION = 1;
+
+    static final Pattern FEATURE_FILE = Pattern.compile("\\d+\\.json");
+    static final Pattern LAYER_FILE = Pattern.compile("layer_\\d+(\\.\\d+)?\\.bin");
+
+    /**
+     * What was written.
+     *
+     * @param directory the output directory
+     * @param layout    its layout
+     * @param features  features with a dashboard (the others never fired)
+     * @param bytes     bytes written (feature data, index and manifest)
+     */
+    public record Result(Path directory, DashboardLayout layout, long features, long bytes) {
+    }
+
+    private DashboardWriter() {
+    }
+
+    /**
+     * Writes {@code dashboards} into {@code directory} (created if missing).
+     *
+     * @throws CircuitTracerException INVALID_ARGUMENT when the directory holds other files; FILE_NOT_FOUND when
+     *         writing fails; CANCELLED when the listener cancels (files already complete stay)
+     */
+    public static Result write(CollectedDashboards dashboards, Path directory, DashboardLayout layout,
+                               DashboardListener listener) {
+        Path dir = directory.toAbsolutePath();
+        Set<String> previous = prepare(dir);
+        long start = System.nanoTime();
+        listener.phaseStarted(DashboardPhase.WRITE, dashboards.layers());
+        Set<String> written = new HashSet<>();
+        long features = 0;
+        long bytes = 0;
+        ObjectNode index = FeatureJson.MAPPER.createObjectNode();
+        index.put("version", "1.0");
+        index.put("format", "variable_chunks");
+        index.put("scan", dashboards.scan());
+        for (int layer = 0; layer < dashboards.layers(); layer++) {
+            if (listener.isCancelled()) {
+                throw new CircuitTracerException(StandardErrorCode.CANCELLED, "Writing dashboards cancelled at layer "
+                        + layer + ".");
+            }
+            if (layout == DashboardLayout.JSON) {
+                for (int f = 0; f < dashboards.features(layer); f++) {
+                    Optional<FeatureDashboard> d = dashboards.dashboard(layer, f);
+                    if (d.isPresent()) {
+                        String name = FeatureIds.pair(layer, f) + ".json";
+                        byte[] json = FeatureJson.toBytes(d.get());
+                        AtomicFiles.write(dir.resolve(name), json, false);
+                        written.add(name);
+                        features++;
+                        bytes += json.length;
+                    }
+                }
+            } else {
+                String name = freshLayerName(layer, previous);
+                long[] offsets = writeLayer(dashboards, layer, dir.resolve(name));
+                ObjectNode entry = index.putObject(Integer.toString(layer));
+                entry.put("filename", name);
+                ArrayNode o = entry.putArray("offsets");
+                for (long offset : offsets) {
+                    o.add(offset);
+                }
+                written.add(name);
+                for (int f = 0; f < dashboards.features(layer); f++) {
+                    features += offsets[f + 1] > offsets[f] ? 1 : 0;
+                }
+                bytes += offsets[offsets.length - 1];
+            }
+            listener.progress(DashboardPhase.WRITE, layer + 1, dashboards.layers(), 0);
+        }
+        if (layout == DashboardLayout.PACKED) {
+            byte[] gz = gzip(json(index, false));
+            AtomicFiles.write(dir.resolve(INDEX), gz, true);
+            written.add(INDEX);
+            bytes += gz.length;
+        }
+        byte[] manifest = json(manifest(dashboards, layout), true);
+        AtomicFiles.write(dir.resolve(MANIFEST), manifest, true);
+        bytes += manifest.length;
+        for (String name : previous) {
+            if (!written.contains(name)) {
+                AtomicFiles.deleteQuietly(dir.resolve(name));
+            }
+        }
+        listener.phaseFinished(DashboardPhase.WRITE, System.nanoTime() - start);
+        return new Result(dir, layout, features, bytes);
+    }
+
+    /** Creates the directory or checks that it is ours; returns the names of our files already there. */
+    private static Set<String> prepare(Path dir) {
+        Set<String> ours = new HashSet<>();
+        try {
+            Files.createDirectories(dir);
+            boolean foreign = false;
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path p : entries) {
+                    String name = p.getFileName().toString();
+                    if (FEATURE_FILE.matcher(name).matches() || LAYER_FILE.matcher(name).matches()
+                            || name.equals(INDEX)) {
+                        ours.add(name);
+                    } else if (!name.equals(MANIFEST) && !name.startsWith(".")) {
+                        foreign = true;
+                    }
+                }
+            }
+            if ((foreign || !ours.isEmpty()) && !Files.isRegularFile(dir.resolve(MANIFEST))) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The output directory " + dir
+                        + " is not empty and holds no " + MANIFEST + " from an earlier run. Choose a new or empty "
+                        + "directory (the writer deletes stale feature files, so it only reuses its own).");
+            }
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(dir, e);
+        }
+        return ours;
+    }
+
+    /** {@code layer_<L>.bin}, or {@code layer_<L>.<n>.bin} when an earlier run's index may still use that name. */
+    private static String freshLayerName(int layer, Set<String> previous) {
+        String name = "layer_" + layer + ".bin";
+        for (int n = 1; previous.contains(name); n++) {
+            name = "layer_" + layer + "." + n + ".bin";
+        }
+        return name;
+    }
+
+    /** Streams one layer's records into {@code file}; returns the {@code F + 1} offsets. */
+    private static long[] writeLayer(CollectedDashboards dashboards, int layer, Path file) {
+        int features = dashboards.features(layer);
+        long[] offsets = new long[features + 1];
+        Path tmp = AtomicFiles.temporaryFor(file);
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                long position = 0;
+                for (int f = 0; f < features; f++) {
+                    offsets[f] = position;
+                    Optional<FeatureDashboard> d = dashboards.dashboard(layer, f);
+                    if (d.isPresent()) {
+                        byte[] payload = gzip(FeatureJson.toBytes(d.get()));
+                        ByteBuffer b = ByteBuffer.allocate(4 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+                        b.putInt(payload.length).put(payload).flip();
+                        while (b.hasRemaining()) {
+                            position += ch.write(b);
+                        }
+                    }
+                }
+                offsets[features] = position;
+                ch.force(true);
+            }
+            AtomicFiles.move(tmp, file);
+            done = true;
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(file, e);
+        } finally {
+            if (!done) {
+                AtomicFiles.deleteQuietly(tmp);
+            }
+        }
+        return offsets;
+    }
+
+    private static ObjectNode manifest(CollectedDashboards d, DashboardLayout layout) {
+        ObjectNode m = FeatureJson.MAPPER.createObjectNode();
+        m.put("format", FORMAT);
+        m.put("format_version", FORMAT_VERSION);
+        m.put("layout", layout.id());
+        m.put("scan", d.scan());
+        m.put("model", d.modelName());
+        ObjectNode corpus = m.putObject("corpus");
+        corpus.put("documents", d.documents());
+        corpus.put("sequences", d.sequences());
+        corpus.put("tokens", d.tokens());
+        DashboardOptions o = d.options();
+        ObjectNode settings = m.putObject("settings");
+        settings.put("top_examples", o.topExamples());
+        settings.put("context_before", o.contextBefore());
+        settings.put("context_after", o.contextAfter());
+        settings.put("max_sequence_length", o.maxSequenceLength());
+        settings.put("quantile_bands", o.quantileBands());
+        settings.put("examples_per_band", o.examplesPerBand());
+        settings.put("quantile_sample_size", o.quantileSampleSize());
+        settings.put("histogram_bins", o.histogramBins());
+        settings.put("output_tokens", o.outputTokens());
+        ArrayNode layers = m.putArray("layers");
+        for (int l = 0; l < d.layers(); l++) {
+            ObjectNode layer = layers.addObject();
+            layer.put("features", d.features(l));
+            List<Integer> inactive = new ArrayList<>();
+            for (int f = 0; f < d.features(l); f++) {
+                if (d.activations(l, f) == 0) {
+                    inactive.add(f);
+                }
+            }
+            layer.put("active", d.features(l) - inactive.size());
+            inactive.forEach(layer.putArray("inactive")::add);
+        }
+        return m;
+    }
+
+    private static byte[] json(ObjectNode node, boolean pretty) {
+        try {
+            return pretty ? FeatureJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(node)
+                    : FeatureJson.MAPPER.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Cannot serialise " + node.path("format")
+                    + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    static byte[] gzip(byte[] bytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length / 3 + 64);
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(bytes);
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Cannot compress: " + e, e);
+        }
+        return out.toByteArray();
+    }
+}

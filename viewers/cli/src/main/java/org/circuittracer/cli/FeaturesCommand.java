@@ -1,0 +1,230 @@
+package org.circuittracer.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import org.circuittracer.dashboards.CollectedDashboards;
+import org.circuittracer.dashboards.Corpus;
+import org.circuittracer.dashboards.DashboardOptions;
+import org.circuittracer.dashboards.FeatureDashboards;
+import org.circuittracer.dashboards.files.DashboardLayout;
+import org.circuittracer.dashboards.files.DashboardWriter;
+import org.circuittracer.runtime.ClasspathProviderRegistry;
+import org.circuittracer.runtime.ProviderKind;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.spi.dictionary.DictionarySource;
+import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.spi.model.BackendProvider;
+import org.circuittracer.spi.model.ModelSource;
+import org.circuittracer.spi.model.TransformerModel;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code circuit-tracer features}: feature dashboards of a transcoder set over a corpus (docs/dashboards.md). */
+@Command(name = "features", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compute feature dashboards over a corpus for every feature of a transcoder set: top-activating "
+                + "contexts with per-token activations, examples from quantile bands, activation percentiles, "
+                + "histogram and density, and the top and bottom output tokens. Writes them to DIR in the viewer's "
+                + "packed layout (index.json.gz + layer_<L>.bin) or as one <feature id>.json per feature, plus "
+                + "dashboards.json.",
+                "The corpus is a text file (one document a line) or a .jsonl file ({\"text\": ...} or "
+                + "{\"tokens\": [ids]} a line); long documents are split into chunks of --max-sequence-length."},
+        footer = {"", "Examples:",
+                "  circuit-tracer features --model models/llama --transcoders transcoders/llama-plt \\",
+                "      --corpus corpus.txt --output-dir transcoders/llama-plt/features",
+                "  circuit-tracer features --model models/llama --transcoders transcoders/llama-clt \\",
+                "      --corpus corpus.jsonl --output-dir features --layout json --top-k 10 --max-sequence-length 64",
+                "Point the viewer's features directory at DIR (packed), or serve DIR's <id>.json files (json)."})
+final class FeaturesCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Model directory (config.json, *.safetensors, tokenizer.json).")
+    Path model;
+
+    @Option(names = "--transcoders", required = true, paramLabel = "DIR",
+            description = "Transcoder (dictionary) directory.")
+    Path transcoders;
+
+    @Option(names = "--corpus", required = true, paramLabel = "FILE",
+            description = "Corpus: a text file (one document a line) or .jsonl/.ndjson (one JSON document a line).")
+    Path corpus;
+
+    @Option(names = "--corpus-format", defaultValue = "auto", paramLabel = "auto|text|jsonl",
+            description = "How to read --corpus (default: ${DEFAULT-VALUE}, from the file name).")
+    String corpusFormat;
+
+    @Option(names = "--output-dir", required = true, paramLabel = "DIR",
+            description = "Directory for the dashboards (created if missing; must be empty or hold earlier dashboards).")
+    Path outputDir;
+
+    @Option(names = "--layout", defaultValue = "packed", paramLabel = "packed|json",
+            description = "packed: index.json.gz + layer_<L>.bin; json: one <feature id>.json per feature "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String layout;
+
+    @Option(names = "--top-k", defaultValue = "20", paramLabel = "N",
+            description = "Top-activating contexts per feature, one per corpus sequence (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--context-before", defaultValue = "24", paramLabel = "N",
+            description = "Tokens shown before the peak token (default: ${DEFAULT-VALUE}).")
+    int contextBefore;
+
+    @Option(names = "--context-after", defaultValue = "8", paramLabel = "N",
+            description = "Tokens shown after the peak token (default: ${DEFAULT-VALUE}).")
+    int contextAfter;
+
+    @Option(names = "--max-sequence-length", defaultValue = "128", paramLabel = "N",
+            description = "Longest sequence given to the model, its special token included (default: ${DEFAULT-VALUE}).")
+    int maxSequenceLength;
+
+    @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N",
+            description = "Sequences per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--quantile-bands", defaultValue = "4", paramLabel = "N",
+            description = "Example groups from equal percentile bands, 0 for none (default: ${DEFAULT-VALUE}).")
+    int quantileBands;
+
+    @Option(names = "--examples-per-band", defaultValue = "4", paramLabel = "N",
+            description = "Examples in each band group (default: ${DEFAULT-VALUE}).")
+    int examplesPerBand;
+
+    @Option(names = "--output-tokens", defaultValue = "10", paramLabel = "N",
+            description = "Top and bottom output tokens per feature, 0 for none (default: ${DEFAULT-VALUE}).")
+    int outputTokens;
+
+    @Option(names = "--scan", paramLabel = "NAME",
+            description = "Transcoder-set identifier written to the files (default: the transcoders' own scan, which "
+                    + "attribute writes into graphs).")
+    String scan;
+
+    @Option(names = "--backend", defaultValue = "djl", paramLabel = "NAME",
+            description = "Backend provider (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--dictionary-format", paramLabel = "NAME",
+            description = "Dictionary format provider (default: the one format that recognises --transcoders).")
+    String dictionaryFormat;
+
+    @Option(names = "--plugins", paramLabel = "DIR",
+            description = "Directory of plugin jars (default: plugins/ beside circuit-tracer.jar, if present).")
+    Path plugins;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
+    boolean quiet;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Override
+    public void run() {
+        DashboardLayout chosenLayout = parseLayout();
+        Corpus.Format format = parseCorpusFormat();
+        DashboardOptions options = options();
+        requireDirectory(model, "--model");
+        requireDirectory(transcoders, "--transcoders");
+        Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
+        Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
+        try (ClasspathProviderRegistry registry = ClasspathProviderRegistry.withPluginDirectory(dir);
+             DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), quiet)) {
+            BackendProvider backendProvider = registry.get(ProviderKind.BACKEND, backend);
+            DictionaryFormatProvider dictionaryProvider = dictionaryFormat != null
+                    ? registry.get(ProviderKind.DICTIONARY_FORMAT, dictionaryFormat)
+                    : AttributeCommand.detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), transcoders);
+            progress.note("Loading model " + model + " (" + backendProvider.name() + ")");
+            try (TransformerModel m = backendProvider.create(ModelSource.of(model))) {
+                progress.note("Loading transcoders " + transcoders + " (" + dictionaryProvider.name() + ")");
+                try (SparseDictionary dictionary = dictionaryProvider.create(DictionarySource.of(transcoders))) {
+                    progress.note("Reading corpus " + corpus);
+                    CollectedDashboards dashboards = FeatureDashboards.collect(m, dictionary, documents, options,
+                            progress);
+                    DashboardWriter.Result result = DashboardWriter.write(dashboards, outputDir, chosenLayout,
+                            progress);
+                    var out = spec.commandLine().getOut();
+                    out.printf(Locale.ROOT, "Wrote %d feature dashboards (%s layout, scan %s) to %s%n",
+                            result.features(), chosenLayout.id(), dashboards.scan(), result.directory());
+                    out.printf(Locale.ROOT, "Corpus: %d documents, %d sequences, %d tokens; %d features never "
+                            + "fired%n", dashboards.documents(), dashboards.sequences(), dashboards.tokens(),
+                            totalFeatures(dashboards) - result.features());
+                    out.flush();
+                }
+            }
+        } catch (OutOfMemoryError e) {
+            throw new CircuitTracerException(StandardErrorCode.OUT_OF_RESOURCES, "Out of memory while computing "
+                    + "dashboards. Give Java more memory (java -Xmx...), or lower --top-k, --context-before/--context-"
+                    + "after or --quantile-bands (each feature keeps that many example windows).", e);
+        }
+    }
+
+    private DashboardOptions options() {
+        atLeast("--top-k", topK, 1);
+        atLeast("--context-before", contextBefore, 0);
+        atLeast("--context-after", contextAfter, 0);
+        atLeast("--max-sequence-length", maxSequenceLength, 2);
+        atLeast("--batch-size", batchSize, 1);
+        atLeast("--quantile-bands", quantileBands, 0);
+        atLeast("--examples-per-band", examplesPerBand, 1);
+        atLeast("--output-tokens", outputTokens, 0);
+        if (quantileBands > 100) {
+            throw usage("--quantile-bands must be at most 100, got " + quantileBands + ".");
+        }
+        if (scan != null && scan.isBlank()) {
+            throw usage("--scan must not be blank.");
+        }
+        return DashboardOptions.defaults().withTopExamples(topK).withContext(contextBefore, contextAfter)
+                .withMaxSequenceLength(maxSequenceLength).withBatchSize(batchSize)
+                .withQuantileBands(quantileBands, examplesPerBand).withOutputTokens(outputTokens).withScan(scan);
+    }
+
+    private DashboardLayout parseLayout() {
+        for (DashboardLayout l : DashboardLayout.values()) {
+            if (l.id().equals(layout)) {
+                return l;
+            }
+        }
+        throw usage("--layout must be packed or json, got '" + layout + "'.");
+    }
+
+    private Corpus.Format parseCorpusFormat() {
+        return switch (corpusFormat) {
+            case "auto" -> null;
+            case "text" -> Corpus.Format.TEXT;
+            case "jsonl" -> Corpus.Format.JSONL;
+            default -> throw usage("--corpus-format must be auto, text or jsonl, got '" + corpusFormat + "'.");
+        };
+    }
+
+    private void atLeast(String option, int value, int min) {
+        if (value < min) {
+            throw usage(option + " must be >= " + min + ", got " + value + ".");
+        }
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + message);
+    }
+
+    private static long totalFeatures(CollectedDashboards d) {
+        long n = 0;
+        for (int l = 0; l < d.layers(); l++) {
+            n += d.features(l);
+        }
+        return n;
+    }
+
+    private static void requireDirectory(Path path, String option) {
+        if (!Files.isDirectory(path)) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, option + " " + path
+                    + " is not a directory. Give the directory that holds the files.");
+        }
+    }
+}
