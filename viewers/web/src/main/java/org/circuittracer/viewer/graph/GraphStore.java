@@ -1,0 +1,152 @@
+package org.circuittracer.viewer.graph;
+
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.circuittracer.attribution.export.GraphIndex;
+import org.circuittracer.attribution.export.GraphJsonExporter;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.viewer.ViewerErrors;
+import org.circuittracer.viewer.files.AtomicWrite;
+import org.circuittracer.viewer.files.ServedDirectory;
+
+/**
+ * The graphs of a graph directory: the index {@code graph-metadata.json} and one {@code <slug>.json} per graph.
+ * Parsed graphs are cached until their file changes. Thread-safe.
+ */
+public final class GraphStore {
+
+    /** Same style as the reference's re-saved files: 2-space indent, non-ASCII escaped. */
+    private static final ObjectMapper REWRITE = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ServedDirectory directory;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    private record Cached(FileTime modified, long size, LoadedGraph graph) {
+    }
+
+    public GraphStore(ServedDirectory directory) {
+        this.directory = directory;
+    }
+
+    public ServedDirectory directory() {
+        return directory;
+    }
+
+    /** The index entries, each with {@code available}: whether its graph file exists. */
+    public ArrayNode list() {
+        ObjectNode index = GraphIndex.read(directory.root().resolve(GraphJsonExporter.INDEX_FILE));
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode entry : index.get("graphs")) {
+            if (!entry.isObject() || !entry.path("slug").isTextual()) {
+                continue;
+            }
+            ObjectNode e = ((ObjectNode) entry).deepCopy();
+            String slug = entry.get("slug").asText();
+            e.put("available", validSlug(slug) && Files.isRegularFile(directory.root().resolve(slug + ".json")));
+            out.add(e);
+        }
+        return out;
+    }
+
+    /**
+     * @throws CircuitTracerException INVALID_ARGUMENT for a slug that is not a file name, NOT_FOUND when there is no
+     *         such graph, MALFORMED_FILE when its file is not a graph
+     */
+    public LoadedGraph load(String slug) {
+        Path file = graphFile(slug);
+        try {
+            FileTime modified = Files.getLastModifiedTime(file);
+            long size = Files.size(file);
+            Cached c = cache.get(slug);
+            if (c != null && c.modified().equals(modified) && c.size() == size) {
+                return c.graph();
+            }
+            LoadedGraph g = LoadedGraph.parse(slug, JSON.readTree(file.toFile()));
+            cache.put(slug, new Cached(modified, size, g));
+            return g;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
+                    + "valid JSON: " + e.getOriginalMessage() + ". Re-export it.", e);
+        } catch (IOException e) {
+            throw ViewerErrors.notFound("Cannot read graph '" + slug + "': " + e.getMessage());
+        }
+    }
+
+    /** The existing graph file of {@code slug}. */
+    public Path graphFile(String slug) {
+        checkSlug(slug);
+        Path file = directory.resolve(slug + ".json");
+        if (!Files.isRegularFile(file)) {
+            throw ViewerErrors.notFound("No graph '" + slug + "' in " + directory.root() + " (no " + slug
+                    + ".json). GET /api/graphs lists the graphs.");
+        }
+        return file;
+    }
+
+    /** The lock serialising writes to one graph's files (graph JSON and annotations). */
+    public ReentrantLock lock(String slug) {
+        return locks.computeIfAbsent(slug, s -> new ReentrantLock());
+    }
+
+    /**
+     * {@code POST /save_graph/<slug>} (GRAPH_FORMAT.md §5.4): replaces the file's {@code qParams} verbatim, keeps the
+     * previous file as {@code <slug>.json.bak}, and rewrites it atomically.
+     */
+    public void replaceQParams(String slug, JsonNode qParams) {
+        Path file = graphFile(slug);
+        ReentrantLock lock = lock(slug);
+        lock.lock();
+        try {
+            JsonNode root = JSON.readTree(file.toFile());
+            if (root == null || !root.isObject()) {
+                throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is "
+                        + "not a JSON object; cannot save into it.");
+            }
+            ((ObjectNode) root).set("qParams", qParams);
+            byte[] bytes = REWRITE.writeValueAsBytes(root);
+            Files.copy(file, file.resolveSibling(slug + ".json.bak"), StandardCopyOption.REPLACE_EXISTING);
+            AtomicWrite.replace(file, bytes);
+            cache.remove(slug);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
+                    + "valid JSON (" + e.getOriginalMessage() + "); cannot save into it.", e);
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot save graph '" + slug + "': "
+                    + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Slugs name files in the graph directory: no separators, control characters or leading dot. */
+    public static void checkSlug(String slug) {
+        if (!validSlug(slug)) {
+            throw ViewerErrors.badRequest("'" + (slug == null ? "" : slug.length() > 80 ? slug.substring(0, 80) + "…"
+                    : slug) + "' is not a graph slug: use letters, digits, '_', '-' and '.' (not first), at most 200 "
+                    + "characters, no path separators.");
+        }
+    }
+
+    static boolean validSlug(String slug) {
+        return slug != null && !slug.isEmpty() && slug.length() <= 200 && slug.charAt(0) != '.'
+                && slug.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7f || c == ':');
+    }
+}

@@ -1,0 +1,56 @@
+package org.circuittracer.viewer.http;
+
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.HttpResponseException;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.viewer.ViewerConfig;
+import org.circuittracer.viewer.annotations.AnnotationStore;
+import org.circuittracer.viewer.files.FeatureStore;
+import org.circuittracer.viewer.files.ServedDirectory;
+import org.circuittracer.viewer.graph.GraphStore;
+import org.circuittracer.viewer.work.JobRunner;
+
+/** Builds the Javalin application: routes, limits and the mapping of failures to JSON error answers. */
+public final class Server {
+
+    private Server() {
+    }
+
+    /**
+     * Creates (does not start) the application.
+     *
+     * @param jobs the model's job runner, or {@code null} without a model
+     */
+    public static Javalin create(ViewerConfig config, JobRunner jobs) {
+        GraphStore graphs = new GraphStore(new ServedDirectory(config.graphDir(), "graph directory"));
+        ServedDirectory featureDir = config.featuresDir() == null ? null
+                : new ServedDirectory(config.featuresDir(), "features directory");
+        FeatureStore features = featureDir == null ? null : new FeatureStore(featureDir);
+        AnnotationStore annotations = new AnnotationStore(graphs);
+        return Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.http.compressionStrategy = CompressionStrategy.NONE; // feature files must never be re-encoded
+            cfg.http.maxRequestSize = config.maxBodyBytes();
+            cfg.jetty.host = config.host();
+            cfg.jetty.port = config.port();
+            new UiRoutes().register(cfg.routes);
+            new DataRoutes(graphs, featureDir).register(cfg.routes);
+            new ApiRoutes(graphs, annotations, features, jobs, config.maxBodyBytes()).register(cfg.routes);
+            cfg.routes.exception(CircuitTracerException.class, (e, ctx) -> Http.error(ctx, e));
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Http.error(ctx, e.getStatus(),
+                    e.getStatus() == 404 ? "NOT_FOUND" : "HTTP_" + e.getStatus(), e.getStatus() == 404
+                            ? "No route " + ctx.method() + " " + ctx.path() + ". See docs/viewer.md for the routes."
+                            : e.getMessage()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> Http.error(ctx, 500, "INTERNAL", "Internal error: " + e));
+            cfg.routes.error(404, ctx -> {
+                if (ctx.result() == null || ctx.result().isEmpty()) {
+                    Http.error(ctx, 404, "NOT_FOUND", "No route " + ctx.method() + " " + ctx.path()
+                            + ". See docs/viewer.md for the routes.");
+                }
+            });
+            cfg.routes.error(405, ctx -> Http.error(ctx, 405, "METHOD_NOT_ALLOWED", "Method " + ctx.method()
+                    + " is not allowed on " + ctx.path() + "."));
+        });
+    }
+}

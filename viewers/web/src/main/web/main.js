@@ -1,0 +1,447 @@
+// Bootstraps the page: loads the graph list, the chosen graph's view and annotations, wires panes, saving,
+// keyboard shortcuts and dialogs. State precedence per key: URL > saved annotations > graph qParams > defaults.
+
+import { state, update, subscribe, readUrl, writeUrl, parseSupernodes, togglePin } from './store.js';
+import { api } from './api.js';
+import { buildModel, searchNodes } from './model.js';
+import { createGraphPane } from './graph-pane.js';
+import { createConnectionsPane } from './connections-pane.js';
+import { createFeaturePane } from './feature-pane.js';
+import { createSubgraphPane } from './subgraph-pane.js';
+import { createSteerPanel } from './steer-panel.js';
+import { createNewGraphDialog } from './new-graph.js';
+import { SHORTCUTS } from './help.js';
+import { el, clear } from './dom.js';
+
+const $ = (sel) => document.querySelector(sel);
+const timings = {};
+let saveTimer = 0;
+let viewTimer = 0;
+let viewSeq = 0;
+
+const graphPane = createGraphPane($('#pane-graph'));
+const connections = createConnectionsPane($('#pane-connections'));
+const featurePane = createFeaturePane($('#pane-feature'), { onLabel: setLabel });
+const subgraph = createSubgraphPane($('#pane-subgraph'), {});
+const steer = createSteerPanel($('#dialog-steer'));
+const newGraph = createNewGraphDialog($('#dialog-new'), {
+  onCreated: async (slug, summary) => {
+    await loadGraphList();
+    $('#dialog-new').close();
+    history.replaceState(null, '', `${location.pathname}?slug=${encodeURIComponent(slug)}`);
+    await openGraph(slug, {});
+    showMessage(`Created “${slug}”: ${summary}.`, true);
+  },
+});
+
+window.viewer = { state, graphPane, timings, subgraph, ready: false };
+
+subscribe((reason) => {
+  if (reason === 'hover') {
+    graphPane.redraw();
+    featurePane.render();
+    return;
+  }
+  if (reason === 'select') {
+    graphPane.redraw();
+    connections.render();
+    featurePane.render();
+    subgraph.render();
+    writeUrl();
+    ensureInView();
+    return;
+  }
+  if (reason === 'annotations' || reason === 'layout' || reason === 'label') {
+    graphPane.redraw();
+    connections.render();
+    subgraph.render();
+    if (reason === 'label') featurePane.refresh();
+    writeUrl();
+    scheduleSave();
+    ensureInView();
+    return;
+  }
+  if (reason === 'sg-select') {
+    subgraph.render();
+    $('#btn-group').disabled = state.subgraphSelection.size < 2;
+    return;
+  }
+  if (reason === 'search' || reason === 'links') graphPane.redraw();
+  if (reason === 'save') showSaveState();
+});
+
+function setLabel(id, text) {
+  const labels = { ...state.labels };
+  if (text) labels[id] = text; else delete labels[id];
+  update({ labels }, 'label');
+}
+
+// ---- loading -------------------------------------------------------------------------------------------------
+
+async function loadGraphList() {
+  const { graphs } = await api.graphs();
+  state.graphs = graphs;
+  const select = $('#graph-select');
+  clear(select);
+  for (const g of graphs) {
+    select.append(el('option', { value: g.slug, disabled: !g.available,
+      text: `${g.title_prefix ? `${g.title_prefix} ` : ''}${g.slug} — ${g.prompt ?? ''}${g.available ? '' : ' (missing)'}` }));
+  }
+  if (state.slug) select.value = state.slug;
+}
+
+async function openGraph(slug, url) {
+  const entry = state.graphs.find((g) => g.slug === slug);
+  if (!entry) {
+    showMessage(`No graph “${slug}” in this directory.`);
+    return;
+  }
+  $('#graph-select').value = slug;
+  const saved = await api.annotations(slug);
+  // the view is fetched after state is settled, so pinned nodes can be asked for explicitly
+  const first = await api.view(slug, { maxNodes: 1, maxLinks: 0 });
+  const q = first.qParams || {};
+  const s = saved.state || {};
+  const pick = (...vals) => vals.find((v) => v !== undefined && v !== null);
+  const pinnedFromQ = Array.isArray(q.pinnedIds) ? q.pinnedIds : typeof q.pinnedIds === 'string' ? q.pinnedIds.split(',').filter(Boolean) : [];
+  const hasSaved = saved.version > 0;
+  const labels = { ...saved.labels };
+  const threshold = pick(url.pruningThreshold, s.pruningThreshold, numberOrNull(q.pruningThreshold), null);
+  let sgLayout = {};
+  try { sgLayout = s.sg_layout ? JSON.parse(s.sg_layout) : {}; } catch { sgLayout = {}; }
+  let pinnedIds = pick(url.pinnedIds, hasSaved ? saved.pinnedIds : undefined, pinnedFromQ);
+  let supernodes = pick(url.supernodes, hasSaved ? saved.supernodes : undefined, parseSupernodes(q.supernodes));
+  if (url.subgraph) {
+    const sub = (saved.subgraphs || []).find((x) => x.id === url.subgraph);
+    if (sub) {
+      pinnedIds = sub.pinnedIds;
+      supernodes = sub.supernodes;
+      Object.assign(labels, sub.labels || {});
+    } else {
+      showMessage(`No saved subgraph “${url.subgraph}”.`);
+    }
+  }
+  applyClerps(labels, url.clerps, first);
+  state.slug = slug;
+  Object.assign(state, {
+    pinnedIds, supernodes, labels, sgLayout,
+    clickedId: pick(url.clickedId, s.clickedId || null, q.clickedId || null, null),
+    pruningThreshold: threshold,
+    densityThreshold: pick(url.densityThreshold, s.densityThreshold, null),
+    linkType: pick(url.linkType, s.linkType, ['input', 'output', 'either', 'both'].includes(q.linkType) ? q.linkType : null, 'either'),
+    annotationsVersion: saved.version,
+    savedSubgraphs: saved.subgraphs || [],
+    subgraphSelection: new Set(),
+    saveState: 'saved',
+    saveMessage: hasSaved ? `Saved v${saved.version}` : 'Nothing saved yet',
+  });
+  const meta = first.metadata || {};
+  document.title = `Attribution graph: ${meta.prompt ?? slug}`;
+  const nodeThreshold = typeof entry.node_threshold === 'number' ? entry.node_threshold : 1;
+  const slider = $('#pruning');
+  slider.max = String(nodeThreshold);
+  slider.value = String(state.pruningThreshold ?? nodeThreshold);
+  $('#pruning-value').textContent = Number(slider.value).toFixed(2);
+  $('#density').value = String(state.densityThreshold ?? 1);
+  $('#density-value').textContent = Number($('#density').value).toFixed(2);
+  $('#density').disabled = !(state.status && state.status.features);
+  $('#link-type').value = state.linkType;
+  renderSubgraphMenu();
+  showSaveState();
+  await refreshView();
+}
+
+function numberOrNull(v) {
+  const n = typeof v === 'string' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+}
+
+/** URL label overrides: [REF] keys are feature numbers (every node with it), [NP] keys are featureIds. */
+function applyClerps(labels, clerps, view) {
+  if (!clerps || !clerps.length) return;
+  for (const [key, label] of clerps) {
+    for (const n of view.nodes || []) {
+      if (/^\d+$/.test(key) ? String(n.feature) === key : `${n.layer}_${n.feature}_${n.ctx_idx}` === key) labels[n.node_id] = label;
+    }
+  }
+}
+
+function keepIds() {
+  const ids = new Set(state.pinnedIds);
+  state.supernodes.forEach((g) => g.slice(1).forEach((id) => ids.add(id)));
+  if (state.clickedId) ids.add(state.clickedId);
+  return [...ids];
+}
+
+async function refreshView() {
+  const seq = ++viewSeq;
+  const t0 = performance.now();
+  $('#view-status').textContent = 'Loading…';
+  let view;
+  try {
+    view = await api.view(state.slug, {
+      pruningThreshold: state.pruningThreshold, densityThreshold: state.densityThreshold,
+      keep: keepIds().join(','), maxNodes: $('#max-nodes').value,
+    });
+  } catch (e) {
+    showMessage(e.message);
+    $('#view-status').textContent = '';
+    return;
+  }
+  if (seq !== viewSeq) return;
+  const t1 = performance.now();
+  const model = buildModel(view);
+  // thousands of faint links hide more than they show: start large graphs with only the emphasised links
+  if (state.view === null || state.view.metadata?.slug !== view.metadata?.slug) {
+    state.showAllLinks = view.links.length <= 4000;
+    $('#all-links').checked = state.showAllLinks;
+  }
+  const t2 = performance.now();
+  update({ view, model, searchHits: searchNodes(model, state.search) }, 'view');
+  graphPane.render();
+  connections.render();
+  featurePane.refresh();
+  subgraph.render();
+  writeUrl();
+  const t3 = performance.now();
+  Object.assign(timings, { fetchMs: t1 - t0, modelMs: t2 - t1, renderMs: t3 - t2, drawMs: graphPane.lastRenderMs });
+  const v = view.view || {};
+  const parts = [`${v.nodes} of ${v.totalNodes} nodes, ${v.links} of ${v.totalLinks} links`];
+  if (v.nodesCapped) parts.push(`${v.nodesCapped} least influential left out (node cap)`);
+  if (v.linksCapped) parts.push(`${v.linksCapped} weakest links left out`);
+  if (v.hiddenByDensity) parts.push(`${v.hiddenByDensity} dense features hidden`);
+  $('#view-status').textContent = parts.join(' · ');
+  window.viewer.ready = true;
+  document.body.dataset.ready = 'true';
+  document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+}
+
+function ensureInView() {
+  if (!state.model) return;
+  if (keepIds().some((id) => !state.model.byId.has(id))) scheduleView(0);
+}
+
+function scheduleView(delay = 250) {
+  clearTimeout(viewTimer);
+  viewTimer = setTimeout(refreshView, delay);
+}
+
+// ---- saving --------------------------------------------------------------------------------------------------
+
+function scheduleSave(delay = 600) {
+  if (state.saveState === 'conflict') return;
+  update({ saveState: 'dirty', saveMessage: 'Unsaved changes' }, 'save');
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, delay);
+}
+
+async function saveNow() {
+  clearTimeout(saveTimer);
+  if (!state.slug || state.saveState === 'conflict' || state.saveState === 'saving') return;
+  update({ saveState: 'saving', saveMessage: 'Saving…' }, 'save');
+  try {
+    const out = await api.saveAnnotations(state.slug, {
+      baseVersion: state.annotationsVersion,
+      labels: state.labels,
+      pinnedIds: state.pinnedIds,
+      supernodes: state.supernodes,
+      state: {
+        clickedId: state.clickedId, pruningThreshold: state.pruningThreshold,
+        densityThreshold: state.densityThreshold, linkType: state.linkType,
+        sg_layout: JSON.stringify(state.sgLayout),
+      },
+      subgraphs: state.savedSubgraphs,
+    });
+    const wasDirty = state.saveState === 'dirty';
+    update({ annotationsVersion: out.version, saveState: wasDirty ? 'dirty' : 'saved', saveMessage: `Saved v${out.version}` }, 'save');
+    if (wasDirty) saveNow();
+  } catch (e) {
+    if (e.status === 409) {
+      update({ saveState: 'conflict', saveMessage: e.message }, 'save');
+    } else {
+      update({ saveState: 'error', saveMessage: `Not saved: ${e.message}` }, 'save');
+    }
+  }
+}
+
+function showSaveState() {
+  const box = $('#save-state');
+  box.dataset.state = state.saveState;
+  box.textContent = state.saveState === 'conflict' ? 'Conflict' : state.saveMessage;
+  box.title = state.saveMessage;
+  $('#conflict').hidden = state.saveState !== 'conflict';
+  $('#conflict-message').textContent = state.saveState === 'conflict' ? state.saveMessage : '';
+}
+
+// ---- subgraphs menu ----------------------------------------------------------------------------------------------
+
+function renderSubgraphMenu() {
+  const list = $('#subgraph-list');
+  clear(list);
+  if (!state.savedSubgraphs.length) list.append(el('li', { class: 'muted', text: 'No saved subgraphs yet.' }));
+  for (const s of state.savedSubgraphs) {
+    list.append(el('li', {}, el('button', { type: 'button', class: 'link', text: `${s.name} (${s.pinnedIds.length} nodes)`,
+      title: `Saved ${s.savedAt || ''}`,
+      onclick: () => {
+        update({ pinnedIds: s.pinnedIds, supernodes: s.supernodes, labels: { ...state.labels, ...s.labels } }, 'annotations');
+        $('#subgraph-menu').open = false;
+      } })));
+  }
+}
+
+async function saveSubgraph() {
+  const name = $('#subgraph-name').value.trim();
+  if (!name) { $('#subgraph-name').focus(); return; }
+  try {
+    const labels = Object.fromEntries(Object.entries(state.labels).filter(([id]) => state.pinnedIds.includes(id)));
+    const out = await api.addSubgraph(state.slug, { name, pinnedIds: state.pinnedIds, supernodes: state.supernodes, labels });
+    const { subgraphs } = await api.subgraphs(state.slug);
+    // only adopt the new version when nothing else was saved in between; otherwise the next save reports the conflict
+    if (out.version === state.annotationsVersion + 1) state.annotationsVersion = out.version;
+    state.savedSubgraphs = subgraphs;
+    $('#subgraph-name').value = '';
+    renderSubgraphMenu();
+    showMessage(`Saved subgraph “${name}”.`, true);
+  } catch (e) {
+    showMessage(e.message);
+  }
+}
+
+// ---- chrome ------------------------------------------------------------------------------------------------------
+
+function showMessage(text, ok) {
+  const box = $('#message');
+  box.textContent = text;
+  box.className = ok ? 'ok' : 'error';
+  box.hidden = false;
+  clearTimeout(showMessage.timer);
+  showMessage.timer = setTimeout(() => { box.hidden = true; }, ok ? 2500 : 8000);
+}
+
+function buildHelp() {
+  const table = $('#shortcut-table');
+  for (const [key, what] of SHORTCUTS) table.append(el('tr', {}, el('td', {}, el('kbd', { text: key })), el('td', { text: what })));
+}
+
+function step(direction) {
+  const n = state.model && state.clickedId && state.model.byId.get(state.clickedId);
+  if (!n) return;
+  const links = direction < 0 ? n.inputs : n.outputs;
+  if (!links.length) return;
+  const best = links.reduce((a, b) => (Math.abs(b.pct) > Math.abs(a.pct) ? b : a));
+  update({ clickedId: (direction < 0 ? best.source : best.target).id }, 'select');
+}
+
+function wire() {
+  $('#graph-select').addEventListener('change', (e) => {
+    history.replaceState(null, '', `${location.pathname}?slug=${encodeURIComponent(e.target.value)}`);
+    openGraph(e.target.value, {});
+  });
+  $('#pruning').addEventListener('input', (e) => {
+    $('#pruning-value').textContent = Number(e.target.value).toFixed(2);
+    state.pruningThreshold = Number(e.target.value);
+    writeUrl();
+    scheduleView(300);
+    scheduleSave(1500);
+  });
+  $('#density').addEventListener('input', (e) => {
+    $('#density-value').textContent = Number(e.target.value).toFixed(2);
+    state.densityThreshold = Number(e.target.value) >= 1 ? null : Number(e.target.value);
+    writeUrl();
+    scheduleView(300);
+    scheduleSave(1500);
+  });
+  $('#max-nodes').addEventListener('change', () => scheduleView(0));
+  $('#link-type').addEventListener('change', (e) => { update({ linkType: e.target.value }, 'links'); scheduleSave(1500); });
+  $('#all-links').addEventListener('change', (e) => update({ showAllLinks: e.target.checked }, 'links'));
+  let searchTimer = 0;
+  let searchIndex = -1;
+  $('#search').addEventListener('input', (e) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      searchIndex = -1;
+      const hits = searchNodes(state.model, e.target.value);
+      update({ search: e.target.value, searchHits: hits }, 'search');
+      $('#search-count').textContent = e.target.value ? `${hits.size} found` : '';
+    }, 150);
+  });
+  $('#search').addEventListener('keydown', (e) => {
+    e.stopPropagation();
+    if (e.key === 'Enter') {
+      const hits = [...searchNodes(state.model, e.target.value)];
+      if (!hits.length) return;
+      searchIndex = (searchIndex + 1) % hits.length;
+      update({ clickedId: hits[searchIndex] }, 'select');
+    }
+    if (e.key === 'Escape') e.target.blur();
+  });
+  $('#btn-save').addEventListener('click', saveNow);
+  $('#btn-group').addEventListener('click', () => subgraph.groupSelection());
+  $('#btn-clear-pins').addEventListener('click', () => update({ pinnedIds: [], supernodes: [] }, 'annotations'));
+  $('#btn-steer').addEventListener('click', () => steer.open());
+  $('#btn-steer-2').addEventListener('click', () => steer.open());
+  $('#btn-new').addEventListener('click', () => newGraph.open());
+  $('#btn-help').addEventListener('click', () => $('#dialog-help').showModal());
+  $('#btn-save-subgraph').addEventListener('click', saveSubgraph);
+  $('#subgraph-name').addEventListener('keydown', (e) => { e.stopPropagation(); if (e.key === 'Enter') saveSubgraph(); });
+  $('#btn-reload').addEventListener('click', () => {
+    history.replaceState(null, '', `${location.pathname}?slug=${encodeURIComponent(state.slug)}`);
+    location.reload();
+  });
+  document.querySelectorAll('dialog .close').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
+
+  document.addEventListener('keydown', (e) => {
+    if (e.target.closest && e.target.closest('input, textarea, select, dialog[open]') && e.key !== 'Escape') return;
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') { e.preventDefault(); saveNow(); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    switch (e.key) {
+      case '?': $('#dialog-help').open ? $('#dialog-help').close() : $('#dialog-help').showModal(); break;
+      case 'Escape': update({ clickedId: null, subgraphSelection: new Set() }, 'select'); break;
+      case '/': e.preventDefault(); $('#search').focus(); break;
+      case 'p': case 'P': togglePin(state.clickedId); break;
+      case '[': step(-1); break;
+      case ']': step(1); break;
+      case 'l': case 'L': { e.preventDefault(); const i = document.querySelector('#pane-feature .label-input'); if (i) i.focus(); break; }
+      case 'a': case 'A': $('#all-links').checked = !state.showAllLinks; update({ showAllLinks: !state.showAllLinks }, 'links'); break;
+      case '0': graphPane.resetZoom(); break;
+      case 'n': case 'N': newGraph.open(); break;
+      case 't': case 'T': steer.open(); break;
+      case 'g': case 'G': if (!e.repeat) state.gHeld = true; break;
+      default: return;
+    }
+  });
+  document.addEventListener('keyup', (e) => {
+    if (e.key === 'g' || e.key === 'G') {
+      state.gHeld = false;
+      if (!(e.target.closest && e.target.closest('input, textarea'))) subgraph.groupSelection();
+    }
+  });
+  window.addEventListener('beforeunload', (e) => {
+    if (state.saveState === 'dirty' || state.saveState === 'saving') { saveNow(); e.preventDefault(); }
+  });
+}
+
+async function main() {
+  buildHelp();
+  wire();
+  try {
+    const [status] = await Promise.all([api.status(), loadGraphList()]);
+    state.status = status;
+    $('#model-name').textContent = status.model ? `${status.model.model} + ${status.model.dictionary}` : 'no model loaded';
+    $('#btn-new').disabled = !status.model;
+    $('#btn-steer').disabled = !status.model;
+    const url = readUrl();
+    const slug = url.slug || (state.graphs.find((g) => g.available) || {}).slug;
+    if (!slug) {
+      showMessage('This graph directory has no graphs yet.' + (status.model ? ' Create one with “New graph”.' : ''));
+      window.viewer.ready = true;
+      document.body.dataset.ready = 'true';
+      return;
+    }
+    await openGraph(slug, url);
+  } catch (e) {
+    showMessage(e.message);
+  }
+}
+
+main();

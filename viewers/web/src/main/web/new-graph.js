@@ -1,0 +1,82 @@
+// New graph from a prompt: the job's progress streams in as server-sent events and can be cancelled.
+
+import { state } from './store.js';
+import { api } from './api.js';
+import { el, clear } from './dom.js';
+
+export function createNewGraphDialog(dialog, { onCreated }) {
+  const body = dialog.querySelector('.dialog-body');
+  let source = null;
+
+  function slugFrom(text) {
+    return (text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'graph');
+  }
+
+  function open() {
+    clear(body);
+    if (!state.status || !state.status.model) {
+      body.append(el('p', { class: 'error', text: 'This server runs without a model, so it cannot create graphs. Start it with a model and transcoders.' }));
+      dialog.showModal();
+      return;
+    }
+    const prompt = el('textarea', { name: 'prompt', rows: 3, placeholder: 'The prompt to attribute', required: true });
+    const slug = el('input', { name: 'slug', type: 'text', placeholder: 'graph name' });
+    let slugEdited = false;
+    slug.addEventListener('input', () => { slugEdited = true; });
+    prompt.addEventListener('input', () => { if (!slugEdited) slug.value = slugFrom(prompt.value); });
+    const num = (name, value, step) => el('input', { name, type: 'number', value, step, class: 'num' });
+    const maxFeatures = num('maxFeatureNodes', 7500, 1);
+    const maxLogits = num('maxNLogits', 10, 1);
+    const nodeT = num('nodeThreshold', 0.8, 0.01);
+    const edgeT = num('edgeThreshold', 0.98, 0.01);
+    const create = el('button', { class: 'primary', type: 'button', text: 'Create', id: 'create-graph' });
+    const cancel = el('button', { type: 'button', text: 'Cancel job', hidden: true, id: 'cancel-graph' });
+    const bar = el('progress', { max: 1, value: 0 });
+    const log = el('div', { class: 'job-log', role: 'status' });
+    create.addEventListener('click', async () => {
+      create.disabled = true;
+      clear(log);
+      try {
+        const job = await api.createGraph({
+          prompt: prompt.value, slug: slug.value || slugFrom(prompt.value), maxFeatureNodes: Number(maxFeatures.value),
+          maxNLogits: Number(maxLogits.value), nodeThreshold: Number(nodeT.value), edgeThreshold: Number(edgeT.value),
+        });
+        cancel.hidden = false;
+        cancel.onclick = () => api.cancelJob(job.id).catch((e) => log.append(el('div', { class: 'error', text: e.message })));
+        follow(job, bar, log, () => { create.disabled = false; cancel.hidden = true; });
+      } catch (e) {
+        log.append(el('div', { class: 'error', text: e.message }));
+        create.disabled = false;
+      }
+    });
+    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Name (slug)', slug),
+      el('div', { class: 'field-row' }, el('label', {}, 'Max features ', maxFeatures), el('label', {}, 'Max logits ', maxLogits),
+        el('label', {}, 'Node threshold ', nodeT), el('label', {}, 'Edge threshold ', edgeT)),
+      el('div', { class: 'field-row' }, create, cancel), bar, log);
+    dialog.showModal();
+    prompt.focus();
+  }
+
+  function follow(job, bar, log, finished) {
+    if (source) source.close();
+    source = new EventSource(job.events);
+    const line = (text, cls) => { log.append(el('div', { class: cls || '', text })); log.scrollTop = log.scrollHeight; };
+    source.addEventListener('started', () => line('Started.'));
+    source.addEventListener('phase', (e) => line(`${JSON.parse(e.data).phase.toLowerCase().replace('_', ' ')}…`));
+    source.addEventListener('progress', (e) => {
+      const d = JSON.parse(e.data);
+      if (d.total > 0) { bar.max = d.total; bar.value = d.done; }
+    });
+    const end = (cls, text) => { line(text, cls); source.close(); source = null; finished(); };
+    source.addEventListener('done', (e) => {
+      const d = JSON.parse(e.data);
+      bar.max = 1; bar.value = 1;
+      end('ok', `Done: ${d.nodes} nodes, ${d.links} links.`);
+      onCreated(d.slug, `${d.nodes} nodes, ${d.links} links`);
+    });
+    source.addEventListener('failed', (e) => end('error', `Failed: ${JSON.parse(e.data).message}`));
+    source.addEventListener('cancelled', (e) => end('muted', JSON.parse(e.data).message));
+  }
+
+  return { open };
+}

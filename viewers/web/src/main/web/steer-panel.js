@@ -1,0 +1,93 @@
+// Steering: interventions from the pinned features and supernodes, steered and unsteered generations side by side.
+
+import { state } from './store.js';
+import { api } from './api.js';
+import { displayLabel, featureName } from './model.js';
+import { el, clear, fmt } from './dom.js';
+
+export function createSteerPanel(dialog) {
+  const body = dialog.querySelector('.dialog-body');
+
+  function targets() {
+    const m = state.model;
+    if (!m) return [];
+    const out = [];
+    const grouped = new Set();
+    for (const g of state.supernodes) {
+      const feats = g.slice(1).filter((id) => m.byId.get(id)?.kind === 'feature');
+      g.slice(1).forEach((id) => grouped.add(id));
+      if (feats.length) out.push({ name: `${g[0]} (supernode, ${feats.length} features)`, ids: feats });
+    }
+    for (const id of state.pinnedIds) {
+      const n = m.byId.get(id);
+      if (n && n.kind === 'feature' && !grouped.has(id)) out.push({ name: displayLabel(n) || featureName(n), ids: [id] });
+    }
+    return out;
+  }
+
+  function open() {
+    clear(body);
+    if (!state.status || !state.status.model) {
+      body.append(el('p', { class: 'error', text: 'This server runs without a model, so it cannot steer. Start it with a model and transcoders.' }));
+      dialog.showModal();
+      return;
+    }
+    const list = targets();
+    if (!list.length) {
+      body.append(el('p', { class: 'hint', text: 'Pin feature nodes (Ctrl/⌘-click) or build supernodes first: they become the interventions.' }));
+      dialog.showModal();
+      return;
+    }
+    const rows = list.map((t) => {
+      const use = el('input', { type: 'checkbox', checked: true, 'aria-label': `Use ${t.name}` });
+      const mode = el('select', { 'aria-label': 'Mode' }, el('option', { value: 'scale', text: 'scale ×' }), el('option', { value: 'set', text: 'set to' }));
+      const value = el('input', { type: 'number', step: '0.5', value: '-2', class: 'num', 'aria-label': 'Value' });
+      return { t, use, mode, value, row: el('div', { class: 'steer-row' }, use, el('span', { class: 'steer-name', text: t.name }), mode, value) };
+    });
+    const maxNew = el('input', { type: 'number', min: 1, max: 256, value: 12, class: 'num', name: 'maxNewTokens' });
+    const temperature = el('input', { type: 'number', min: 0, step: '0.1', value: 0, class: 'num', name: 'temperature' });
+    const freeze = el('input', { type: 'checkbox', checked: true, name: 'freezeAttention' });
+    const openEnded = el('input', { type: 'checkbox', name: 'openEnded' });
+    const results = el('div', { class: 'steer-results' });
+    const run = el('button', { class: 'primary', type: 'button', text: 'Run', id: 'steer-run' });
+    run.addEventListener('click', async () => {
+      const interventions = rows.filter((r) => r.use.checked).flatMap((r) => r.t.ids.map((id) => ({
+        nodeId: id, mode: r.mode.value, value: Number(r.value.value), openEnded: openEnded.checked,
+      })));
+      run.disabled = true;
+      clear(results).append(el('p', { class: 'muted', text: 'Generating…' }));
+      try {
+        const out = await api.steer(state.slug, {
+          interventions, maxNewTokens: Number(maxNew.value), temperature: Number(temperature.value),
+          freezeAttention: freeze.checked, topK: 5,
+        });
+        showResults(results, out);
+      } catch (e) {
+        clear(results).append(el('p', { class: 'error', text: e.message }));
+      } finally {
+        run.disabled = false;
+      }
+    });
+    body.append(el('div', { class: 'steer-rows' }, rows.map((r) => r.row)),
+      el('div', { class: 'steer-options' },
+        el('label', {}, 'New tokens ', maxNew), el('label', {}, 'Temperature ', temperature),
+        el('label', {}, freeze, ' freeze attention'), el('label', {}, openEnded, ' also at generated positions'), run),
+      results);
+    dialog.showModal();
+  }
+
+  function showResults(box, out) {
+    clear(box);
+    const column = (title, run, other) => el('div', { class: 'steer-col', dataset: { run: title.toLowerCase() } },
+      el('h3', { text: title }),
+      el('p', { class: 'steer-text' }, el('span', { class: 'prompt-part', text: run.text.slice(0, run.text.length - run.continuation.length) }),
+        el('span', { class: 'continuation', text: run.continuation })),
+      el('table', { class: 'steps' }, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'token' }), el('th', { text: 'top candidates (logit)' })),
+        run.steps.map((s, i) => el('tr', { class: other.steps[i] && other.steps[i].tokenId !== s.tokenId ? 'differs' : '' },
+          el('td', { text: i + 1 }), el('td', { class: 'tok-cell', text: JSON.stringify(s.token) }),
+          el('td', { text: s.candidates.map((c) => `${JSON.stringify(c.token)} ${fmt(c.logit, 2)}`).join('  ') })))));
+    box.append(el('div', { class: 'side-by-side' }, column('Unsteered', out.unsteered, out.steered), column('Steered', out.steered, out.unsteered)));
+  }
+
+  return { open };
+}

@@ -1,0 +1,196 @@
+package org.circuittracer.viewer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.circuittracer.viewer.work.Job;
+import org.circuittracer.viewer.work.JobRunner;
+import org.circuittracer.viewer.work.NewGraphRequest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** New graphs and steering with a real model (the tiny llama), through the API and the job runner. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ModelWorkTest {
+
+    @TempDir
+    static Path graphs;
+
+    private ViewerServer server;
+    private Client client;
+
+    @BeforeAll
+    void start() {
+        server = ViewerServer.start(ViewerConfig.of(graphs).withPort(0).withWorkbench(TinyModel.workbench()));
+        client = new Client(server.url());
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** The events of a job's stream, until it closes. */
+    private List<String[]> events(String path) throws Exception {
+        HttpResponse<java.io.InputStream> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                server.url().resolve(path)).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        List<String[]> out = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String event = null;
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.startsWith("event:")) {
+                    event = line.substring(6).trim();
+                } else if (line.startsWith("data:")) {
+                    out.add(new String[] {event, line.substring(5).trim()});
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void createsAGraphAndStreamsItsProgress() throws Exception {
+        List<Integer> ids = new ArrayList<>();
+        for (int id : TinyModel.promptIds()) {
+            ids.add(id);
+        }
+        var created = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "made", "maxFeatureNodes", 0));
+        assertThat(created.statusCode()).isEqualTo(202);
+        String stream = Client.body(created).get("events").asText();
+        List<String[]> events = events(stream);
+        List<String> types = events.stream().map(e -> e[0]).toList();
+        assertThat(types).startsWith("queued").contains("started", "phase", "progress").endsWith("done");
+        JsonNode done = Client.JSON.readTree(events.get(events.size() - 1)[1]);
+        assertThat(done.get("slug").asText()).isEqualTo("made");
+        assertThat(done.get("nodes").asInt()).isPositive();
+        assertThat(Files.exists(graphs.resolve("made.json"))).isTrue();
+        assertThat(Client.body(client.get("/api/graphs")).get("graphs").findValuesAsText("slug")).contains("made");
+        assertThat(Client.body(client.get("/api/graphs/made/view")).get("links").size()).isPositive();
+        // a finished job replays its events to a late subscriber
+        assertThat(events(stream).stream().map(e -> e[0]).toList()).endsWith("done");
+
+        var again = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "made"));
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(Client.body(again).get("message").asText()).contains("already exists");
+        var text = client.post("/api/graphs", Map.of("prompt", "the cat sat on the mat", "slug", "from-text"));
+        assertThat(text.statusCode()).isEqualTo(202);
+        assertThat(events(Client.body(text).get("events").asText()).stream().map(e -> e[0]).toList()).endsWith("done");
+    }
+
+    @Test
+    void explainsBadGraphRequests() {
+        assertThat(Client.body(client.post("/api/graphs", Map.of("slug", "x"))).get("message").asText())
+                .contains("prompt");
+        assertThat(Client.body(client.post("/api/graphs", Map.of("prompt", "a", "slug", "../x"))).get("message").asText())
+                .contains("not a graph slug");
+        assertThat(client.post("/api/graphs", Map.of("prompt", "a", "slug", "y", "nodeThreshold", 3)).statusCode())
+                .isEqualTo(400);
+        assertThat(client.get("/api/jobs/nope").statusCode()).isEqualTo(404);
+        assertThat(client.send("DELETE", "/api/jobs/nope", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void cancelsQueuedAndRunningJobs() throws Exception {
+        try (JobRunner runner = new JobRunner(TinyModel.workbench())) {
+            // hold the model thread so both jobs wait in the queue
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<Object> blocker = CompletableFuture.supplyAsync(() -> runner.runExclusive(() -> {
+                release.await();
+                return null;
+            }));
+            Job queued = runner.createGraph(request("never"), graphs, () -> { });
+            Job running = runner.createGraph(request("stopped"), graphs, () -> { });
+            queued.cancel();
+            // cancel the second job as soon as attribution reports its first phase
+            running.subscribe(e -> {
+                if (e.type().equals("phase")) {
+                    running.cancel();
+                }
+            });
+            release.countDown();
+            blocker.get(30, TimeUnit.SECONDS);
+            CountDownLatch finished = new CountDownLatch(1);
+            running.subscribe(e -> {
+                if (running.state().finished()) {
+                    finished.countDown();
+                }
+            });
+            assertThat(finished.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(queued.state()).isEqualTo(Job.State.CANCELLED);
+            assertThat(running.state()).isEqualTo(Job.State.CANCELLED);
+            assertThat(running.events().get(running.events().size() - 1).type()).isEqualTo("cancelled");
+            assertThat(graphs.resolve("never.json")).doesNotExist();
+            assertThat(graphs.resolve("stopped.json")).doesNotExist();
+        }
+    }
+
+    private static NewGraphRequest request(String slug) {
+        return new NewGraphRequest(null, TinyModel.promptIds(), slug, 10, 0.95, 0, 1, 0.8, 0.98);
+    }
+
+    @Test
+    void steersFromPinnedFeaturesSideBySide() throws Exception {
+        TinyModel.graph(graphs, "steer-me");
+        JsonNode view = Client.body(client.get("/api/graphs/steer-me/view"));
+        int last = view.at("/metadata/prompt_tokens").size() - 1;
+        JsonNode target = null;
+        for (JsonNode n : view.get("nodes")) {
+            if (n.get("feature_type").asText().equals("cross layer transcoder")
+                    && (target == null || n.get("ctx_idx").asInt() == last)) {
+                target = n;
+            }
+        }
+        assertThat(target).isNotNull();
+        var r = client.post("/api/graphs/steer-me/steer", Map.of("interventions", List.of(Map.of("nodeId",
+                target.get("node_id").asText(), "mode", "set", "value", 40)), "maxNewTokens", 4, "topK", 3));
+        assertThat(r.statusCode()).as(Client.text(r)).isEqualTo(200);
+        JsonNode out = Client.body(r);
+        JsonNode steered = out.get("steered");
+        JsonNode unsteered = out.get("unsteered");
+        assertThat(steered.get("steps").size()).isBetween(1, 4);
+        assertThat(unsteered.get("steps").size()).isBetween(1, 4);
+        assertThat(steered.at("/steps/0/candidates")).hasSize(3);
+        assertThat(steered.get("text").asText()).endsWith(steered.get("continuation").asText());
+        // setting a feature far above its activation moves the next-token logits
+        assertThat(steered.at("/steps/0/candidates/0/logit").asDouble())
+                .isNotEqualTo(unsteered.at("/steps/0/candidates/0/logit").asDouble());
+
+        JsonNode embedding = null;
+        for (JsonNode n : view.get("nodes")) {
+            if (n.get("feature_type").asText().equals("embedding")) {
+                embedding = n;
+            }
+        }
+        var notFeature = client.post("/api/graphs/steer-me/steer", Map.of("interventions", List.of(Map.of("nodeId",
+                embedding.get("node_id").asText(), "value", 2))));
+        assertThat(notFeature.statusCode()).isEqualTo(400);
+        assertThat(Client.body(notFeature).get("message").asText()).contains("only transcoder features");
+        assertThat(Client.body(client.post("/api/graphs/steer-me/steer", Map.of("interventions", List.of())))
+                .get("message").asText()).contains("at least one intervention");
+        assertThat(client.post("/api/graphs/steer-me/steer", Map.of("interventions", List.of(Map.of("nodeId", "9_9_9",
+                "value", 1)))).statusCode()).isEqualTo(400);
+        assertThat(URI.create(server.url().toString()).getHost()).isEqualTo("127.0.0.1");
+    }
+}
