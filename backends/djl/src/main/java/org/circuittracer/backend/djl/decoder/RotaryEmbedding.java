@@ -55,6 +55,11 @@ public final class RotaryEmbedding {
         return new RotaryEmbedding(scaled);
     }
 
+    /** The frequencies {@code θ_i} ({@code [h/2]}, a copy), e.g. for exporting the model to another runtime. */
+    public float[] inverseFrequencies() {
+        return inverseFrequencies.clone();
+    }
+
     /** Width of the rotated head vectors. */
     public int headWidth() {
         return inverseFrequencies.length * 2;

@@ -1,0 +1,366 @@
+package org.circuittracer.backend.onnx;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.circuittracer.backend.djl.DjlTokenizer;
+import org.circuittracer.backend.djl.hooks.SiteShapes;
+import org.circuittracer.backend.onnx.graph.GraphSurgery;
+import org.circuittracer.backend.onnx.graph.ModelInputs;
+import org.circuittracer.backend.onnx.graph.OnnxModelFile;
+import org.circuittracer.backend.onnx.graph.Sessions;
+import org.circuittracer.backend.onnx.hooks.HookFeeds;
+import org.circuittracer.backend.onnx.sitemap.ResolvedSites;
+import org.circuittracer.spi.Capability;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.model.BackendCapability;
+import org.circuittracer.spi.model.ForwardResult;
+import org.circuittracer.spi.model.GenerationRequest;
+import org.circuittracer.spi.model.GenerationResult;
+import org.circuittracer.spi.model.Hook;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.Tokenizer;
+import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.spi.site.SiteKind;
+
+/**
+ * A model opened by the onnx backend: ONNX Runtime sessions of the exported graph (plain, and rewritten per hook
+ * signature), the sites its site map finds, and the weights the frozen model's adjoint needs. Logits and captured
+ * values are float32 arrays of the caller's manager. Forward passes, linearisations and generations may run
+ * concurrently.
+ */
+final class OnnxTransformerModel implements TransformerModel {
+
+    private final Path directory;
+    private final ModelConfig config;
+    private final OnnxModelFile file;
+    private final ResolvedSites sites;
+    private final List<HookSite> siteList;
+    private final ModelInputs inputs;
+    private final Sessions sessions;
+    private final Weights weights;
+    private final Set<BackendCapability> capabilities;
+    private DjlTokenizer tokenizer;
+    private volatile boolean closed;
+
+    OnnxTransformerModel(Path directory, ModelConfig config, OnnxModelFile file, ResolvedSites sites,
+                         ModelInputs inputs, Sessions sessions) {
+        this.directory = directory;
+        this.config = config;
+        this.file = file;
+        this.sites = sites;
+        this.siteList = List.copyOf(sites.sites());
+        this.inputs = inputs;
+        this.sessions = sessions;
+        this.weights = new Weights(file, sites);
+        this.capabilities = capabilitiesOf();
+    }
+
+    /** What this model can do, from the sites and weights its map found and the graph's inputs. */
+    private Set<BackendCapability> capabilitiesOf() {
+        Set<BackendCapability> caps = EnumSet.of(BackendCapability.HOOKS);
+        boolean patterns = everyLayer(SiteKind.ATTN_PATTERN);
+        boolean scales = everyLayer(SiteKind.LN1_SCALE) && everyLayer(SiteKind.LN2_SCALE)
+                && siteList.contains(HookSite.global(SiteKind.FINAL_SCALE));
+        if (patterns) {
+            caps.add(BackendCapability.FREEZE_ATTENTION);
+        }
+        if (scales) {
+            caps.add(BackendCapability.FREEZE_NORMS);
+        }
+        if (patterns && scales && vjpWeights() && siteList.contains(HookSite.global(SiteKind.EMBED))
+                && siteList.contains(HookSite.global(SiteKind.UNEMBED_IN))) {
+            caps.add(BackendCapability.VJP);
+        }
+        if (inputs.hasCache()) {
+            caps.add(BackendCapability.KV_CACHE);
+        }
+        if (weights.has("unembed.W_U")) {
+            caps.add(BackendCapability.UNEMBEDDING);
+        }
+        if (sessions.device() == Sessions.Device.CUDA) {
+            caps.add(BackendCapability.CUDA);
+        }
+        return Set.copyOf(caps);
+    }
+
+    private boolean everyLayer(SiteKind kind) {
+        for (int layer = 0; layer < config.layers(); layer++) {
+            if (!siteList.contains(HookSite.of(kind, layer))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean vjpWeights() {
+        if (!weights.has("ln_final.w")) {
+            return false;
+        }
+        for (int layer = 0; layer < config.layers(); layer++) {
+            String b = "blocks." + layer + ".";
+            boolean post1 = siteList.contains(HookSite.of(SiteKind.LN1_POST_SCALE, layer));
+            boolean post2 = siteList.contains(HookSite.of(SiteKind.LN2_POST_SCALE, layer));
+            if (!weights.has(b + "attn.W_V") || !weights.has(b + "attn.W_O") || !weights.has(b + "ln1.w")
+                    || !weights.has(b + "ln2.w") || (post1 && !weights.has(b + "ln1_post.w"))
+                    || (post2 && !weights.has(b + "ln2_post.w"))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String backendName() {
+        return OnnxBackendProvider.NAME;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public synchronized Tokenizer tokenizer() {
+        requireOpen();
+        if (tokenizer == null) {
+            tokenizer = DjlTokenizer.open(directory);
+        }
+        return tokenizer;
+    }
+
+    @Override
+    public Set<BackendCapability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public List<HookSite> sites() {
+        return siteList;
+    }
+
+    @Override
+    public ForwardResult forward(NDManager manager, TokenSequence tokens, List<Hook> hooks) {
+        Objects.requireNonNull(manager, "manager");
+        Objects.requireNonNull(hooks, "hooks");
+        requireOpen();
+        tokens.requireInVocabulary(config.vocabularySize());
+        if (tokens.length() > config.maxPositions()) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has " + tokens.length()
+                    + " tokens, more than the " + config.maxPositions() + " positions " + describe() + " supports. "
+                    + "Shorten it.");
+        }
+        try (HookFeeds feeds = HookFeeds.prepare(hooks, siteList, shapes(0, tokens.length()), sessions.environment(),
+                capabilities, describe());
+             Pass pass = run(tokens.ids(), 0, null, feeds, false)) {
+            NDArray logits = array(manager, pass.output(ModelInputs.LOGITS), tokens.length(), config.vocabularySize());
+            Map<HookSite, NDArray> captured = new LinkedHashMap<>();
+            feeds.captures().forEach((site, step) -> captured.put(site,
+                    array(manager, pass.output(pass.captureName(step)), shapes(0, tokens.length()).of(site.kind()))));
+            return new ForwardResult(logits, captured);
+        }
+    }
+
+    /** The site shapes of a pass over {@code n} positions from {@code first}. */
+    SiteShapes shapes(int first, int n) {
+        return new SiteShapes(first, n, config.modelWidth(), config.heads(), config.vocabularySize());
+    }
+
+    /**
+     * Runs the graph hooked as {@code feeds} says on {@code ids} at positions {@code first …}.
+     *
+     * @param past     the previous pass (its presents are this pass's past keys and values), or null
+     * @param presents whether to fetch the present keys and values (for the next pass)
+     */
+    Pass run(int[] ids, int first, Pass past, HookFeeds feeds, boolean presents) {
+        Sessions.Lease lease = sessions.get(feeds.signature());
+        Map<String, OnnxTensor> feed = new HashMap<>(feeds.inputs());
+        Map<String, OnnxTensor> created = inputs.create(sessions.environment(), ids, first,
+                past == null ? null : past.outputs(), feed);
+        Set<String> requested = new HashSet<>();
+        requested.add(ModelInputs.LOGITS);
+        feeds.captures().values().forEach(step -> requested.add(lease.captures().get(step)));
+        if (presents) {
+            requested.addAll(inputs.presentNames());
+        }
+        try {
+            OrtSession.Result result = lease.session().run(feed, requested);
+            return new Pass(lease, result);
+        } catch (OrtException e) {
+            lease.close();
+            throw new CircuitTracerException(StandardErrorCode.PLUGIN_FAILURE, "ONNX Runtime failed on "
+                    + describe() + ": " + e.getMessage(), e);
+        } finally {
+            created.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The outputs of one run; closing releases them and the session. */
+    static final class Pass implements AutoCloseable {
+        private final Sessions.Lease lease;
+        private final OrtSession.Result result;
+        private final Map<String, OnnxValue> outputs = new HashMap<>();
+
+        Pass(Sessions.Lease lease, OrtSession.Result result) {
+            this.lease = lease;
+            this.result = result;
+            result.forEach(e -> outputs.put(e.getKey(), e.getValue()));
+        }
+
+        Map<String, OnnxValue> outputs() {
+            return outputs;
+        }
+
+        OnnxTensor output(String name) {
+            return (OnnxTensor) outputs.get(name);
+        }
+
+        String captureName(GraphSurgery.StepId step) {
+            return lease.captures().get(step);
+        }
+
+        @Override
+        public void close() {
+            result.close();
+            lease.close();
+        }
+    }
+
+    /** A graph output (batch axis 1) as a float32 array of {@code manager} with shape {@code dims}. */
+    static NDArray array(NDManager manager, OnnxTensor tensor, long... dims) {
+        float[] values = new float[tensor.getFloatBuffer().remaining()];
+        tensor.getFloatBuffer().get(values);
+        long expected = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
+        if (values.length != expected) {
+            throw new CircuitTracerException(StandardErrorCode.PLUGIN_FAILURE, "An ONNX Runtime output has shape "
+                    + Arrays.toString(tensor.getInfo().getShape()) + ", expected " + Arrays.toString(dims)
+                    + " (batch 1); the site map points at the wrong tensor.");
+        }
+        return manager.create(values, new Shape(dims));
+    }
+
+    @Override
+    public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
+        Objects.requireNonNull(spec, "spec");
+        NDManager state = manager.newSubManager();
+        try {
+            List<Hook> captures = OnnxLinearizedModel.recordedSites(siteList, spec).stream()
+                    .<Hook>map(Hook.Capture::new).toList();
+            ForwardResult clean = forward(state, tokens, captures);
+            return OnnxLinearizedModel.of(config, siteList, weights, sites.map().layerNorm(), tokens, spec, state,
+                    clean.captured());
+        } catch (RuntimeException e) {
+            state.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public GenerationResult generate(NDManager manager, GenerationRequest request) {
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.KV_CACHE,
+                "generation");
+        Objects.requireNonNull(manager, "manager");
+        Objects.requireNonNull(request, "request");
+        requireOpen();
+        return new OnnxGeneration(this, describe()).run(manager, request);
+    }
+
+    @Override
+    public NDArray unembeddingVectors(NDManager manager, int[] tokenIds) {
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.UNEMBEDDING,
+                "logit attribution targets");
+        Objects.requireNonNull(manager, "manager");
+        requireOpen();
+        for (int id : tokenIds) {
+            if (id < 0 || id >= config.vocabularySize()) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Token id " + id
+                        + " is outside the vocabulary [0, " + config.vocabularySize() + ") of " + describe() + ".");
+            }
+        }
+        Weights.Matrix u = unembedding();
+        int d = (int) u.dims()[0];
+        int vocabulary = (int) u.dims()[1];
+        float[] rows = new float[tokenIds.length * d];
+        for (int i = 0; i < tokenIds.length; i++) {
+            for (int j = 0; j < d; j++) {
+                rows[i * d + j] = u.values()[j * vocabulary + tokenIds[i]];
+            }
+        }
+        return manager.create(rows, new Shape(tokenIds.length, d));
+    }
+
+    @Override
+    public NDArray meanUnembeddingVector(NDManager manager) {
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.UNEMBEDDING,
+                "logit attribution targets");
+        Objects.requireNonNull(manager, "manager");
+        requireOpen();
+        Weights.Matrix u = unembedding();
+        int d = (int) u.dims()[0];
+        int vocabulary = (int) u.dims()[1];
+        float[] mean = new float[d];
+        for (int j = 0; j < d; j++) {
+            double sum = 0;
+            for (int v = 0; v < vocabulary; v++) {
+                sum += u.values()[j * vocabulary + v];
+            }
+            mean[j] = (float) (sum / vocabulary);
+        }
+        return manager.create(mean);
+    }
+
+    private Weights.Matrix unembedding() {
+        Weights.Matrix u = weights.matrix("unembed.W_U");
+        if (u.dims().length != 2 || u.dims()[0] != config.modelWidth() || u.dims()[1] != config.vocabularySize()) {
+            throw file.malformed("the unembedding " + Arrays.toString(u.dims()) + " is not [d, V] = ["
+                    + config.modelWidth() + ", " + config.vocabularySize() + "]");
+        }
+        return u;
+    }
+
+    Sessions sessions() {
+        return sessions;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        sessions.close();
+    }
+
+    String describe() {
+        return config.architecture() + " '" + config.modelName() + "' (" + config.layers() + " layers, ONNX)";
+    }
+
+    void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("The model " + describe() + " is closed.");
+        }
+    }
+}
