@@ -15,8 +15,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.circuittracer.attribution.export.ExportOptions;
 import org.circuittracer.attribution.export.GraphJsonExporter;
 import org.circuittracer.attribution.graphfile.GraphFile;
-import org.circuittracer.attribution.replacement.PromptTokens;
-import org.circuittracer.runtime.ClasspathProviderRegistry;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -24,16 +22,14 @@ import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.spi.dictionary.DictionarySource;
-import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
-import org.circuittracer.spi.model.BackendProvider;
-import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.viewer.ViewerConfig;
+import org.circuittracer.viewer.ViewerServer;
+import org.circuittracer.viewer.work.ReplacementWorkbench;
 
 import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,44 +37,47 @@ import picocli.CommandLine.Option;
 @Command(name = "attribute", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compute the attribution graph of a prompt and write DIR/NAME.json (the viewer's graph JSON, "
                 + "pruned with --node-threshold/--edge-threshold) and update DIR/graph-metadata.json.",
-                "--model is required for now: the embedded demo model comes with a later issue."},
-        footer = {"", "Example:",
+                "Without --model it runs on the embedded demo model and its per-layer transcoders, and without a prompt "
+                + "on the demo's two-hop prompt \"" + AttributeCommand.DEMO_PROMPT_SHOWN + "\"."},
+        footer = {"", "Examples:",
+                "  circuit-tracer attribute",
+                "      the demo model on the Dallas prompt; writes graphs/<slug>.json",
+                "  circuit-tracer attribute --server",
+                "      the same, then shows it in the web viewer until Ctrl-C",
+                "  circuit-tracer attribute --transcoders demo-clt --prompt \"Fact: the capital of the state containing "
+                        + "Oakland is\" \\",
+                "      --target Sacramento-Austin --slug oakland --graph-file-dir graphs",
                 "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt-relu \\",
                 "      --prompt-ids 0,113,47,97,94,63 --slug demo --graph-file-dir graphs --timings timings.json",
-                "Then serve the graphs directory with the viewer."})
+                "Without --server it prints the circuit-tracer serve command that shows the graph."})
 final class AttributeCommand implements Runnable {
+
+    static final String DEMO_PROMPT_SHOWN = "Fact: the capital of the state containing Dallas is";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory (config.json, *.safetensors, tokenizer.json). Required for now.")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
-    @Option(names = "--transcoders", required = true, paramLabel = "DIR",
-            description = "Transcoder (dictionary) directory.")
-    Path transcoders;
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
 
-    static final class Prompt {
-        @Option(names = "--prompt", paramLabel = "TEXT", required = true,
-                description = "Prompt text; a special token is prepended as the reference does.")
-        String text;
+    @Option(names = "--target", paramLabel = "TOKEN|A-B",
+            description = "What to explain instead of the most likely next tokens (repeatable): a token (e.g. Austin, "
+                    + "or #1234 for a token id), or a logit difference A-B of two tokens (the direction of A's minus "
+                    + "B's unembedding vector).")
+    List<String> targets;
 
-        @Option(names = "--prompt-ids", paramLabel = "ID,ID,...", required = true,
-                description = "Token ids, used verbatim (a special token is prepended when the first is not one).")
-        String ids;
-    }
-
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Prompt prompt;
-
-    @Option(names = "--slug", required = true, paramLabel = "NAME", description = "Graph name (file-safe).")
+    @Option(names = "--slug", paramLabel = "NAME",
+            description = "Graph name (file-safe; default: made from the prompt's words).")
     String slug;
 
-    @Option(names = "--graph-file-dir", required = true, paramLabel = "DIR",
-            description = "Directory for NAME.json and graph-metadata.json (created if missing).")
+    @Option(names = "--graph-file-dir", defaultValue = "graphs", paramLabel = "DIR",
+            description = "Directory for NAME.json and graph-metadata.json, created if missing (default: "
+                    + "${DEFAULT-VALUE}).")
     Path graphFileDir;
 
     @Option(names = "--graph-output-path", paramLabel = "FILE",
@@ -112,21 +111,26 @@ final class AttributeCommand implements Runnable {
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
 
-    @Option(names = "--backend", defaultValue = "djl", paramLabel = "NAME",
-            description = "Backend provider (default: ${DEFAULT-VALUE}).")
-    String backend;
-
-    @Option(names = "--dictionary-format", paramLabel = "NAME",
-            description = "Dictionary format provider (default: the one format that recognises --transcoders).")
-    String dictionaryFormat;
-
     @Option(names = "--attributor", defaultValue = "exact", paramLabel = "NAME",
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
-    @Option(names = "--plugins", paramLabel = "DIR",
-            description = "Directory of plugin jars (default: plugins/ beside circuit-tracer.jar, if present).")
-    Path plugins;
+    @Option(names = "--server",
+            description = "Then show the graph in the web viewer, with the model loaded for new graphs and steering, "
+                    + "until Ctrl-C (as circuit-tracer serve does).")
+    boolean server;
+
+    @Option(names = "--port", defaultValue = Viewing.DEFAULT_PORT, paramLabel = "N",
+            description = "The viewer's port with --server, 0 = any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", defaultValue = Viewing.DEFAULT_HOST, paramLabel = "ADDRESS",
+            description = "The viewer's address with --server (default: ${DEFAULT-VALUE}, this machine only).")
+    String host;
+
+    @Option(names = "--features-dir", paramLabel = "DIR",
+            description = "Feature files for the viewer (default: the demo's dashboards with the demo's transcoders).")
+    Path featuresDir;
 
     @Option(names = {"-q", "--quiet"}, description = "No progress output.")
     boolean quiet;
@@ -136,75 +140,84 @@ final class AttributeCommand implements Runnable {
 
     @Override
     public void run() {
-        int[] ids = prompt.ids == null ? null : parseIds(prompt.ids);
+        int[] ids = promptOptions.ids(spec);
         validateSettings();
-        AttributionTargets.Salient targets = new AttributionTargets.Salient(maxNLogits, desiredLogitProb);
-        requireDirectory(model, "--model");
-        requireDirectory(transcoders, "--transcoders");
+        if (targets != null && targets.isEmpty()) {
+            throw usage("--target needs a value.");
+        }
+        ModelOptions.Resolved resolved = modelOptions.resolve(spec);
+        String text = ids == null ? promptOptions.text(resolved.demo(), spec) : null;
+        String name = slug != null ? slug : defaultSlug(text);
+        ExportOptions.of(name, List.of()); // the slug must be file-safe
+        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
+        Path features = server || featuresDir != null ? Viewing.features(featuresDir, resolved, progress::note) : null;
+        if (server) {
+            Viewing.checkBindable(host, port); // before the graph is computed
+        }
         long start = System.nanoTime();
         Map<String, Object> timing = new LinkedHashMap<>();
-        Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
-        try (ClasspathProviderRegistry registry = ClasspathProviderRegistry.withPluginDirectory(dir)) {
-            BackendProvider backendProvider = registry.get(ProviderKind.BACKEND, backend);
-            DictionaryFormatProvider format = dictionaryFormat != null
-                    ? registry.get(ProviderKind.DICTIONARY_FORMAT, dictionaryFormat)
-                    : detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), transcoders);
+        try (Viewing.StopSignal stop = server ? new Viewing.StopSignal() : null;
+             Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
+             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note)) {
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
-
-            ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
-            progress.note("Loading model " + model + " (" + backendProvider.name() + ")");
+            TransformerModel m = loaded.model;
+            timing.put("load_model_s", loaded.modelSeconds);
+            timing.put("load_transcoders_s", loaded.dictionarySeconds);
+            TokenSequence tokens = promptOptions.tokens(m, resolved.demo(), spec);
+            AttributionTargets chosen = targets != null ? TargetSpec.resolve(targets, m)
+                    : new AttributionTargets.Salient(maxNLogits, desiredLogitProb);
+            AttributionRequest request = new AttributionRequest(m, loaded.dictionary, tokens, chosen, maxFeatureNodes,
+                    batchSize, 4);
             long t = System.nanoTime();
-            try (TransformerModel m = backendProvider.create(ModelSource.of(model))) {
-                timing.put("load_model_s", seconds(System.nanoTime() - t));
-                progress.note("Loading transcoders " + transcoders + " (" + format.name() + ")");
+            AttributionGraph graph = attributorImpl.attribute(request, progress);
+            timing.put("attribution_s", seconds(System.nanoTime() - t));
+            progress.close();
+            t = System.nanoTime();
+            ExportOptions options = ExportOptions.of(name, ExportOptions.decodeEach(m.tokenizer(), graph.tokens()))
+                    .withThresholds(nodeThreshold, edgeThreshold)
+                    .withCreateTimeMs(System.currentTimeMillis());
+            GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphFileDir);
+            timing.put("export_s", seconds(System.nanoTime() - t));
+            if (graphOutputPath != null) {
                 t = System.nanoTime();
-                try (SparseDictionary dictionary = format.create(DictionarySource.of(transcoders))) {
-                    timing.put("load_transcoders_s", seconds(System.nanoTime() - t));
-                    String modelName = m.config().modelName();
-                    TokenSequence tokens = ids != null
-                            ? PromptTokens.prepare(new TokenSequence(ids), m.tokenizer(), modelName)
-                            : PromptTokens.tokenize(prompt.text, m.tokenizer(), modelName);
-                    tokens.requireInVocabulary(m.tokenizer().vocabularySize());
-                    AttributionRequest request = new AttributionRequest(m, dictionary, tokens,
-                            targets, maxFeatureNodes, batchSize, 4);
-                    t = System.nanoTime();
-                    AttributionGraph graph = attributorImpl.attribute(request, progress);
-                    timing.put("attribution_s", seconds(System.nanoTime() - t));
-                    progress.close();
-
-                    t = System.nanoTime();
-                    ExportOptions options = ExportOptions.of(slug, ExportOptions.decodeEach(m.tokenizer(), graph.tokens()))
-                            .withThresholds(nodeThreshold, edgeThreshold)
-                            .withCreateTimeMs(System.currentTimeMillis());
-                    GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphFileDir);
-                    timing.put("export_s", seconds(System.nanoTime() - t));
-                    if (graphOutputPath != null) {
-                        t = System.nanoTime();
-                        if (graphOutputPath.toAbsolutePath().getParent() != null) {
-                            Files.createDirectories(graphOutputPath.toAbsolutePath().getParent());
-                        }
-                        GraphFile.save(graph, graphOutputPath);
-                        timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
-                    }
-                    timing.put("total_s", seconds(System.nanoTime() - start));
-                    Map<String, Double> phases = new LinkedHashMap<>();
-                    progress.phaseNanos().forEach((phase, nanos) -> phases.put(phase.name(), seconds(nanos)));
-                    if (timings != null) {
-                        writeTimings(graph, tokens, timing, phases);
-                    }
-                    var out = spec.commandLine().getOut();
-                    out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
-                            result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
-                            graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
-                    out.printf("Updated %s%n", result.indexFile());
-                    if (graphOutputPath != null) {
-                        out.printf("Saved graph file %s%n", graphOutputPath);
-                    }
-                    if (timings != null) {
-                        out.printf("Wrote timings %s%n", timings);
-                    }
-                    out.flush();
+                if (graphOutputPath.toAbsolutePath().getParent() != null) {
+                    Files.createDirectories(graphOutputPath.toAbsolutePath().getParent());
                 }
+                GraphFile.save(graph, graphOutputPath);
+                timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
+            }
+            timing.put("total_s", seconds(System.nanoTime() - start));
+            Map<String, Double> phases = new LinkedHashMap<>();
+            progress.phaseNanos().forEach((phase, nanos) -> phases.put(phase.name(), seconds(nanos)));
+            if (timings != null) {
+                writeTimings(name, graph, tokens, timing, phases);
+            }
+            var out = spec.commandLine().getOut();
+            out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
+                    result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
+                    graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
+            out.printf("Updated %s%n", result.indexFile());
+            if (graphOutputPath != null) {
+                out.printf("Saved graph file %s%n", graphOutputPath);
+            }
+            if (timings != null) {
+                out.printf("Wrote timings %s%n", timings);
+            }
+            out.flush();
+            if (server) {
+                ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features).withHost(host)
+                        .withPort(port).withWorkbench(new ReplacementWorkbench(m, loaded.dictionary, attributorImpl));
+                try (ViewerServer viewer = Viewing.start(config)) {
+                    out.printf("Open %s%n", Viewing.graphUrl(viewer.url(), name));
+                    out.flush();
+                    progress.note("The viewer runs until Ctrl-C.");
+                    stop.await();
+                }
+            } else {
+                out.printf("To view it: %s%n  then open %s%n", serveCommand(resolved), port == 0
+                        ? "the address it prints with ?slug=" + name
+                        : Viewing.graphUrl(Viewing.address(host, port), name));
+                out.flush();
             }
         } catch (OutOfMemoryError e) {
             throw new CircuitTracerException(StandardErrorCode.OUT_OF_RESOURCES, "Out of memory during attribution. "
@@ -212,13 +225,68 @@ final class AttributeCommand implements Runnable {
         } catch (IOException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write output: " + e.getMessage()
                     + ". Check the directory and its permissions.", e);
+        } finally {
+            progress.close();
         }
     }
 
-    private void writeTimings(AttributionGraph graph, TokenSequence tokens, Map<String, Object> timing,
+    /** The {@code serve} command that shows this graph with the same model, transcoders and features. */
+    String serveCommand(ModelOptions.Resolved resolved) {
+        List<String> words = new ArrayList<>(List.of("circuit-tracer", "serve"));
+        if (!graphFileDir.equals(Path.of("graphs"))) {
+            words.addAll(List.of("--graph-file-dir", graphFileDir.toString()));
+        }
+        if (featuresDir != null) {
+            words.addAll(List.of("--features-dir", featuresDir.toString()));
+        }
+        if (modelOptions.model != null) {
+            words.addAll(List.of("--model", modelOptions.model.toString()));
+        }
+        if (modelOptions.transcoders != null && !(resolved.demo() && resolved.transcoderLabel()
+                .equals(ModelOptions.DEMO_PLT))) {
+            words.addAll(List.of("--transcoders", modelOptions.transcoders));
+        }
+        if (!modelOptions.backend.equals("djl")) {
+            words.addAll(List.of("--backend", modelOptions.backend));
+        }
+        if (modelOptions.dictionaryFormat != null) {
+            words.addAll(List.of("--dictionary-format", modelOptions.dictionaryFormat));
+        }
+        if (!modelOptions.dtype.equals("float32")) {
+            words.addAll(List.of("--dtype", modelOptions.dtype));
+        }
+        if (modelOptions.plugins != null) {
+            words.addAll(List.of("--plugins", modelOptions.plugins.toString()));
+        }
+        if (!attributor.equals("exact")) {
+            words.addAll(List.of("--attributor", attributor));
+        }
+        if (!host.equals(Viewing.DEFAULT_HOST)) {
+            words.addAll(List.of("--host", host));
+        }
+        if (port != ViewerConfig.DEFAULT_PORT) {
+            words.addAll(List.of("--port", Integer.toString(port)));
+        }
+        return Viewing.shellCommand(words);
+    }
+
+    /** A file-safe name from the prompt's words (lowercase ASCII letters and digits), or {@code graph}. */
+    static String defaultSlug(String text) {
+        if (text == null) {
+            return "graph";
+        }
+        String words = String.join("-", java.util.Arrays.stream(text.toLowerCase(java.util.Locale.ROOT)
+                .split("[^a-z0-9]+")).filter(w -> !w.isEmpty()).limit(10).toList());
+        if (words.length() > 60) {
+            words = words.substring(0, words.lastIndexOf('-', 60) > 0 ? words.lastIndexOf('-', 60) : 60);
+        }
+        return words.isEmpty() ? "graph" : words;
+    }
+
+    private void writeTimings(String name, AttributionGraph graph, TokenSequence tokens, Map<String, Object> timing,
                               Map<String, Double> phases) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("slug", slug);
+        json.put("slug", name);
         json.put("tokens", tokens.length());
         json.put("active_features", graph.activeFeatures().size());
         json.put("selected_features", graph.selected().size());
@@ -234,7 +302,9 @@ final class AttributeCommand implements Runnable {
 
     /** Fails before anything is loaded: the checks that otherwise run only after attribution. */
     private void validateSettings() {
-        ExportOptions.of(slug, List.of()); // the slug must be file-safe
+        if (slug != null) {
+            ExportOptions.of(slug, List.of()); // the slug must be file-safe
+        }
         checkRange("--node-threshold", nodeThreshold, 0, 1);
         checkRange("--edge-threshold", edgeThreshold, 0, 1);
         checkRange("--desired-logit-prob", desiredLogitProb, Double.MIN_VALUE, 1);
@@ -247,6 +317,7 @@ final class AttributeCommand implements Runnable {
         if (batchSize < 1) {
             throw usage("--batch-size must be >= 1, got " + batchSize + ".");
         }
+        Viewing.checkPort(port, spec);
     }
 
     private void checkRange(String option, double value, double min, double max) {
@@ -258,32 +329,6 @@ final class AttributeCommand implements Runnable {
 
     private CommandLine.ParameterException usage(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + message);
-    }
-
-    private int[] parseIds(String text) {
-        String[] parts = text.split(",");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            String p = parts[i].trim();
-            try {
-                out[i] = Integer.parseInt(p);
-            } catch (NumberFormatException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--prompt-ids': '"
-                        + p + "' is not a token id; give comma-separated non-negative integers, e.g. 0,17,42.");
-            }
-            if (out[i] < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--prompt-ids': "
-                        + "token ids are non-negative, got " + out[i] + ".");
-            }
-        }
-        return out;
-    }
-
-    private void requireDirectory(Path path, String option) {
-        if (!Files.isDirectory(path)) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, option + " " + path
-                    + " is not a directory. Give the directory that holds the files.");
-        }
     }
 
     static DictionaryFormatProvider detectFormat(List<DictionaryFormatProvider> formats, Path directory) {

@@ -11,15 +11,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code circuit-tracer} command: {@code attribute}, {@code plugins}, {@code --version}. Exit codes: 0 success,
+ * The {@code circuit-tracer} command: {@code attribute}, {@code intervene}, {@code generate}, {@code features},
+ * {@code bench}, {@code serve}, {@code plugins}, {@code --version}. Exit codes: 0 success,
  * 2 usage or user error, 3 plugin error, 4 internal error, 5 insufficient resources.
  */
 @Command(name = "circuit-tracer", mixinStandardHelpOptions = true, versionProvider = CircuitTracerCommand.Version.class,
         description = "Attribution graphs for transformer language models on the JVM.",
-        subcommands = {AttributeCommand.class, PluginsCommand.class, FeaturesCommand.class,
+        subcommands = {AttributeCommand.class, InterveneCommand.class, GenerateCommand.class, FeaturesCommand.class,
+                BenchCommand.class, ServeCommand.class, PluginsCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok, 2 usage/user error, 3 plugin error, 4 internal error, 5 insufficient resources.",
-                "Example:", "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt "
+        footer = {"", "Without --model the commands use the embedded demo model; the packaged launcher's --osgi runs "
+                + "them with every provider from an OSGi bundle.",
+                "Exit codes: 0 ok, 2 usage/user error, 3 plugin error, 4 internal error, 5 insufficient resources.",
+                "Examples:", "  circuit-tracer attribute --server",
+                "      a graph of the demo model on the Dallas prompt, opened in the web viewer",
+                "  circuit-tracer serve --graph-file-dir graphs",
+                "  circuit-tracer intervene -i 0:@Dallas:all*-1 -i 1:@Dallas:all*-1",
+                "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt "
                         + "--prompt \"the cat sat\" --slug cat --graph-file-dir graphs"})
 public final class CircuitTracerCommand implements Runnable {
 
@@ -33,7 +41,8 @@ public final class CircuitTracerCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: use 'attribute' or 'plugins'.");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: use attribute, intervene, "
+                + "generate, features, bench, serve or plugins (circuit-tracer --help lists them).");
     }
 
     /** A command line configured as {@code main} uses it: error handling and exit codes included. */

@@ -10,7 +10,6 @@ import org.circuittracer.dashboards.DashboardOptions;
 import org.circuittracer.dashboards.FeatureDashboards;
 import org.circuittracer.dashboards.files.DashboardLayout;
 import org.circuittracer.dashboards.files.DashboardWriter;
-import org.circuittracer.runtime.ClasspathProviderRegistry;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -134,7 +133,7 @@ final class FeaturesCommand implements Runnable {
         requireDirectory(transcoders, "--transcoders");
         Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
         Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
-        try (ClasspathProviderRegistry registry = ClasspathProviderRegistry.withPluginDirectory(dir);
+        try (Registries.Registry registry = Registries.open(dir);
              DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), quiet)) {
             BackendProvider backendProvider = registry.get(ProviderKind.BACKEND, backend);
             DictionaryFormatProvider dictionaryProvider = dictionaryFormat != null

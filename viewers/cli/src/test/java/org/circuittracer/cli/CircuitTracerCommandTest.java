@@ -146,7 +146,8 @@ class CircuitTracerCommandTest {
     void helpAndVersion() {
         Run help = run("attribute", "--help");
         assertThat(help.exit()).isZero();
-        assertThat(help.out()).contains("--prompt-ids").contains("Example").contains("later issue")
+        assertThat(help.out()).contains("--prompt-ids").contains("Example").contains("demo model").contains("--target")
+                .contains("--dtype").contains("--transcoder-set")
                 .contains("default: 7500").contains("default: 0.98");
         Run version = run("--version");
         assertThat(version.exit()).isZero();
@@ -156,10 +157,19 @@ class CircuitTracerCommandTest {
 
     @Test
     void usageErrorsExitWithTwo(@TempDir Path dir) {
-        Run missingModel = run("attribute", "--transcoders", transcoders.toString(), "--prompt-ids", "0,1",
+        Run missingTranscoders = run("attribute", "--model", model.toString(), "--prompt-ids", "0,1",
                 "--slug", "x", "--graph-file-dir", dir.toString());
-        assertThat(missingModel.exit()).isEqualTo(2);
-        assertThat(missingModel.err()).contains("--model").contains("Usage:");
+        assertThat(missingTranscoders.exit()).isEqualTo(2);
+        assertThat(missingTranscoders.err()).contains("--transcoders").contains("Usage:");
+
+        Run missingPrompt = run("attribute", "--model", model.toString(), "--transcoders", transcoders.toString(),
+                "--slug", "x", "--graph-file-dir", dir.toString());
+        assertThat(missingPrompt.exit()).isEqualTo(2);
+        assertThat(missingPrompt.err()).contains("--prompt").contains("demo").doesNotContain("Loading model");
+
+        Run badDtype = run(attribute(dir, "--prompt-ids", "0,3", "--dtype", "int8").toArray(String[]::new));
+        assertThat(badDtype.exit()).isEqualTo(2);
+        assertThat(badDtype.err()).contains("--dtype").contains("float16");
 
         Run both = run(attribute(dir, "--prompt", "the", "--prompt-ids", "0,3").toArray(String[]::new));
         assertThat(both.exit()).isEqualTo(2);

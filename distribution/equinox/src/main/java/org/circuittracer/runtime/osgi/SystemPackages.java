@@ -39,6 +39,10 @@ import java.util.zip.ZipFile;
  * plugins may use any of the API; bnd gives a plugin an {@code Import-Package} for every {@code ai.djl} package it
  * touches, and a package missing here would make the plugin unresolvable. The list is read from the jar that
  * holds {@link NDArray} so that it follows DJL upgrades.
+ *
+ * <p>The other DJL jars on the class path (the PyTorch engine, the Hugging Face tokenizers) are exported too: their
+ * native libraries can be loaded only once per JVM, so they stay on the class path, and a backend bundle such as
+ * {@code djl} imports their packages from the system bundle (STACK.md §4.4, layout A).
  */
 final class SystemPackages {
 
@@ -62,7 +66,9 @@ final class SystemPackages {
         Stream<String> spi = spiPackages().entrySet().stream()
                 .map(e -> e.getKey() + ";version=\"" + e.getValue() + "\"");
         String djlVersion = djlVersion();
-        Stream<String> djl = djlPackages().stream().map(p -> p + ";version=\"" + djlVersion + "\"");
+        Set<String> packages = new TreeSet<>(djlPackages());
+        packages.addAll(djlLibraryPackages());
+        Stream<String> djl = packages.stream().map(p -> p + ";version=\"" + djlVersion + "\"");
         return Stream.concat(spi, djl).collect(Collectors.joining(","));
     }
 
@@ -125,6 +131,43 @@ final class SystemPackages {
             return Files.isDirectory(location) ? packagesInDirectory(location) : packagesInJar(location);
         } catch (URISyntaxException | IOException e) {
             return new TreeSet<>(DJL_MINIMUM);
+        }
+    }
+
+    /**
+     * The {@code ai.djl} packages of every other DJL jar on the class path (those whose manifest names an automatic
+     * module {@code ai.djl.*}, e.g. {@code ai.djl.pytorch_engine}, {@code ai.djl.tokenizers}), sorted.
+     */
+    static Set<String> djlLibraryPackages() {
+        Set<String> packages = new TreeSet<>();
+        try {
+            for (URL url : Collections.list(SystemPackages.class.getClassLoader().getResources("META-INF/MANIFEST.MF"))) {
+                String module;
+                try (InputStream in = url.openStream()) {
+                    module = new Manifest(in).getMainAttributes().getValue("Automatic-Module-Name");
+                }
+                Path jar = jarOf(url);
+                if (module != null && module.startsWith("ai.djl.") && jar != null) {
+                    packages.addAll(packagesInJar(jar));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return packages;
+    }
+
+    /** The local jar of a {@code jar:file:...!/entry} URL, or null. */
+    private static Path jarOf(URL url) {
+        String spec = url.toString();
+        int bang = spec.indexOf("!/");
+        if (!spec.startsWith("jar:file:") || bang < 0) {
+            return null;
+        }
+        try {
+            return Path.of(new java.net.URI(spec.substring(4, bang)));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return null;
         }
     }
 

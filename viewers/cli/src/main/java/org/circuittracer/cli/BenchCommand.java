@@ -1,0 +1,306 @@
+package org.circuittracer.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.circuittracer.runtime.ProviderKind;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.attribution.AttributionPhase;
+import org.circuittracer.spi.attribution.AttributionRequest;
+import org.circuittracer.spi.attribution.AttributionTargets;
+import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.graph.AttributionGraph;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.spi.model.VjpSeeds;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code circuit-tracer bench}: forward, VJP and attribution throughput of a model through the SPI, each also given as
+ * a fraction of the same run's matrix-multiply throughput, which makes figures comparable across machines.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measure the machine's float32 matmul throughput, then a model's forward pass, one batch of "
+                + "VJPs through its linearised model and whole attribution graphs, through the chosen backend and "
+                + "attributor. Each figure is the median of timed runs after warm-up ones; GFLOP/s figures are also "
+                + "given as a fraction (x matmul) of the reference matmul measured in the same run.",
+                "FLOPs counted: forward 2*T*W + 4*L*H*h*T^2 (W = weights of the per-token matmuls, unembedding "
+                + "included); VJP per lane and layer 2*T*d*H*h + 2*H*T^2*h + 2*T*KV*h*d (the attention adjoint's "
+                + "matmuls; MLPs are cut in the linearised model).",
+                "Without --model it measures the embedded demo model on the Dallas prompt. Run it on an otherwise idle "
+                + "machine: other processes on the same cores distort the figures."},
+        footer = {"", "Examples:",
+                "  circuit-tracer bench",
+                "  circuit-tracer bench --model models/llama --transcoders transcoders/llama-plt --tokens 64 \\",
+                "      --lanes 64 --iterations 10 --json bench.json"})
+final class BenchCommand implements Runnable {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
+
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
+    @Option(names = "--tokens", paramLabel = "T",
+            description = "Measure on T random tokens instead of the prompt (a special token first).")
+    Integer randomTokens;
+
+    @Option(names = "--lanes", defaultValue = "32", paramLabel = "B",
+            description = "Seeds in the VJP batch (default: ${DEFAULT-VALUE}).")
+    int lanes;
+
+    @Option(names = "--matmul-size", defaultValue = "1024", paramLabel = "N",
+            description = "Size of the reference N x N matmul (default: ${DEFAULT-VALUE}).")
+    int matmulSize;
+
+    @Option(names = "--warmups", defaultValue = "2", paramLabel = "N",
+            description = "Untimed runs before each measurement (default: ${DEFAULT-VALUE}).")
+    int warmups;
+
+    @Option(names = "--iterations", defaultValue = "5", paramLabel = "N",
+            description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--max-feature-nodes", defaultValue = "7500", paramLabel = "N",
+            description = "Feature nodes per graph, 0 = all (default: ${DEFAULT-VALUE}).")
+    int maxFeatureNodes;
+
+    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+            description = "Rows per backward batch of the attributor (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--attributor", defaultValue = "exact", paramLabel = "NAME",
+            description = "Attributor provider (default: ${DEFAULT-VALUE}).")
+    String attributor;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
+    Path json;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
+    boolean quiet;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Override
+    public void run() {
+        promptOptions.ids(spec);
+        for (Object[] check : new Object[][] {{"--lanes", lanes, 1}, {"--matmul-size", matmulSize, 1},
+                {"--warmups", warmups, 0}, {"--iterations", iterations, 1}, {"--batch-size", batchSize, 1},
+                {"--max-feature-nodes", maxFeatureNodes, 0}, {"--tokens", randomTokens == null ? 2 : randomTokens, 2}}) {
+            if ((int) check[1] < (int) check[2]) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + check[0]
+                        + " must be >= " + check[2] + ", got " + check[1] + ".");
+            }
+        }
+        ModelOptions.Resolved resolved = modelOptions.resolve(spec);
+        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), true);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
+             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note);
+             NDManager manager = NDManager.newBaseManager()) {
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
+            TransformerModel model = loaded.model;
+            ModelConfig c = model.config();
+            TokenSequence tokens = randomTokens != null ? random(c, randomTokens)
+                    : promptOptions.tokens(model, resolved.demo(), spec);
+            int t = tokens.length();
+            note("Reference matmul " + matmulSize + "x" + matmulSize + " ...");
+            double[] matmul = time(() -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray a = scope.randomNormal(new Shape(matmulSize, matmulSize));
+                    a.matMul(a).toFloatArray();
+                }
+            });
+            double matmulGflops = 2.0 * matmulSize * matmulSize * matmulSize / matmul[0] / 1e9;
+
+            note("Forward pass over " + t + " tokens ...");
+            double forward = median(time(() -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    model.forward(scope, tokens, List.of()).logits().toFloatArray();
+                }
+            }));
+            double forwardGflops = forwardFlops(c, t) / forward / 1e9;
+
+            note("VJP batch of " + lanes + " seeds ...");
+            double vjp;
+            try (NDManager state = manager.newSubManager();
+                 LinearizedModel linear = model.linearize(state, tokens, new LinearizationSpec(
+                         loaded.dictionary.readSite(), loaded.dictionary.writeSite(), Map.of()))) {
+                int[] layers = new int[lanes];
+                Arrays.fill(layers, VjpSeeds.UNEMBED);
+                int[] positions = new int[lanes];
+                Arrays.fill(positions, t - 1);
+                VjpSeeds seeds = new VjpSeeds(layers, positions, state.randomNormal(new Shape(lanes, c.modelWidth())));
+                vjp = median(time(() -> {
+                    try (NDManager scope = manager.newSubManager()) {
+                        linear.vjp(scope, seeds);
+                    }
+                }));
+            }
+            double vjpGflops = vjpFlops(c, lanes, t) / vjp / 1e9;
+
+            note("Attribution graphs ...");
+            AttributionGraph[] last = new AttributionGraph[1];
+            List<Map<AttributionPhase, Long>> phases = new ArrayList<>();
+            double graph = median(time(() -> {
+                ProgressListener listener = new ProgressListener(spec.commandLine().getErr(), true);
+                last[0] = attributorImpl.attribute(new AttributionRequest(model, loaded.dictionary, tokens,
+                        AttributionTargets.Salient.defaults(), maxFeatureNodes, batchSize, 4), listener);
+                phases.add(listener.phaseNanos());
+            }));
+            long rows = last[0].selected().size() + last[0].logits().size();
+            double rowSeconds = phases.stream().mapToDouble(p -> (p.getOrDefault(AttributionPhase.LOGIT_ROWS, 0L)
+                    + p.getOrDefault(AttributionPhase.FEATURE_ROWS, 0L)) / 1e9).sorted().toArray()[phases.size() / 2];
+            double rowGflops = rows * vjpFlops(c, 1, t) / rowSeconds / 1e9;
+
+            figures.put("machine", machine());
+            figures.put("model", c.modelName());
+            figures.put("backend", model.backendName());
+            figures.put("transcoders", resolved.transcoderLabel());
+            figures.put("tokens", t);
+            figures.put("matmul_size", matmulSize);
+            figures.put("matmul_gflops", matmulGflops);
+            figures.put("forward_s", forward);
+            figures.put("forward_tokens_per_s", t / forward);
+            figures.put("forward_gflops", forwardGflops);
+            figures.put("forward_x_matmul", forwardGflops / matmulGflops);
+            figures.put("vjp_lanes", lanes);
+            figures.put("vjp_s", vjp);
+            figures.put("vjp_rows_per_s", lanes / vjp);
+            figures.put("vjp_gflops", vjpGflops);
+            figures.put("vjp_x_matmul", vjpGflops / matmulGflops);
+            figures.put("attribution_s", graph);
+            figures.put("attribution_rows", rows);
+            figures.put("attribution_rows_per_s", rows / rowSeconds);
+            figures.put("attribution_row_gflops", rowGflops);
+            figures.put("attribution_x_matmul", rowGflops / matmulGflops);
+            print(spec.commandLine().getOut(), figures);
+            if (json != null) {
+                if (json.toAbsolutePath().getParent() != null) {
+                    Files.createDirectories(json.toAbsolutePath().getParent());
+                }
+                JSON.writeValue(json.toFile(), figures);
+            }
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write " + json + ": "
+                    + e.getMessage(), e);
+        } finally {
+            progress.close();
+        }
+    }
+
+    private static void print(PrintWriter out, Map<String, Object> f) {
+        out.printf(Locale.ROOT, "Machine: %s%n", f.get("machine"));
+        out.printf(Locale.ROOT, "Model: %s (%s), transcoders %s, %d tokens%n", f.get("model"), f.get("backend"),
+                f.get("transcoders"), (int) f.get("tokens"));
+        out.printf(Locale.ROOT, "%-34s %12s %12s %10s%n", "measurement", "median", "GFLOP/s", "x matmul");
+        out.printf(Locale.ROOT, "%-34s %12s %12.2f %10.3f%n", "matmul " + f.get("matmul_size") + "^3 (best)", "",
+                (double) f.get("matmul_gflops"), 1.0);
+        out.printf(Locale.ROOT, "%-34s %9.2f ms %12.2f %10.3f%n", String.format(Locale.ROOT, "forward (%.0f tokens/s)",
+                (double) f.get("forward_tokens_per_s")), (double) f.get("forward_s") * 1e3,
+                (double) f.get("forward_gflops"), (double) f.get("forward_x_matmul"));
+        out.printf(Locale.ROOT, "%-34s %9.2f ms %12.2f %10.3f%n", String.format(Locale.ROOT, "VJP, %d lanes (%.0f rows/s)",
+                (int) f.get("vjp_lanes"), (double) f.get("vjp_rows_per_s")), (double) f.get("vjp_s") * 1e3,
+                (double) f.get("vjp_gflops"), (double) f.get("vjp_x_matmul"));
+        out.printf(Locale.ROOT, "%-34s %9.2f ms %12.2f %10.3f%n", String.format(Locale.ROOT,
+                        "attribution, %d rows (%.0f rows/s)", (long) f.get("attribution_rows"),
+                        (double) f.get("attribution_rows_per_s")), (double) f.get("attribution_s") * 1e3,
+                (double) f.get("attribution_row_gflops"), (double) f.get("attribution_x_matmul"));
+        out.flush();
+    }
+
+    /** FLOPs of one forward pass over {@code t} tokens: the per-token matmuls and attention's two T x T products. */
+    static double forwardFlops(ModelConfig c, int t) {
+        double d = c.modelWidth();
+        double attention = d * c.heads() * c.headWidth() * 2 + d * c.keyValueHeads() * c.headWidth() * 2;
+        int mlpMatrices = c.architecture().startsWith("GPT2") ? 2 : 3;
+        double weights = c.layers() * (attention + mlpMatrices * d * c.mlpWidth()) + d * c.vocabularySize();
+        return 2.0 * t * weights + 4.0 * c.layers() * c.heads() * c.headWidth() * (double) t * t;
+    }
+
+    /** FLOPs of one VJP batch: per lane and layer, the attention adjoint's three matmuls. */
+    static double vjpFlops(ModelConfig c, int lanes, int t) {
+        double p = t;
+        double perLayer = 2 * p * c.modelWidth() * c.heads() * c.headWidth() + 2 * c.heads() * p * p * c.headWidth()
+                + 2 * p * c.keyValueHeads() * c.headWidth() * c.modelWidth();
+        return (double) lanes * c.layers() * perLayer;
+    }
+
+    private static TokenSequence random(ModelConfig c, int length) {
+        Random random = new Random(17);
+        int[] ids = new int[Math.min(length, c.maxPositions())];
+        for (int i = 1; i < ids.length; i++) {
+            ids[i] = random.nextInt(c.vocabularySize());
+        }
+        return new TokenSequence(ids);
+    }
+
+    /** Seconds of each timed run, ascending. */
+    private double[] time(Runnable work) {
+        for (int i = 0; i < warmups; i++) {
+            work.run();
+        }
+        double[] seconds = new double[iterations];
+        for (int i = 0; i < iterations; i++) {
+            long start = System.nanoTime();
+            work.run();
+            seconds[i] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        return seconds;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static String machine() {
+        String engine;
+        try {
+            Engine e = Engine.getInstance();
+            engine = e.getEngineName() + " " + e.getVersion();
+        } catch (RuntimeException e) {
+            engine = "unknown engine";
+        }
+        return Runtime.getRuntime().availableProcessors() + " logical CPUs, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version") + ", " + engine;
+    }
+
+    private void note(String message) {
+        if (!quiet) {
+            spec.commandLine().getErr().println(message);
+            spec.commandLine().getErr().flush();
+        }
+    }
+}
