@@ -100,18 +100,20 @@ class PackagedArchiveTest {
         Result classpath = launcher("plugins");
         assertThat(classpath.exit()).as(classpath.out()).isZero();
         assertThat(classpath.out()).contains("Runtime: class path").containsPattern("backend\\s+djl\\s")
+                .containsPattern("backend\\s+onnx\\s")
                 .containsPattern("dictionary format\\s+reference-plt\\s").containsPattern("attributor\\s+exact\\s");
 
         Result osgi = launcher("--osgi", "plugins");
         assertThat(osgi.exit()).as(osgi.out()).isZero();
         assertThat(osgi.out()).contains("Runtime: OSGi").containsPattern("backend\\s+djl\\s+bundle")
+                .containsPattern("backend\\s+onnx\\s+bundle")
                 .containsPattern("dictionary format\\s+reference-plt\\s+bundle")
                 .containsPattern("attributor\\s+exact\\s+bundle").doesNotContain("Problems");
 
         Result help = launcher("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("attribute").contains("intervene").contains("generate").contains("bench")
-                .contains("serve");
+                .contains("serve").contains("export-onnx");
         Result bad = launcher("attribute", "--frobnicate");
         assertThat(bad.exit()).isEqualTo(2);
     }

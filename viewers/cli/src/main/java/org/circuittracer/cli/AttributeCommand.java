@@ -246,7 +246,7 @@ final class AttributeCommand implements Runnable {
                 .equals(ModelOptions.DEMO_PLT))) {
             words.addAll(List.of("--transcoders", modelOptions.transcoders));
         }
-        if (!modelOptions.backend.equals("djl")) {
+        if (modelOptions.backend != null) {
             words.addAll(List.of("--backend", modelOptions.backend));
         }
         if (modelOptions.dictionaryFormat != null) {

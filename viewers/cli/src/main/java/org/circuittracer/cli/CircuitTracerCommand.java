@@ -12,13 +12,13 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code circuit-tracer} command: {@code attribute}, {@code intervene}, {@code generate}, {@code features},
- * {@code bench}, {@code serve}, {@code plugins}, {@code --version}. Exit codes: 0 success,
+ * {@code bench}, {@code serve}, {@code export-onnx}, {@code plugins}, {@code --version}. Exit codes: 0 success,
  * 2 usage or user error, 3 plugin error, 4 internal error, 5 insufficient resources.
  */
 @Command(name = "circuit-tracer", mixinStandardHelpOptions = true, versionProvider = CircuitTracerCommand.Version.class,
         description = "Attribution graphs for transformer language models on the JVM.",
         subcommands = {AttributeCommand.class, InterveneCommand.class, GenerateCommand.class, FeaturesCommand.class,
-                BenchCommand.class, ServeCommand.class, PluginsCommand.class,
+                BenchCommand.class, ServeCommand.class, ExportOnnxCommand.class, PluginsCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Without --model the commands use the embedded demo model; the packaged launcher's --osgi runs "
                 + "them with every provider from an OSGi bundle.",
@@ -28,7 +28,9 @@ import picocli.CommandLine.Command;
                 "  circuit-tracer serve --graph-file-dir graphs",
                 "  circuit-tracer intervene -i 0:@Dallas:all*-1 -i 1:@Dallas:all*-1",
                 "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt "
-                        + "--prompt \"the cat sat\" --slug cat --graph-file-dir graphs"})
+                        + "--prompt \"the cat sat\" --slug cat --graph-file-dir graphs",
+                "  circuit-tracer export-onnx --model models/llama --output models/llama-onnx",
+                "      the same model for the onnx backend (ONNX Runtime), chosen for a directory with model.onnx"})
 public final class CircuitTracerCommand implements Runnable {
 
     public static final int EXIT_USER = 2;
@@ -36,13 +38,17 @@ public final class CircuitTracerCommand implements Runnable {
     public static final int EXIT_INTERNAL = 4;
     public static final int EXIT_RESOURCES = 5;
 
+    /** Held so that the level set in {@link #main} stays (java.util.logging keeps loggers weakly). */
+    private static final java.util.logging.Logger ONNX_BACKEND_LOG =
+            java.util.logging.Logger.getLogger("org.circuittracer.backend.onnx");
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: use attribute, intervene, "
-                + "generate, features, bench, serve or plugins (circuit-tracer --help lists them).");
+                + "generate, features, bench, serve, export-onnx or plugins (circuit-tracer --help lists them).");
     }
 
     /** A command line configured as {@code main} uses it: error handling and exit codes included. */
@@ -62,6 +68,8 @@ public final class CircuitTracerCommand implements Runnable {
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn"));
         System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils",
                 System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", verbose ? "warn" : "error"));
+        // The onnx backend logs through java.util.logging (System.Logger) which device it runs on; --verbose shows it.
+        ONNX_BACKEND_LOG.setLevel(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
         System.exit(commandLine().execute(args));
     }
 

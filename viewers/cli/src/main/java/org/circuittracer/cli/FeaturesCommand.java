@@ -106,8 +106,9 @@ final class FeaturesCommand implements Runnable {
                     + "attribute writes into graphs).")
     String scan;
 
-    @Option(names = "--backend", defaultValue = "djl", paramLabel = "NAME",
-            description = "Backend provider (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "Backend provider, e.g. djl or onnx (default: the one that can open --model, as for "
+                    + "attribute).")
     String backend;
 
     @Option(names = "--dictionary-format", paramLabel = "NAME",
@@ -135,7 +136,11 @@ final class FeaturesCommand implements Runnable {
         Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
         try (Registries.Registry registry = Registries.open(dir);
              DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), quiet)) {
-            BackendProvider backendProvider = registry.get(ProviderKind.BACKEND, backend);
+            BackendChoice.Choice choice = BackendChoice.choose(registry, backend, model);
+            BackendProvider backendProvider = choice.provider();
+            if (choice.reason() != null) {
+                progress.note(choice.reason());
+            }
             DictionaryFormatProvider dictionaryProvider = dictionaryFormat != null
                     ? registry.get(ProviderKind.DICTIONARY_FORMAT, dictionaryFormat)
                     : AttributeCommand.detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), transcoders);

@@ -32,7 +32,11 @@ final class LoadedModel implements AutoCloseable {
     /** Opens {@code resolved} with {@code options}' backend and dictionary format, telling {@code note} each step. */
     static LoadedModel open(Registries.Registry registry, ModelOptions options, ModelOptions.Resolved resolved,
                             Consumer<String> note) {
-        BackendProvider backend = registry.get(ProviderKind.BACKEND, options.backend);
+        BackendChoice.Choice choice = BackendChoice.choose(registry, options.backend, resolved.model());
+        BackendProvider backend = choice.provider();
+        if (choice.reason() != null) {
+            note.accept(choice.reason());
+        }
         DictionaryFormatProvider format = options.dictionaryFormat != null
                 ? registry.get(ProviderKind.DICTIONARY_FORMAT, options.dictionaryFormat)
                 : AttributeCommand.detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), resolved.transcoders());

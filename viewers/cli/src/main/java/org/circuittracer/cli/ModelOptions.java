@@ -23,8 +23,8 @@ final class ModelOptions {
     static final String DEMO_CLT = "demo-clt";
 
     @Option(names = "--model", paramLabel = "DIR", order = 1,
-            description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.json). "
-                    + "Default: the embedded demo model.")
+            description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.json), or an "
+                    + "ONNX export of one (model.onnx; see export-onnx). Default: the embedded demo model.")
     Path model;
 
     @Option(names = {"-t", "--transcoders", "--transcoder-set"}, paramLabel = "DIR|demo-plt|demo-clt", order = 2,
@@ -32,8 +32,10 @@ final class ModelOptions {
                     + "(demo-clt) transcoders. Default with the demo model: demo-plt; required with --model.")
     String transcoders;
 
-    @Option(names = "--backend", defaultValue = "djl", paramLabel = "NAME", order = 3,
-            description = "Backend provider (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "NAME", order = 3,
+            description = "Backend provider, e.g. djl or onnx (default: the one that can open --model; for a "
+                    + "directory several can open, the one whose weight files it holds: model.onnx for onnx, "
+                    + "*.safetensors for djl).")
     String backend;
 
     @Option(names = "--dictionary-format", paramLabel = "NAME", order = 4,

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.URL;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.jar.Attributes;
 import java.util.jar.Manifest;
@@ -43,11 +44,20 @@ import java.util.zip.ZipFile;
  * <p>The other DJL jars on the class path (the PyTorch engine, the Hugging Face tokenizers) are exported too: their
  * native libraries can be loaded only once per JVM, so they stay on the class path, and a backend bundle such as
  * {@code djl} imports their packages from the system bundle (STACK.md §4.4, layout A).
+ *
+ * <p>ONNX Runtime ({@code com.microsoft.onnxruntime:onnxruntime} or {@code onnxruntime_gpu}, not a bundle) follows the
+ * same layout: its jar stays on the class path, where its native library is loaded once by the application class
+ * loader, and its {@code ai.onnxruntime} packages are exported at the jar's Implementation-Version for the
+ * {@code onnx} backend bundle. Without that jar on the class path nothing is exported and the {@code onnx} bundle
+ * stays unresolved (a plugin problem, not a boot failure).
  */
 final class SystemPackages {
 
     /** The SPI bundle, whose own {@code Export-Package} header says which packages and versions to export. */
     static final String SPI_SYMBOLIC_NAME = "org.circuittracer.circuit-tracer-spi";
+
+    /** The Automatic-Module-Name of both ONNX Runtime jars (CPU and CUDA builds). */
+    static final String ONNX_RUNTIME_MODULE = "com.microsoft.onnxruntime";
 
     /** Used when the DJL jar has no Specification-Version: the version the parent pom pins. */
     static final String DJL_FALLBACK_VERSION = "0.36.0";
@@ -61,7 +71,7 @@ final class SystemPackages {
     private SystemPackages() {
     }
 
-    /** {@code pkg;version="v",...} for the SPI and DJL packages. */
+    /** {@code pkg;version="v",...} for the SPI, DJL and ONNX Runtime packages. */
     static String extra() {
         Stream<String> spi = spiPackages().entrySet().stream()
                 .map(e -> e.getKey() + ";version=\"" + e.getValue() + "\"");
@@ -69,7 +79,9 @@ final class SystemPackages {
         Set<String> packages = new TreeSet<>(djlPackages());
         packages.addAll(djlLibraryPackages());
         Stream<String> djl = packages.stream().map(p -> p + ";version=\"" + djlVersion + "\"");
-        return Stream.concat(spi, djl).collect(Collectors.joining(","));
+        Stream<String> onnxRuntime = onnxRuntimePackages(SystemPackages.class.getClassLoader()).entrySet().stream()
+                .map(e -> e.getKey() + ";version=\"" + e.getValue() + "\"");
+        return Stream.of(spi, djl, onnxRuntime).flatMap(s -> s).collect(Collectors.joining(","));
     }
 
     /**
@@ -128,7 +140,7 @@ final class SystemPackages {
         }
         try {
             Path location = Path.of(source.getLocation().toURI());
-            return Files.isDirectory(location) ? packagesInDirectory(location) : packagesInJar(location);
+            return Files.isDirectory(location) ? packagesInDirectory(location) : packagesInJar(location, "ai/djl/");
         } catch (URISyntaxException | IOException e) {
             return new TreeSet<>(DJL_MINIMUM);
         }
@@ -148,8 +160,36 @@ final class SystemPackages {
                 }
                 Path jar = jarOf(url);
                 if (module != null && module.startsWith("ai.djl.") && jar != null) {
-                    packages.addAll(packagesInJar(jar));
+                    packages.addAll(packagesInJar(jar, "ai/djl/"));
                 }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return packages;
+    }
+
+    /**
+     * {@code package → version} of the ONNX Runtime jar that {@code loader} sees (the one whose manifest names the
+     * automatic module {@value #ONNX_RUNTIME_MODULE}): every {@code ai.onnxruntime} package in it, at its
+     * Implementation-Version as an OSGi version ({@code 0.0.0} if absent). Empty when there is no such jar.
+     */
+    static Map<String, String> onnxRuntimePackages(ClassLoader loader) {
+        Map<String, String> packages = new TreeMap<>();
+        try {
+            for (URL url : Collections.list(loader.getResources("META-INF/MANIFEST.MF"))) {
+                Attributes attributes;
+                try (InputStream in = url.openStream()) {
+                    attributes = new Manifest(in).getMainAttributes();
+                }
+                Path jar = jarOf(url);
+                if (!ONNX_RUNTIME_MODULE.equals(attributes.getValue("Automatic-Module-Name")) || jar == null) {
+                    continue;
+                }
+                Matcher version = OSGI_VERSION.matcher(Objects.requireNonNullElse(
+                        attributes.getValue("Implementation-Version"), ""));
+                String osgiVersion = version.find() ? version.group() : "0.0.0";
+                packagesInJar(jar, "ai/onnxruntime/").forEach(p -> packages.putIfAbsent(p, osgiVersion));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -178,9 +218,9 @@ final class SystemPackages {
         return matcher.find() ? matcher.group() : DJL_FALLBACK_VERSION;
     }
 
-    private static Set<String> packagesInJar(Path jar) throws IOException {
+    private static Set<String> packagesInJar(Path jar, String prefix) throws IOException {
         try (ZipFile zip = new ZipFile(jar.toFile())) {
-            return zip.stream().map(ZipEntry::getName).map(SystemPackages::packageOfClass)
+            return zip.stream().map(ZipEntry::getName).map(e -> packageOfClass(e, prefix))
                     .filter(p -> !p.isEmpty()).collect(Collectors.toCollection(TreeSet::new));
         }
     }
@@ -188,17 +228,20 @@ final class SystemPackages {
     private static Set<String> packagesInDirectory(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {
             return files.map(f -> root.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/"))
-                    .map(SystemPackages::packageOfClass).filter(p -> !p.isEmpty())
+                    .map(e -> packageOfClass(e, "ai/djl/")).filter(p -> !p.isEmpty())
                     .collect(Collectors.toCollection(TreeSet::new));
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
-    /** {@code ai/djl/ndarray/NDArray.class} → {@code ai.djl.ndarray}; anything else (META-INF, resources) → "". */
-    private static String packageOfClass(String entry) {
+    /**
+     * {@code ai/djl/ndarray/NDArray.class} → {@code ai.djl.ndarray} for the prefix {@code ai/djl/}; anything else
+     * (META-INF, resources, classes outside the prefix) → "".
+     */
+    private static String packageOfClass(String entry, String prefix) {
         int slash = entry.lastIndexOf('/');
-        if (!entry.startsWith("ai/djl/") || !entry.endsWith(".class") || slash < 0) {
+        if (!entry.startsWith(prefix) || !entry.endsWith(".class") || slash < 0) {
             return "";
         }
         return entry.substring(0, slash).replace('/', '.');

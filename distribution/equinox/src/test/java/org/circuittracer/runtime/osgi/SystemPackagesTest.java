@@ -4,11 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SystemPackagesTest {
 
@@ -50,6 +57,30 @@ class SystemPackagesTest {
                 "ai.djl.ndarray.types", "ai.djl.ndarray.index", "ai.djl.util", "ai.djl.training")
                 .allSatisfy(p -> assertThat(p).startsWith("ai.djl")).hasSizeGreaterThan(40);
         assertThat(SystemPackages.extra()).contains("ai.djl.ndarray;version=\"0.36.0\"");
+    }
+
+    @Test
+    void onnxRuntimePackagesAreReadFromTheJarThatNamesItsAutomaticModule(@TempDir Path dir) throws Exception {
+        Path jar = dir.resolve("onnxruntime-1.29.0.jar");
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().putValue("Automatic-Module-Name", SystemPackages.ONNX_RUNTIME_MODULE);
+        manifest.getMainAttributes().putValue("Implementation-Version", "1.29.0");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            for (String entry : List.of("ai/onnxruntime/OrtSession.class", "ai/onnxruntime/providers/OrtCUDA.class",
+                    "ai/onnxruntime/native/linux-x64/libonnxruntime.so", "other/Thing.class")) {
+                out.putNextEntry(new JarEntry(entry));
+                out.closeEntry();
+            }
+        }
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null)) {
+            assertThat(SystemPackages.onnxRuntimePackages(loader)).containsExactly(
+                    java.util.Map.entry("ai.onnxruntime", "1.29.0"),
+                    java.util.Map.entry("ai.onnxruntime.providers", "1.29.0"));
+        }
+        try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
+            assertThat(SystemPackages.onnxRuntimePackages(empty)).isEmpty();
+        }
     }
 
     /** The clauses of an OSGi header: split on commas outside quotes. */

@@ -1,0 +1,13 @@
+/**
+ * The hooks of a forward pass, checked and grouped by site, and the shape of the tensor at each site kind.
+ *
+ * <p><b>Internal API.</b> Exported (OSGi) only so that the {@code onnx} backend bundle, which reuses this code, resolves
+ * under {@code --osgi}; other bundles must not use it. It has no compatibility promise: the version follows the
+ * backend's and may change incompatibly in any release.
+ */
+@Export(substitution = Export.Substitution.NOIMPORT)
+@Version("0.1.0")
+package org.circuittracer.backend.djl.hooks;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
