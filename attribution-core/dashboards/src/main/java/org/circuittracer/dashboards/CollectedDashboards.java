@@ -15,19 +15,21 @@ public final class CollectedDashboards {
     private final FeatureState[][] states;
     private final OutputTokenRanking[][] rankings;
     private final String[] tokenStrings;
+    private final String joiner;
     private final long documents;
     private final long sequences;
     private final long tokens;
 
     CollectedDashboards(String scan, String modelName, DashboardOptions options, FeatureState[][] states,
-                        OutputTokenRanking[][] rankings, String[] tokenStrings, long documents, long sequences,
-                        long tokens) {
+                        OutputTokenRanking[][] rankings, String[] tokenStrings, String joiner, long documents,
+                        long sequences, long tokens) {
         this.scan = scan;
         this.modelName = modelName;
         this.options = options;
         this.states = states;
         this.rankings = rankings;
         this.tokenStrings = tokenStrings;
+        this.joiner = joiner;
         this.documents = documents;
         this.sequences = sequences;
         this.tokens = tokens;
@@ -84,7 +86,8 @@ public final class CollectedDashboards {
         }
         OutputTokenRanking ranking = rankings[layer] == null || rankings[layer][feature] == null
                 ? OutputTokenRanking.EMPTY : rankings[layer][feature];
-        return Optional.of(DashboardAssembly.assemble(scan, layer, feature, s, ranking, tokenStrings, tokens, options));
+        return Optional.of(DashboardAssembly.assemble(scan, layer, feature, s, ranking, tokenStrings, joiner, tokens,
+                options));
     }
 
     /** The output-token ranking of a feature that fired (empty lists without output tokens). */

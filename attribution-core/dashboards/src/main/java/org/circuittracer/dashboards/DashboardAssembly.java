@@ -30,7 +30,8 @@ final class DashboardAssembly {
     }
 
     static FeatureDashboard assemble(String scan, int layer, int feature, FeatureState state, OutputTokenRanking ranking,
-                                     String[] tokenStrings, long corpusTokens, DashboardOptions options) {
+                                     String[] tokenStrings, String joiner, long corpusTokens,
+                                     DashboardOptions options) {
         float[] sample = state.values.sortedValues();
         boolean sampled = state.count > sample.length;
         float actMin = Math.min(0f, state.min);
@@ -56,7 +57,7 @@ final class DashboardAssembly {
 
         Set<Long> shown = new HashSet<>();
         List<ExampleGroup> groups = new ArrayList<>();
-        groups.add(new ExampleGroup(TOP_GROUP, examples(state.top.sorted(), tokenStrings, shown)));
+        groups.add(new ExampleGroup(TOP_GROUP, examples(state.top.sorted(), tokenStrings, joiner, shown)));
         if (state.band != null) {
             List<ExampleCandidate> candidates = state.band.sorted();
             int bands = options.quantileBands();
@@ -75,7 +76,7 @@ final class DashboardAssembly {
                     return c != 0 ? c : Integer.compare(x.position, y.position);
                 });
                 if (!members.isEmpty()) {
-                    groups.add(new ExampleGroup(bandName(b, bands), examples(members, tokenStrings, shown)));
+                    groups.add(new ExampleGroup(bandName(b, bands), examples(members, tokenStrings, joiner, shown)));
                 }
             }
         }
@@ -102,13 +103,16 @@ final class DashboardAssembly {
                 Math.round(100.0 * (band + 1) / bands));
     }
 
+    /** Context windows; {@code joiner} precedes every token but the first, so that the tokens concatenate to the
+     *  text the tokenizer decodes. */
     private static List<ActivationExample> examples(List<ExampleCandidate> candidates, String[] tokenStrings,
-                                                    Set<Long> shown) {
+                                                    String joiner, Set<Long> shown) {
         List<ActivationExample> out = new ArrayList<>(candidates.size());
         for (ExampleCandidate c : candidates) {
             List<String> tokens = new ArrayList<>(c.tokenIds.length);
-            for (int id : c.tokenIds) {
-                tokens.add(tokenStrings[id]);
+            for (int i = 0; i < c.tokenIds.length; i++) {
+                String text = tokenStrings[c.tokenIds[i]];
+                tokens.add(i == 0 ? text : joiner + text);
             }
             out.add(new ActivationExample(tokens, c.activations, c.peakIndex, !shown.add(c.sequence)));
         }

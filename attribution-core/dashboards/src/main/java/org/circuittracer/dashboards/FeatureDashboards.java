@@ -90,9 +90,9 @@ public final class FeatureDashboards {
             listener.phaseFinished(DashboardPhase.OUTPUT_TOKENS, System.nanoTime() - start);
         }
         String scan = options.scan() != null ? options.scan() : dictionary.scan();
-        return new CollectedDashboards(scan, m.config().modelName(), options, states, rankings,
-                tokenStrings(m.tokenizer(), m.config().vocabularySize(), states, rankings), pass.documents,
-                pass.sequences, pass.tokens);
+        String[] strings = tokenStrings(m.tokenizer(), m.config().vocabularySize(), states, rankings);
+        return new CollectedDashboards(scan, m.config().modelName(), options, states, rankings, strings,
+                joiner(m.tokenizer(), strings), pass.documents, pass.sequences, pass.tokens);
     }
 
     private static int[] liveFeatures(FeatureState[] layer) {
@@ -122,6 +122,31 @@ public final class FeatureDashboards {
         String[] strings = new String[vocabulary];
         used.stream().forEach(id -> strings[id] = tokenizer.tokenText(id));
         return strings;
+    }
+
+    /**
+     * What goes between two decoded tokens of a context: {@code " "} for tokenizers that decode a sequence by joining
+     * its tokens with spaces (word-level tokenizers without a decoder, whose single tokens carry no spacing), else
+     * nothing (byte-level BPE and SentencePiece tokens carry their own spaces). Decided from up to eight pairs of
+     * ordinary tokens, all of which must agree, so a tokenizer with sub-word pieces never gets spaces inserted.
+     */
+    static String joiner(Tokenizer tokenizer, String[] strings) {
+        int[] ids = java.util.stream.IntStream.range(0, strings.length)
+                .filter(id -> strings[id] != null && !strings[id].isBlank()
+                        && !tokenizer.specialTokenIds().contains(id))
+                .limit(9).toArray();
+        if (ids.length < 2) {
+            return "";
+        }
+        for (int i = 0; i + 1 < ids.length; i++) {
+            String a = strings[ids[i]];
+            String b = strings[ids[i + 1]];
+            String joined = tokenizer.decode(new int[] {ids[i], ids[i + 1]}, false);
+            if (!joined.equals(a + " " + b)) {
+                return "";
+            }
+        }
+        return " ";
     }
 
     private static void markAll(BitSet used, int[] ids) {

@@ -178,8 +178,13 @@ class FeatureDashboardsOracleTest {
             int end = Math.min(seq.length(), e.position() + o.contextAfter() + 1);
             List<String> tokens = new ArrayList<>();
             float[] acts = new float[end - start];
+            String decoded = "";
             for (int p = start; p < end; p++) {
-                tokens.add(model.tokenizer().tokenText(seq.get(p)));
+                // each token is what it adds to the decoded window, so the tokens concatenate to the decoded text
+                String next = model.tokenizer().decode(java.util.Arrays.copyOfRange(seq.ids(), start, p + 1), false);
+                assertThat(next).startsWith(decoded);
+                tokens.add(next.substring(decoded.length()));
+                decoded = next;
                 acts[p - start] = dense[(int) e.sequence()][l][p][f];
             }
             out.add(new ActivationExample(tokens, acts, e.position() - start, !shown.add(e.sequence())));

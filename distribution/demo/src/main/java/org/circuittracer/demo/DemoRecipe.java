@@ -72,8 +72,12 @@ public final class DemoRecipe {
             System.exit(2);
         }
         Path out = Path.of(args[0]);
-        Set<String> stages = args.length > 1 ? Set.of(java.util.Arrays.copyOfRange(args, 1, args.length))
-                : Set.of("model", "transcoders", "dashboards");
+        Set<String> all = Set.of("model", "transcoders", "dashboards");
+        Set<String> stages = args.length > 1 ? Set.of(java.util.Arrays.copyOfRange(args, 1, args.length)) : all;
+        if (!all.containsAll(stages)) {
+            System.err.println("unknown stage in " + stages + "; the stages are " + all);
+            System.exit(2);
+        }
         List<Document> documents = trainingDocuments();
         WordLevelVocabulary vocabulary = vocabulary(documents);
         Path modelDir = out.resolve("model");

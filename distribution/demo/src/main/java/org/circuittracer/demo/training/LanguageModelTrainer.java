@@ -44,7 +44,6 @@ public final class LanguageModelTrainer {
         int length = sequences.get(0).length;
         double recent = 0;
         int recentCount = 0;
-        int skipped = 0;
         for (int step = 1; step <= settings.steps(); step++) {
             try (NDScope ignored = new NDScope()) {
                 long[] inputs = new long[settings.batchSize() * (length - 1)];
@@ -72,11 +71,9 @@ public final class LanguageModelTrainer {
                 }
                 float norm = optimiser.step(learningRate(step));
                 if (!Float.isFinite(norm) || !Float.isFinite(loss)) {
-                    skipped++;
-                    if (skipped > 0) { // zeroing cannot clear a NaN gradient in place: stop rather than go on
-                        throw new IllegalStateException("training diverged: " + skipped
-                                + " non-finite steps, the last at step " + step);
-                    }
+                    // the optimiser skipped the update, but a NaN gradient cannot be cleared in place: stop here
+                    throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
+                            + ", gradient norm " + norm + "); lower the learning rate");
                 }
                 if (step > settings.steps() - 50) {
                     recent += loss;
