@@ -82,7 +82,7 @@ public final class DemoRecipe {
         WordLevelVocabulary vocabulary = vocabulary(documents);
         Path modelDir = out.resolve("model");
         if (stages.contains("model")) {
-            trainModel(modelDir, documents, vocabulary, Integer.getInteger("demo.steps", 3000));
+            trainModel(modelDir, documents, vocabulary, Integer.getInteger("demo.steps", 2400));
         }
         if (stages.contains("transcoders")) {
             trainTranscoders(modelDir, out, vocabulary);
