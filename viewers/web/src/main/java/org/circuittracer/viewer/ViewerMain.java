@@ -7,7 +7,7 @@ import org.circuittracer.spi.CircuitTracerException;
 /**
  * Serves a graph directory without a model until Ctrl-C:
  * {@code java -cp ... org.circuittracer.viewer.ViewerMain --graph-file-dir DIR [--features-dir DIR] [--port N]
- * [--host ADDRESS]}. The {@code circuit-tracer} command will offer the same with a model (new graphs, steering).
+ * [--host ADDRESS]}. {@code circuit-tracer serve} offers the same with a model loaded (new graphs, steering).
  */
 public final class ViewerMain {
 
