@@ -149,6 +149,7 @@ export function createFeaturePane(root, { onLabel }) {
     const box = el('div', { class: 'examples' });
     const hi = d.act_max || Math.max(1e-9, ...((d.examples_quantiles || []).flatMap((q) => q.examples.flatMap((e) => e.tokens_acts_list))));
     const color = (a) => (a > 0 ? d3.interpolateOranges(0.15 + 0.75 * Math.min(1, a / hi)) : null);
+    const centre = []; // [row, token of interest]: rows are scrolled so that token is in view once laid out
     for (const q of d.examples_quantiles || []) {
       box.append(el('h4', { text: q.quantile_name }));
       for (const ex of q.examples || []) {
@@ -157,12 +158,21 @@ export function createFeaturePane(root, { onLabel }) {
         if (ex.is_repeated_datapoint) line.append(el('span', { class: 'repeat', text: '⟳', title: 'repeated datapoint' }));
         for (const p of pieces) {
           const c = color(p.act);
-          line.append(el('span', { class: `tok${p.isTrain ? ' train' : ''}`, text: displayToken(p.text),
-            title: `activation ${fmt(p.act, 2)}`, style: c ? { background: c } : {} }));
+          // light text on the darkest oranges so strong tokens stay readable
+          const style = c ? (p.act / hi > 0.6 ? { background: c, color: '#fff' } : { background: c }) : {};
+          const span = el('span', { class: `tok${p.isTrain ? ' train' : ''}`, text: displayToken(p.text),
+            title: `activation ${fmt(p.act, 2)}`, style });
+          if (p.isTrain) centre.push([line, span]);
+          line.append(span);
         }
         box.append(line);
       }
     }
+    requestAnimationFrame(() => {
+      for (const [line, span] of centre) {
+        line.scrollLeft = Math.max(0, span.offsetLeft - line.offsetLeft - (line.clientWidth - span.offsetWidth) / 2);
+      }
+    });
     return box;
   }
 
