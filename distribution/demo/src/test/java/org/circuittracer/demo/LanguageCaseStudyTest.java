@@ -47,7 +47,7 @@ class LanguageCaseStudyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Jordan", "Messi"})
+    @ValueSource(strings = {"Jordan", "Messi", "Federer", "Woods", "Gretzky"})
     void ablatingSpanishFeaturesSwitchesTheContinuationToEnglish(String lastName) {
         ReplacementModel replacement = demo.perLayer();
         World.Athlete athlete = World.athlete(lastName);
