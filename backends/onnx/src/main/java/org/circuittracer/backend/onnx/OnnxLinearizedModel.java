@@ -57,7 +57,10 @@ final class OnnxLinearizedModel implements LinearizedModel {
         return recorded;
     }
 
-    /** Builds the frozen model from the clean captures (owned by {@code state}) and the located weights. */
+    /**
+     * Builds the frozen model from the clean captures (owned by {@code state}) and the located weights: views, owned
+     * by {@code state}, of the arrays {@code weights} caches for the model (no weight is copied here).
+     */
     static OnnxLinearizedModel of(ModelConfig config, List<HookSite> sites, Weights weights, boolean layerNorm,
                                   TokenSequence tokens, LinearizationSpec spec, NDManager state,
                                   Map<HookSite, NDArray> clean) {
@@ -67,7 +70,7 @@ final class OnnxLinearizedModel implements LinearizedModel {
             NDArray pattern = clean.get(HookSite.of(SiteKind.ATTN_PATTERN, layer));
             // MatMul weights are [in, out]: W_V [d, KV·h], W_O [H·h, d]; the adjoint takes their transposes
             FrozenAttention attention = new FrozenAttention(pattern.transpose(0, 2, 1),
-                    weights.array(state, b + "attn.W_V").transpose(), weights.array(state, b + "attn.W_O").transpose(),
+                    weights.shared(state, b + "attn.W_V", true), weights.shared(state, b + "attn.W_O", true),
                     config.heads(), config.keyValueHeads(), config.headWidth());
             boolean post1 = sites.contains(HookSite.of(SiteKind.LN1_POST_SCALE, layer));
             boolean post2 = sites.contains(HookSite.of(SiteKind.LN2_POST_SCALE, layer));
@@ -87,7 +90,7 @@ final class OnnxLinearizedModel implements LinearizedModel {
     }
 
     private static FrozenNorm norm(Weights weights, NDManager state, boolean layerNorm, String gain, NDArray scale) {
-        return new FrozenNorm(weights.array(state, gain), layerNorm, scale);
+        return new FrozenNorm(weights.shared(state, gain, false), layerNorm, scale);
     }
 
     @Override

@@ -71,7 +71,7 @@ final class OnnxTransformerModel implements TransformerModel {
         this.siteList = List.copyOf(sites.sites());
         this.inputs = inputs;
         this.sessions = sessions;
-        this.weights = new Weights(file, sites);
+        this.weights = new Weights(file, sites, describe());
         this.capabilities = capabilitiesOf();
     }
 
@@ -261,7 +261,9 @@ final class OnnxTransformerModel implements TransformerModel {
     @Override
     public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
         Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
+        Objects.requireNonNull(manager, "manager");
         Objects.requireNonNull(spec, "spec");
+        requireOpen();
         NDManager state = manager.newSubManager();
         try {
             List<Hook> captures = OnnxLinearizedModel.recordedSites(siteList, spec).stream()
@@ -342,6 +344,11 @@ final class OnnxTransformerModel implements TransformerModel {
         return sessions;
     }
 
+    /** The located weights and the arrays cached for {@code linearize} (for tests). */
+    Weights weights() {
+        return weights;
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -352,6 +359,7 @@ final class OnnxTransformerModel implements TransformerModel {
             tokenizer.close();
         }
         sessions.close();
+        weights.close();
     }
 
     String describe() {
