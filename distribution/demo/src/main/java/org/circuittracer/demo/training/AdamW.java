@@ -1,6 +1,7 @@
 package org.circuittracer.demo.training;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +20,7 @@ public final class AdamW {
     private final float weightDecay;
     private final float clipNorm;
     private int step;
+    private boolean nonFiniteGradients;
 
     public AdamW(List<NDArray> parameters, float beta1, float beta2, float epsilon, float weightDecay, float clipNorm) {
         this.parameters = List.copyOf(parameters);
@@ -43,7 +45,8 @@ public final class AdamW {
         }
         float norm = (float) Math.sqrt(squares);
         if (!Float.isFinite(norm)) {
-            return norm; // a non-finite gradient: skip this update rather than poison the moments
+            nonFiniteGradients = true; // skip this update rather than poison the moments
+            return norm;
         }
         float scale = norm > clipNorm ? clipNorm / norm : 1f;
         float c1 = (float) (1 - Math.pow(beta1, step));
@@ -67,7 +70,13 @@ public final class AdamW {
     /** Sets every gradient to zero (they accumulate across backward passes). */
     public void zeroGradients() {
         for (NDArray p : parameters) {
-            p.getGradient().muli(0f);
+            NDArray g = p.getGradient();
+            g.muli(0f);
+            if (nonFiniteGradients) {
+                // NaN · 0 is NaN: after a skipped step, overwrite what multiplying cannot clear
+                g.set(new NDIndex("{}", g.isNaN()), 0f);
+            }
         }
+        nonFiniteGradients = false;
     }
 }

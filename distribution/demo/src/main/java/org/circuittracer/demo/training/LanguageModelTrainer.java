@@ -26,6 +26,9 @@ public final class LanguageModelTrainer {
     public record Report(int step, int steps, float loss, float gradientNorm) {
     }
 
+    /** Steps with a non-finite gradient that may be skipped before training counts as diverged. */
+    static final int MAX_SKIPPED_STEPS = 20;
+
     private final Settings settings;
 
     public LanguageModelTrainer(Settings settings) {
@@ -44,6 +47,7 @@ public final class LanguageModelTrainer {
         int length = sequences.get(0).length;
         double recent = 0;
         int recentCount = 0;
+        int skipped = 0;
         for (int step = 1; step <= settings.steps(); step++) {
             try (NDScope ignored = new NDScope()) {
                 long[] inputs = new long[settings.batchSize() * (length - 1)];
@@ -71,9 +75,14 @@ public final class LanguageModelTrainer {
                 }
                 float norm = optimiser.step(learningRate(step));
                 if (!Float.isFinite(norm) || !Float.isFinite(loss)) {
-                    // the optimiser skipped the update, but a NaN gradient cannot be cleared in place: stop here
-                    throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
-                            + ", gradient norm " + norm + "); lower the learning rate");
+                    // rare non-finite gradients are skipped (the optimiser did not update); many mean divergence
+                    skipped++;
+                    progress.accept(new Report(step, settings.steps(), loss, norm));
+                    if (skipped > MAX_SKIPPED_STEPS || !Float.isFinite(loss)) {
+                        throw new IllegalStateException("training diverged at step " + step + " (loss " + loss
+                                + ", gradient norm " + norm + ", " + skipped + " steps skipped); lower the "
+                                + "learning rate");
+                    }
                 }
                 if (step > settings.steps() - 50) {
                     recent += loss;
