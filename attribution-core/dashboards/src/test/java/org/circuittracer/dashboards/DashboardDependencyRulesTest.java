@@ -13,7 +13,8 @@ class DashboardDependencyRulesTest {
     void productionCodeDependsOnTheSpiTheCoreDjlsApiAndJacksonOnly() {
         classes().should().onlyDependOnClassesThat().resideInAnyPackage("java..", "ai.djl.ndarray..",
                 "org.circuittracer.spi..", "org.circuittracer.attribution.replacement..",
-                "org.circuittracer.attribution.export..", "org.circuittracer.dashboards..", "com.fasterxml.jackson..",
+                "org.circuittracer.attribution.export..", "org.circuittracer.attribution.io..",
+                "org.circuittracer.dashboards..", "com.fasterxml.jackson..",
                 "org.osgi.annotation..").check(new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("org.circuittracer.dashboards"));

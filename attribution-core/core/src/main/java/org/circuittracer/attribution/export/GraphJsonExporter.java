@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.attribution.prune.GraphPruning;
 import org.circuittracer.attribution.prune.PruneResult;
 import org.circuittracer.spi.CircuitTracerException;

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
+import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.DashboardListener;
 import org.circuittracer.dashboards.DashboardOptions;
@@ -200,7 +201,7 @@ public final class DashboardWriter {
                 offsets[features] = position;
                 ch.force(true);
             }
-            AtomicFiles.move(tmp, file);
+            AtomicFiles.move(tmp, file, true);
             done = true;
         } catch (IOException e) {
             throw AtomicFiles.cannotWrite(file, e);

@@ -21,7 +21,7 @@ import org.circuittracer.attribution.export.GraphJsonExporter;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.ViewerErrors;
-import org.circuittracer.viewer.files.AtomicWrite;
+import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.viewer.files.ServedDirectory;
 
 /**
@@ -123,7 +123,7 @@ public final class GraphStore {
             ((ObjectNode) root).set("qParams", qParams);
             byte[] bytes = REWRITE.writeValueAsBytes(root);
             Files.copy(file, file.resolveSibling(slug + ".json.bak"), StandardCopyOption.REPLACE_EXISTING);
-            AtomicWrite.replace(file, bytes);
+            AtomicFiles.write(file, bytes);
             cache.remove(slug);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
