@@ -71,6 +71,7 @@ export function createNewGraphDialog(dialog, { onCreated }) {
     source.addEventListener('done', (e) => {
       const d = JSON.parse(e.data);
       bar.max = 1; bar.value = 1;
+      (d.warnings || []).forEach((w) => line(`Warning: ${w}`, 'warning'));
       end('ok', `Done: ${d.nodes} nodes, ${d.links} links.`);
       onCreated(d.slug, `${d.nodes} nodes, ${d.links} links`);
     });

@@ -108,6 +108,15 @@ final class AttributeCommand implements Runnable {
             description = "Edge pruning threshold for the viewer JSON (default: ${DEFAULT-VALUE}).")
     double edgeThreshold;
 
+    @Option(names = "--strict-node-ids",
+            description = "Refuse to write the viewer JSON when an error node's reference id 0_L_P equals a kept "
+                    + "layer-0 feature's id, instead of writing the error node as 0_L_P_error (the computed graph is "
+                    + "still saved as a graph file).")
+    boolean strictNodeIds;
+
+    /** Whether --graph-output-path was written (set after the attribution). */
+    private boolean graphFileSaved;
+
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
 
@@ -172,20 +181,29 @@ final class AttributeCommand implements Runnable {
             AttributionGraph graph = attributorImpl.attribute(request, progress);
             timing.put("attribution_s", seconds(System.nanoTime() - t));
             progress.close();
+            // The graph is computed: from here on nothing may lose it. The lossless graph file goes first, so a
+            // problem with the viewer JSON below can always be fixed from it without recomputing.
+            graphFileSaved = false;
+            if (graphOutputPath != null) {
+                t = System.nanoTime();
+                try {
+                    saveGraphFile(graph, graphOutputPath);
+                    graphFileSaved = true;
+                } catch (IOException | CircuitTracerException e) {
+                    spec.commandLine().getErr().printf("warning: could not save the graph file %s (%s); the viewer "
+                            + "JSON is written all the same. Check the path and its permissions.%n", graphOutputPath,
+                            e.getMessage());
+                }
+                timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
+            }
             t = System.nanoTime();
             ExportOptions options = ExportOptions.of(name, ExportOptions.decodeEach(m.tokenizer(), graph.tokens()))
                     .withThresholds(nodeThreshold, edgeThreshold)
+                    .withStrictNodeIds(strictNodeIds)
                     .withCreateTimeMs(System.currentTimeMillis());
-            GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphFileDir);
+            GraphJsonExporter.Result result = exportOrRescue(graph, options);
             timing.put("export_s", seconds(System.nanoTime() - t));
-            if (graphOutputPath != null) {
-                t = System.nanoTime();
-                if (graphOutputPath.toAbsolutePath().getParent() != null) {
-                    Files.createDirectories(graphOutputPath.toAbsolutePath().getParent());
-                }
-                GraphFile.save(graph, graphOutputPath);
-                timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
-            }
+            ExportCommand.printWarnings(spec.commandLine().getErr(), result);
             timing.put("total_s", seconds(System.nanoTime() - start));
             Map<String, Double> phases = new LinkedHashMap<>();
             progress.phaseNanos().forEach((phase, nanos) -> phases.put(phase.name(), seconds(nanos)));
@@ -197,7 +215,7 @@ final class AttributeCommand implements Runnable {
                     result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
                     graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
             out.printf("Updated %s%n", result.indexFile());
-            if (graphOutputPath != null) {
+            if (graphFileSaved) {
                 out.printf("Saved graph file %s%n", graphOutputPath);
             }
             if (timings != null) {
@@ -228,6 +246,68 @@ final class AttributeCommand implements Runnable {
         } finally {
             progress.close();
         }
+    }
+
+    /** Writes the graph file, creating its directory. */
+    static void saveGraphFile(AttributionGraph graph, Path file) throws IOException {
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        GraphFile.save(graph, file);
+    }
+
+    /**
+     * Exports the viewer JSON; when that fails, saves the computed graph as a graph file (unless --graph-output-path
+     * already did) and fails with a message that says where it is and how to export it without recomputing.
+     */
+    private GraphJsonExporter.Result exportOrRescue(AttributionGraph graph, ExportOptions options) {
+        try {
+            return GraphJsonExporter.export(graph, options, graphFileDir);
+        } catch (CircuitTracerException e) {
+            Path saved = graphFileSaved ? graphOutputPath : rescue(graph, options.slug());
+            if (saved == null) {
+                throw e; // nothing could be written anywhere; the message says why
+            }
+            List<String> words = new ArrayList<>(List.of("circuit-tracer", "export", saved.toString()));
+            if (!options.slug().equals(AttributeCommand.defaultSlugOf(saved))) {
+                words.addAll(List.of("--slug", options.slug()));
+            }
+            words.addAll(List.of("--graph-file-dir", graphFileDir.toString()));
+            if (modelOptions.model != null) {
+                words.addAll(List.of("--model", modelOptions.model.toString()));
+            }
+            String how = " The computed graph is saved in " + saved + "; after fixing that, write the viewer JSON from it "
+                    + "without recomputing: " + Viewing.shellCommand(words);
+            throw new CircuitTracerException(e.errorCode(), e.getMessage() + how, e);
+        }
+    }
+
+    /** Saves the graph next to the graph directory's JSON, or in the temporary directory; null if neither works. */
+    private Path rescue(AttributionGraph graph, String name) {
+        List<Path> candidates = new ArrayList<>();
+        candidates.add(graphFileDir.resolve(name + ExportCommand.GRAPH_FILE_SUFFIX));
+        candidates.add(Path.of(System.getProperty("java.io.tmpdir"), "circuit-tracer-" + name + "-"
+                + System.currentTimeMillis() + ExportCommand.GRAPH_FILE_SUFFIX));
+        for (Path candidate : candidates) {
+            try {
+                saveGraphFile(graph, candidate);
+                return candidate;
+            } catch (IOException | RuntimeException ignored) {
+                // try the next place
+            }
+        }
+        return null;
+    }
+
+    /** The slug {@code circuit-tracer export} derives from a graph file's name. */
+    static String defaultSlugOf(Path graphFile) {
+        String file = graphFile.getFileName().toString();
+        for (String suffix : List.of(ExportCommand.GRAPH_FILE_SUFFIX, ".safetensors")) {
+            if (file.endsWith(suffix) && file.length() > suffix.length()) {
+                return file.substring(0, file.length() - suffix.length());
+            }
+        }
+        return file;
     }
 
     /** The {@code serve} command that shows this graph with the same model, transcoders and features. */

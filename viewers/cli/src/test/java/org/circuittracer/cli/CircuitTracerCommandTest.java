@@ -56,6 +56,12 @@ class CircuitTracerCommandTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    private static String[] attribute(Path dir, String[] options, String... more) {
+        List<String> args = attribute(dir, options);
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
     private static List<String> attribute(Path dir, String... more) {
         List<String> args = new ArrayList<>(List.of("attribute", "--model", model.toString(), "--transcoders",
                 transcoders.toString(), "--slug", "p0", "--graph-file-dir", dir.toString()));
@@ -95,6 +101,47 @@ class CircuitTracerCommandTest {
         }
         assertThat(t.get("total_s").asDouble()).isPositive();
         assertThat(t.get("tokens").asInt()).isEqualTo(graph.tokens().length());
+    }
+
+    /**
+     * Nothing pruned on golden prompt 0 keeps error (layer 0, position 1) and feature (layer 0, index 0, position 1),
+     * both 0_0_1 in the reference's scheme: the graph is written with the error renamed and one warning; strict mode
+     * refuses but saves the computed graph, and export writes the same viewer JSON from it without recomputing.
+     */
+    @Test
+    void aNodeIdCollisionNeverLosesTheGraph(@TempDir Path dir) throws IOException {
+        String[] everything = {"--prompt-ids", goldenIds, "--node-threshold", "1", "--edge-threshold", "1"};
+        Run r = run(attribute(dir.resolve("graphs"), everything).toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<String> warnings = r.err().lines().filter(l -> l.startsWith("warning:")).toList();
+        assertThat(warnings).singleElement().asString().contains("0_0_1 -> 0_0_1_error").contains("--strict-node-ids");
+        JsonNode written = MAPPER.readTree(dir.resolve("graphs/p0.json").toFile());
+        List<String> ids = new ArrayList<>();
+        written.get("nodes").forEach(n -> ids.add(n.get("node_id").asText()));
+        assertThat(ids).contains("0_0_1", "0_0_1_error").doesNotHaveDuplicates();
+
+        Path strictDir = dir.resolve("strict");
+        Run strict = run(attribute(strictDir, everything, "--strict-node-ids"));
+        assertThat(strict.exit()).isEqualTo(2);
+        assertThat(strict.err()).contains("Node id collision").contains("circuit-tracer export");
+        assertThat(strictDir.resolve("p0.json")).doesNotExist();
+        Path saved = strictDir.resolve("p0" + ExportCommand.GRAPH_FILE_SUFFIX);
+        assertThat(strict.err()).contains(saved.toString());
+        assertThat(GraphFile.load(saved).tokens().length()).isEqualTo(goldenIds.split(",").length);
+
+        Run export = run("export", saved.toString(), "--model", model.toString(), "--transcoders",
+                transcoders.toString(), "--graph-file-dir", strictDir.toString(), "--node-threshold", "1",
+                "--edge-threshold", "1", "--quiet");
+        assertThat(export.exit()).as(export.err()).isZero();
+        assertThat(export.err()).contains("warning:").contains("0_0_1_error");
+        JsonNode exported = MAPPER.readTree(strictDir.resolve("p0.json").toFile());
+        assertThat(exported.get("nodes")).isEqualTo(written.get("nodes"));
+        assertThat(exported.get("links")).isEqualTo(written.get("links"));
+        assertThat(exported.get("metadata").get("slug").asText()).isEqualTo("p0");
+
+        Run wrongModel = run("export", saved.toString(), "--graph-file-dir", strictDir.toString(), "--quiet");
+        assertThat(wrongModel.exit()).isEqualTo(2);
+        assertThat(wrongModel.err()).contains("Give the graph's model with --model");
     }
 
     @Test

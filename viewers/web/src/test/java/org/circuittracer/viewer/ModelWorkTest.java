@@ -99,6 +99,27 @@ class ModelWorkTest {
         assertThat(events(Client.body(text).get("events").asText()).stream().map(e -> e[0]).toList()).endsWith("done");
     }
 
+    /** Nothing pruned on golden prompt 0: error and feature share the reference id 0_0_1; both are kept. */
+    @Test
+    void aNewGraphWithAnIdCollisionIsWrittenWithTheErrorRenamedAndAWarning() throws Exception {
+        List<Integer> ids = new ArrayList<>();
+        for (int id : TinyModel.promptIds()) {
+            ids.add(id);
+        }
+        var created = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "collide", "nodeThreshold", 1,
+                "edgeThreshold", 1));
+        assertThat(created.statusCode()).isEqualTo(202);
+        List<String[]> events = events(Client.body(created).get("events").asText());
+        assertThat(events.get(events.size() - 1)[0]).as(events.get(events.size() - 1)[1]).isEqualTo("done");
+        JsonNode done = Client.JSON.readTree(events.get(events.size() - 1)[1]);
+        assertThat(done.get("warnings")).singleElement().asString().contains("0_0_1 -> 0_0_1_error");
+        JsonNode json = Client.JSON.readTree(graphs.resolve("collide.json").toFile());
+        List<String> nodeIds = json.get("nodes").findValuesAsText("node_id");
+        assertThat(nodeIds).contains("0_0_1", "0_0_1_error").doesNotHaveDuplicates();
+        JsonNode view = Client.body(client.get("/api/graphs/collide/view?pruningThreshold=1&densityThreshold=1"));
+        assertThat(view.toString()).contains("\"0_0_1\"").contains("\"0_0_1_error\"");
+    }
+
     @Test
     void explainsBadGraphRequests() {
         assertThat(Client.body(client.post("/api/graphs", Map.of("slug", "x"))).get("message").asText())

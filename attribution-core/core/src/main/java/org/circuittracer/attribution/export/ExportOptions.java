@@ -19,14 +19,15 @@ import org.circuittracer.spi.model.Tokenizer;
  *                            see {@link #decodeEach}
  * @param nodeThreshold       node-pruning threshold in [0, 1] (default 0.8)
  * @param edgeThreshold       edge-pruning threshold in [0, 1] (default 0.98)
- * @param failOnIdCollision   whether an error node whose id equals a layer-0 feature's id (GRAPH_FORMAT.md §2.4.2) is an
- *                            error; when {@code false} the file is written as the reference would (the viewer then
- *                            resolves both to the later node) and the collisions are listed in the result
+ * @param strictNodeIds       whether an error node whose reference id equals a kept layer-0 feature's id
+ *                            (GRAPH_FORMAT.md §2.4.2) makes the export fail; by default ({@code false}) the error
+ *                            node is written as {@code 0_{L}_{p}_error} instead and listed in the result's
+ *                            {@link GraphJsonExporter.Built#renamed()}
  * @param createTimeMs        written to {@code metadata.info.create_time_ms}, or {@code null} to omit it (keeps
  *                            output deterministic)
  */
 public record ExportOptions(String slug, String scan, List<String> promptTokens, double nodeThreshold,
-                            double edgeThreshold, boolean failOnIdCollision, Long createTimeMs) {
+                            double edgeThreshold, boolean strictNodeIds, Long createTimeMs) {
 
     public ExportOptions {
         Objects.requireNonNull(slug, "slug");
@@ -37,27 +38,27 @@ public record ExportOptions(String slug, String scan, List<String> promptTokens,
         }
     }
 
-    /** Default thresholds (0.8, 0.98), the graph's scan, collisions fail, no creation time. */
+    /** Default thresholds (0.8, 0.98), the graph's scan, colliding error ids renamed, no creation time. */
     public static ExportOptions of(String slug, List<String> promptTokens) {
         return new ExportOptions(slug, null, promptTokens, GraphPruning.DEFAULT_NODE_THRESHOLD,
-                GraphPruning.DEFAULT_EDGE_THRESHOLD, true, null);
+                GraphPruning.DEFAULT_EDGE_THRESHOLD, false, null);
     }
 
     public ExportOptions withScan(String newScan) {
-        return new ExportOptions(slug, newScan, promptTokens, nodeThreshold, edgeThreshold, failOnIdCollision,
+        return new ExportOptions(slug, newScan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds,
                 createTimeMs);
     }
 
     public ExportOptions withThresholds(double node, double edge) {
-        return new ExportOptions(slug, scan, promptTokens, node, edge, failOnIdCollision, createTimeMs);
+        return new ExportOptions(slug, scan, promptTokens, node, edge, strictNodeIds, createTimeMs);
     }
 
-    public ExportOptions withFailOnIdCollision(boolean fail) {
-        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, fail, createTimeMs);
+    public ExportOptions withStrictNodeIds(boolean strict) {
+        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strict, createTimeMs);
     }
 
     public ExportOptions withCreateTimeMs(Long millis) {
-        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, failOnIdCollision, millis);
+        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds, millis);
     }
 
     /** Each token decoded on its own, special tokens kept: the reference's {@code prompt_tokens}. */

@@ -10,7 +10,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.circuittracer.attribution.io.AtomicFiles;
@@ -28,10 +28,13 @@ import org.circuittracer.spi.graph.Node;
  * {@code <dir>/<slug>.json} and the index {@code <dir>/graph-metadata.json}, both atomically.
  *
  * <p>Node ids, {@code feature} values (Cantor pairing, as {@code long}), {@code jsNodeId}s, logit labels and the node
- * order are those of the reference. Links are every kept stored edge between kept nodes, ordered by target then source
+ * order are those of the reference, with one exception that keeps every node: an error node whose reference id
+ * {@code 0_{L}_{p}} equals a kept layer-0 feature's id is written as {@code 0_{L}_{p}_error} (unless
+ * {@link ExportOptions#strictNodeIds()}, which fails instead). Links are every kept stored edge between kept nodes, ordered by target then source
  * in graph order, with {@code weight = A[t, s]}; zero weights are never emitted. Features and errors that end up in
  * no link are dropped; every embedding and logit stays. {@code influence} is the cumulative influence of the
- * unpruned graph ({@code null} for logits); non-finite values are written as {@code null}.
+ * unpruned graph ({@code null} for logits); non-finite values are written as {@code null}, and links with a
+ * non-finite weight are left out with a warning rather than failing a finished computation.
  */
 public final class GraphJsonExporter {
 
@@ -49,30 +52,51 @@ public final class GraphJsonExporter {
 
     static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** Suffix of an error node's id when its reference id is taken by a kept layer-0 feature. */
+    public static final String RENAMED_ERROR_SUFFIX = "_error";
+
+    /**
+     * An error node written under another id than the reference's, because a kept layer-0 feature has that id.
+     *
+     * @param referenceId the reference's id {@code 0_{L}_{p}}, which the feature keeps
+     * @param writtenId   the id in the file, {@code 0_{L}_{p}_error}
+     * @param layer       the error node's layer
+     * @param position    the error node's position
+     */
+    public record RenamedNode(String referenceId, String writtenId, int layer, int position) {
+    }
+
     /**
      * What an export wrote.
      *
-     * @param graphFile    {@code <dir>/<slug>.json}
-     * @param indexFile    {@code <dir>/graph-metadata.json}
-     * @param nodes        nodes in the file
-     * @param links        links in the file
-     * @param idCollisions node ids used by more than one node (only non-empty when collisions do not fail)
+     * @param graphFile {@code <dir>/<slug>.json}
+     * @param indexFile {@code <dir>/graph-metadata.json}
+     * @param nodes     nodes in the file
+     * @param links     links in the file
+     * @param renamed   error nodes written under a non-reference id (see {@link Built#renamed()})
+     * @param warnings  problems found while writing that did not stop it, one line each (see {@link Built#warnings()})
      */
-    public record Result(Path graphFile, Path indexFile, int nodes, int links, List<String> idCollisions) {
+    public record Result(Path graphFile, Path indexFile, int nodes, int links, List<RenamedNode> renamed,
+                         List<String> warnings) {
         public Result {
-            idCollisions = List.copyOf(idCollisions);
+            renamed = List.copyOf(renamed);
+            warnings = List.copyOf(warnings);
         }
     }
 
     /**
-     * The graph JSON and the collisions found while building it.
+     * The graph JSON and what had to be adjusted to write it.
      *
-     * @param json         the top-level object ({@code metadata}, {@code qParams}, {@code nodes}, {@code links})
-     * @param idCollisions node ids used by more than one emitted node
+     * @param json     the top-level object ({@code metadata}, {@code qParams}, {@code nodes}, {@code links})
+     * @param renamed  error nodes whose reference id {@code 0_{L}_{p}} equals a kept layer-0 feature's id, written as
+     *                 {@code 0_{L}_{p}_error} (links follow); empty in strict mode, which fails instead
+     * @param warnings one line per kind of adjustment (renamed ids, links left out), saying why and what to do; empty
+     *                 when the file is exactly what the reference would write
      */
-    public record Built(ObjectNode json, List<String> idCollisions) {
+    public record Built(ObjectNode json, List<RenamedNode> renamed, List<String> warnings) {
         public Built {
-            idCollisions = List.copyOf(idCollisions);
+            renamed = List.copyOf(renamed);
+            warnings = List.copyOf(warnings);
         }
     }
 
@@ -83,7 +107,7 @@ public final class GraphJsonExporter {
      * Exports into {@code directory} (created if missing): writes {@code <slug>.json} and adds or replaces the
      * slug's entry of {@code graph-metadata.json}, keeping the other entries in order.
      *
-     * @throws CircuitTracerException INVALID_ARGUMENT for bad options or a node-id collision (unless allowed);
+     * @throws CircuitTracerException INVALID_ARGUMENT for bad options, or a node-id collision in strict mode;
      *                                MALFORMED_FILE when an existing index is not a graph index; FILE_NOT_FOUND when
      *                                writing fails
      */
@@ -100,7 +124,7 @@ public final class GraphJsonExporter {
         AtomicFiles.write(graphFile, bytes);
         Path index = GraphIndex.upsert(directory, (ObjectNode) built.json().get("metadata"));
         return new Result(graphFile, index, built.json().get("nodes").size(), built.json().get("links").size(),
-                built.idCollisions());
+                built.renamed(), built.warnings());
     }
 
     /** The graph JSON, without writing anything. */
@@ -126,14 +150,11 @@ public final class GraphJsonExporter {
         int[] columns = a.columns();
         float[] weights = a.weights();
         List<Node> nodes = graph.nodes();
-        String[] ids = new String[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = nodeId(graph, nodes.get(i));
-        }
+        int firstToken = graph.tokenIndex(0);
 
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ArrayNode links = f.arrayNode();
+        // Which links and nodes the file keeps: a kept edge between kept nodes, with a finite non-zero weight.
         boolean[] linked = new boolean[n];
+        int nonFinite = 0;
         for (int t = 0; t < n; t++) {
             if (!keep[t]) {
                 continue;
@@ -144,43 +165,61 @@ public final class GraphJsonExporter {
                     continue;
                 }
                 if (!Float.isFinite(weights[i])) {
-                    throw invalid("Edge " + ids[s] + " -> " + ids[t] + " has the non-finite weight " + weights[i]
-                            + "; the graph file cannot hold NaN or infinity. Re-run the attribution.");
+                    continue;
+                }
+                linked[s] = true;
+                linked[t] = true;
+            }
+        }
+        for (float w : weights) {
+            nonFinite += Float.isFinite(w) ? 0 : 1;
+        }
+        boolean[] emitted = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            emitted[i] = i >= firstToken || (keep[i] && linked[i]); // embeddings and logits always
+        }
+
+        String[] ids = new String[n];
+        List<RenamedNode> renamed = assignIds(graph, nodes, emitted, ids, options.strictNodeIds());
+
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ArrayNode links = f.arrayNode();
+        for (int t = 0; t < n; t++) {
+            if (!keep[t]) {
+                continue;
+            }
+            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
+                int s = columns[i];
+                if (!edgeKept[i] || !keep[s] || weights[i] == 0 || !Float.isFinite(weights[i])) {
+                    continue;
                 }
                 ObjectNode link = links.addObject();
                 link.put("source", ids[s]);
                 link.put("target", ids[t]);
                 link.put("weight", (double) weights[i]);
-                linked[s] = true;
-                linked[t] = true;
             }
         }
 
-        int firstToken = graph.tokenIndex(0);
         ArrayNode nodeArray = f.arrayNode();
-        Map<String, Integer> seen = new LinkedHashMap<>();
-        List<String> collisions = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            boolean always = i >= firstToken; // embeddings and logits
-            if (!always && !(keep[i] && linked[i])) {
+            if (!emitted[i]) {
                 continue;
             }
             Node node = nodes.get(i);
-            Integer previous = seen.putIfAbsent(ids[i], i);
-            if (previous != null) {
-                collisions.add(ids[i]);
-                if (options.failOnIdCollision()) {
-                    throw invalid("Node id collision: " + describe(nodes.get(previous)) + " and " + describe(node)
-                            + " both get the id '" + ids[i] + "' (an error node's id '0_{layer}_{position}' equals a "
-                            + "layer-0 feature's id; GRAPH_FORMAT.md §2.4.2). The viewer would show only one of them. "
-                            + "Export with a lower node threshold so that one of them is pruned, or allow collisions "
-                            + "to write the file as the reference does.");
-                }
-            }
             nodeArray.add(nodeObject(graph, node, ids[i], i < firstToken || node instanceof Node.TokenNode
                     ? cumulative[i] : Double.NaN, graph.logits().size() > 0 && i == graph.logitIndex(0)));
         }
 
+        List<String> warnings = new ArrayList<>();
+        if (!renamed.isEmpty()) {
+            warnings.add(renamedWarning(renamed));
+        }
+        if (nonFinite > 0) {
+            warnings.add(nonFinite + " edge" + (nonFinite == 1 ? " has" : "s have") + " a non-finite weight (NaN or "
+                    + "infinity); " + (nonFinite == 1 ? "it is" : "they are") + " left out of the graph JSON, which "
+                    + "cannot hold them (the unpruned graph file, --graph-output-path, keeps them). This points at an overflow: attribute "
+                    + "again in float32 (--dtype float32).");
+        }
         ObjectNode root = f.objectNode();
         root.set("metadata", metadata(graph, options, scan));
         ObjectNode q = root.putObject("qParams");
@@ -191,7 +230,64 @@ public final class GraphJsonExporter {
         q.put("sg_pos", "");
         root.set("nodes", nodeArray);
         root.set("links", links);
-        return new Built(root, collisions);
+        return new Built(root, renamed, warnings);
+    }
+
+    /**
+     * Fills {@code ids} with each node's reference id, except an emitted error node whose id an emitted layer-0
+     * feature also has: the feature keeps the reference id and the error node gets {@code 0_{L}_{p}_error}, which no
+     * feature, embedding or logit id can equal (those have three parts, or start with {@code E_}).
+     */
+    private static List<RenamedNode> assignIds(AttributionGraph graph, List<Node> nodes, boolean[] emitted,
+                                               String[] ids, boolean strict) {
+        Map<String, Integer> owner = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            ids[i] = nodeId(graph, nodes.get(i));
+            if (emitted[i] && !(nodes.get(i) instanceof Node.ErrorNode)) {
+                Integer previous = owner.putIfAbsent(ids[i], i);
+                if (previous != null) {
+                    throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Two nodes share the id '" + ids[i]
+                            + "': " + describe(nodes.get(previous)) + " and " + describe(nodes.get(i)) + ".");
+                }
+            }
+        }
+        List<RenamedNode> renamed = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!emitted[i] || !(nodes.get(i) instanceof Node.ErrorNode error)) {
+                continue;
+            }
+            Integer feature = owner.get(ids[i]);
+            if (feature == null) {
+                continue;
+            }
+            if (strict) {
+                throw invalid("Node id collision: " + describe(nodes.get(feature)) + " and " + describe(error)
+                        + " both have the reference id '" + ids[i] + "' (an error node's id '0_{layer}_{position}' "
+                        + "equals a layer-0 feature's id; docs/formats/graph-files.md). Without strict node ids the "
+                        + "error node is written as '" + ids[i] + RENAMED_ERROR_SUFFIX + "' and both nodes are kept.");
+            }
+            String written = ids[i] + RENAMED_ERROR_SUFFIX;
+            renamed.add(new RenamedNode(ids[i], written, error.layer(), error.position()));
+            ids[i] = written;
+        }
+        return renamed;
+    }
+
+    private static String renamedWarning(List<RenamedNode> renamed) {
+        StringBuilder b = new StringBuilder();
+        b.append(renamed.size() == 1 ? "1 error node was" : renamed.size() + " error nodes were")
+                .append(" renamed because a layer-0 feature in the graph has the same reference id (0_{layer}_"
+                        + "{position}): ");
+        int shown = Math.min(renamed.size(), 5);
+        for (int k = 0; k < shown; k++) {
+            RenamedNode r = renamed.get(k);
+            b.append(k == 0 ? "" : ", ").append(r.referenceId()).append(" -> ").append(r.writtenId());
+        }
+        if (renamed.size() > shown) {
+            b.append(", and ").append(renamed.size() - shown).append(" more");
+        }
+        return b.append(". The features keep their ids; both viewers show both nodes (docs/formats/graph-files.md).")
+                .toString();
     }
 
     private static ObjectNode metadata(AttributionGraph graph, ExportOptions options, String scan) {

@@ -123,7 +123,7 @@ class GraphJsonExporterTest {
         Map<String, Integer> index = new HashMap<>();
         for (JsonNode node : json.get("nodes")) {
             String id = node.get("node_id").asText();
-            index.put(id, byKind.get(node.get("feature_type").asText() + "|" + id));
+            index.put(id, byKind.get(node.get("feature_type").asText() + "|" + referenceId(id)));
         }
         PruneResult pruned = GraphPruning.prune(graph, 0.8, 0.98);
         int length = graph.tokens().length();
@@ -268,16 +268,56 @@ class GraphJsonExporterTest {
         AttributionGraph graph = graphs.get("llama-plt-relu");
         ExportOptions everything = ExportOptions.of("all", promptTokens.get("llama")).withThresholds(1.0, 1.0);
         // keeping everything keeps error 0_0_1 and feature (layer 0, index 0, position 1): a real collision
-        assertThatThrownBy(() -> GraphJsonExporter.build(graph, everything)).hasMessageContaining("Node id collision");
-        GraphJsonExporter.Built built = GraphJsonExporter.build(graph, everything.withFailOnIdCollision(false));
-        assertThat(built.idCollisions()).contains("0_0_1");
+        assertThatThrownBy(() -> GraphJsonExporter.build(graph, everything.withStrictNodeIds(true)))
+                .hasMessageContaining("Node id collision");
+        GraphJsonExporter.Built built = GraphJsonExporter.build(graph, everything);
+        assertThat(built.renamed()).extracting(GraphJsonExporter.RenamedNode::referenceId).contains("0_0_1");
+        assertThat(built.warnings()).hasSize(1);
         JsonNode json = built.json();
+        assertEveryNodeKeptUnderADistinctIdWithItsLinks(graph, json);
         assertThat(JsonSchemaSubset.validate(schema, json)).isEmpty();
         assertThat(json.get("links").size()).isPositive();
         for (JsonNode link : json.get("links")) {
             assertThat(link.get("weight").asDouble()).isNotZero();
         }
         assertThat(json.get("metadata").get("node_threshold").asDouble()).isEqualTo(1.0);
+    }
+
+    /**
+     * The main job never fails at its last step: every fixture model × transcoder set × golden prompt, at the default
+     * thresholds and with nothing pruned, writes a graph that validates and keeps every node under a distinct id with
+     * its links. Some of these graphs have error/feature id collisions (the reference would lose a node in each);
+     * at least one must, or the renaming is not exercised.
+     */
+    @Test
+    void everyFixtureSetAndPromptWritesItsGraph(@TempDir Path dir) throws IOException {
+        int renamed = 0;
+        int written = 0;
+        for (TinyFixtures.Pair pair : TinyFixtures.PAIRS) {
+            try (TransformerModel model = TinyFixtures.openModel(pair.model());
+                 SparseDictionary dictionary = TinyFixtures.openDictionary(pair.dictionary())) {
+                for (int k = 0; k < 3; k++) {
+                    TokenSequence tokens = TinyFixtures.prompt(pair.model(), k);
+                    AttributionGraph graph = new ExactAttributor().attribute(
+                            AttributionRequest.withDefaults(model, dictionary, tokens), AttributionListener.NONE);
+                    List<String> decoded = ExportOptions.decodeEach(model.tokenizer(), tokens);
+                    for (double threshold : new double[] {GraphPruning.DEFAULT_NODE_THRESHOLD, 1.0}) {
+                        String slug = pair.dictionary() + "-p" + k + "-" + threshold;
+                        GraphJsonExporter.Result result = GraphJsonExporter.export(graph,
+                                ExportOptions.of(slug, decoded).withThresholds(threshold, threshold), dir);
+                        JsonNode json = MAPPER.readTree(result.graphFile().toFile());
+                        assertThat(JsonSchemaSubset.validate(schema, json)).as(slug).isEmpty();
+                        assertEveryNodeKeptUnderADistinctIdWithItsLinks(graph, json);
+                        assertThat(result.warnings()).hasSize(result.renamed().isEmpty() ? 0 : 1);
+                        renamed += result.renamed().size();
+                        written++;
+                    }
+                }
+            }
+        }
+        assertThat(written).isEqualTo(TinyFixtures.PAIRS.size() * 3 * 2);
+        assertThat(renamed).as("collisions among the fixture graphs").isPositive();
+        assertThat(MAPPER.readTree(dir.resolve("graph-metadata.json").toFile()).get("graphs")).hasSize(written);
     }
 
     @Test
@@ -308,40 +348,116 @@ class GraphJsonExporterTest {
      * {@code 0_1_1} and both feed the logit.
      */
     static AttributionGraph collidingGraph() {
+        return collidingGraph(1f);
+    }
+
+    /** {@link #collidingGraph()} with the weight of the edge logit ← error (1, 1) set to {@code errorWeight}. */
+    static AttributionGraph collidingGraph(float errorWeight) {
         ModelConfig config = new ModelConfig("toy", "LlamaForCausalLM", 2, 4, 1, 1, 4, 8, 10, 16);
         Node.FeatureNode feature = new Node.FeatureNode(0, 1, 1, 2.5f, 0);
         // nodes: 0 feature; 1-4 errors (l0p0, l0p1, l1p0, l1p1); 5-6 tokens; 7 logit
         int n = 8;
         float[] dense = new float[n * n];
         dense[7 * n + 0] = 1f; // logit <- feature
-        dense[7 * n + 4] = 1f; // logit <- error (1, 1)
+        dense[7 * n + 4] = errorWeight; // logit <- error (1, 1)
         dense[0 * n + 5] = 1f; // feature <- token 0
         return new AttributionGraph(config, TokenSequence.of(1, 3), "ab", List.of(feature), List.of(feature),
                 List.of(new Node.LogitNode(1, 7, "\"q\"", 1f)), EdgeMatrix.fromDense(n, dense), 10, "toy-scan");
     }
 
     @Test
-    void anIdCollisionIsAClearErrorOrListedWhenAllowed(@TempDir Path dir) throws IOException {
+    void aCollidingErrorNodeIsRenamedAndKeepsItsLinksOrStrictModeRefuses(@TempDir Path dir) throws IOException {
         AttributionGraph graph = collidingGraph();
         ExportOptions options = ExportOptions.of("collide", List.of("a", "b")).withThresholds(0.99, 0.99);
-        assertThatThrownBy(() -> GraphJsonExporter.export(graph, options, dir))
+        assertThatThrownBy(() -> GraphJsonExporter.export(graph, options.withStrictNodeIds(true), dir))
                 .isInstanceOfSatisfying(CircuitTracerException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("'0_1_1'").hasMessageContaining("feature (layer 0, index 1, position 1)")
-                .hasMessageContaining("error (layer 1, position 1)");
+                .hasMessageContaining("error (layer 1, position 1)").hasMessageContaining("0_1_1_error");
         assertThat(dir.resolve("collide.json")).doesNotExist();
         assertThat(dir.resolve("graph-metadata.json")).doesNotExist();
 
-        GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options.withFailOnIdCollision(false), dir);
-        assertThat(result.idCollisions()).containsExactly("0_1_1");
+        GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, dir);
+        assertThat(result.renamed()).containsExactly(new GraphJsonExporter.RenamedNode("0_1_1", "0_1_1_error", 1, 1));
+        assertThat(result.warnings()).singleElement().asString().contains("0_1_1 -> 0_1_1_error")
+                .contains("layer-0 feature");
         JsonNode json = MAPPER.readTree(result.graphFile().toFile());
         assertThat(JsonSchemaSubset.validate(schema, json)).isEmpty();
         assertThat(json.get("nodes")).hasSize(5); // feature, error, 2 embeddings, logit
+        Map<String, String> types = new HashMap<>();
+        json.get("nodes").forEach(node -> types.put(node.get("node_id").asText(), node.get("feature_type").asText()));
+        assertThat(types).containsEntry("0_1_1", GraphJsonExporter.FEATURE)
+                .containsEntry("0_1_1_error", GraphJsonExporter.ERROR);
         assertThat(json.get("links")).hasSize(3);
+        Set<String> links = new HashSet<>();
+        json.get("links").forEach(l -> links.add(l.get("source").asText() + ">" + l.get("target").asText()));
+        assertThat(links).containsExactlyInAnyOrder("0_1_1>3_7_1", "0_1_1_error>3_7_1", "E_1_0>0_1_1");
         JsonNode logit = json.get("nodes").get(4);
         assertThat(logit.get("node_id").asText()).isEqualTo("3_7_1");
         assertThat(logit.get("clerp").asText()).isEqualTo("Output \"\"q\"\" (p=1.000)");
         assertThat(logit.get("is_target_logit").asBoolean()).isTrue();
+        assertEveryNodeKeptUnderADistinctIdWithItsLinks(graph, json);
+    }
+
+    @Test
+    void nonFiniteEdgesAreLeftOutWithAWarningInsteadOfLosingTheGraph() {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            GraphJsonExporter.Built built = GraphJsonExporter.build(collidingGraph(bad),
+                    ExportOptions.of("bad", List.of("a", "b")).withThresholds(1.0, 1.0));
+            assertThat(built.warnings()).as("weight %s", bad)
+                    .anySatisfy(w -> assertThat(w).contains("1 edge has a non-finite weight"));
+            assertThat(built.json().get("nodes")).isNotEmpty(); // written: embeddings and logits at least
+            for (JsonNode link : built.json().get("links")) {
+                assertThat(Double.isFinite(link.get("weight").asDouble())).isTrue();
+            }
+        }
+    }
+
+    /**
+     * The oracle for ids: every emitted node has a distinct id, an error id is its reference id or that id plus
+     * {@code _error} only where a layer-0 feature in the file has the reference id, and every link names existing
+     * nodes and carries exactly the adjacency entry of the nodes it names.
+     */
+    private static void assertEveryNodeKeptUnderADistinctIdWithItsLinks(AttributionGraph graph, JsonNode json) {
+        Map<String, Integer> byKindAndId = new HashMap<>();
+        List<Node> nodes = graph.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            byKindAndId.put(kind(nodes.get(i)) + "|" + GraphJsonExporter.nodeId(graph, nodes.get(i)), i);
+        }
+        Map<String, Integer> index = new HashMap<>();
+        Set<String> featureIds = new HashSet<>();
+        for (JsonNode node : json.get("nodes")) {
+            String id = node.get("node_id").asText();
+            String type = node.get("feature_type").asText();
+            Integer i = byKindAndId.get(type + "|" + referenceId(id));
+            assertThat(i).as("node %s maps to a graph node", id).isNotNull();
+            assertThat(index.put(id, i)).as("duplicate id %s", id).isNull();
+            if (type.equals(GraphJsonExporter.FEATURE)) {
+                featureIds.add(id);
+            }
+        }
+        for (JsonNode node : json.get("nodes")) {
+            String id = node.get("node_id").asText();
+            if (id.endsWith(GraphJsonExporter.RENAMED_ERROR_SUFFIX)) {
+                assertThat(featureIds).as("renamed only on a collision: %s", id).contains(referenceId(id));
+            } else if (node.get("feature_type").asText().equals(GraphJsonExporter.ERROR)) {
+                assertThat(featureIds).as("a colliding error must be renamed: %s", id).doesNotContain(id);
+            }
+        }
+        EdgeMatrix a = graph.adjacency();
+        for (JsonNode link : json.get("links")) {
+            Integer s = index.get(link.get("source").asText());
+            Integer t = index.get(link.get("target").asText());
+            assertThat(s).as("link source %s", link.get("source")).isNotNull();
+            assertThat(t).as("link target %s", link.get("target")).isNotNull();
+            assertThat((float) link.get("weight").asDouble()).isEqualTo(a.get(t, s));
+        }
+    }
+
+    private static String referenceId(String writtenId) {
+        return writtenId.endsWith(GraphJsonExporter.RENAMED_ERROR_SUFFIX)
+                ? writtenId.substring(0, writtenId.length() - GraphJsonExporter.RENAMED_ERROR_SUFFIX.length())
+                : writtenId;
     }
 
     private static String kind(Node node) {

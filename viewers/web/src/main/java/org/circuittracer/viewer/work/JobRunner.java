@@ -100,6 +100,7 @@ public final class JobRunner implements AutoCloseable {
             done.put("slug", request.slug());
             done.put("nodes", result.nodes());
             done.put("links", result.links());
+            done.put("warnings", result.warnings());
             job.emit(Job.State.DONE, "done", done);
         } catch (CircuitTracerException e) {
             if (e.errorCode() == StandardErrorCode.CANCELLED || job.cancelRequested()) {

@@ -59,7 +59,6 @@ public final class ReplacementWorkbench implements ModelWorkbench {
         AttributionGraph graph = attributor.attribute(request, listener);
         ExportOptions options = ExportOptions.of(r.slug(), ExportOptions.decodeEach(tokenizer, graph.tokens()))
                 .withThresholds(r.nodeThreshold(), r.edgeThreshold())
-                .withFailOnIdCollision(false)
                 .withCreateTimeMs(System.currentTimeMillis());
         return GraphJsonExporter.export(graph, options, directory);
     }
