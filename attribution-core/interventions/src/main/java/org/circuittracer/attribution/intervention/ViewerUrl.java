@@ -16,10 +16,11 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.Positions;
 
 /**
- * Reads the {@code supernodes} and {@code pinnedIds} of a graph-viewer URL (ALGORITHM.md §7.5, GRAPH_FORMAT.md §6).
+ * Reads the {@code supernodes} and {@code pinnedIds} of a graph-viewer URL (docs/reference/algorithm.md §7.5, docs/reference/graph-format.md §6).
  *
- * <p>Node ids (GRAPH_FORMAT.md §2.4.2): {@code {L}_{f}_{p}} features (layer, feature index, position; note the order),
- * {@code E_{token}_{p}} embeddings, {@code 0_{L}_{p}} errors and {@code {layers+1}_{v}_{p}} logits. Errors cannot be
+ * <p>Node ids (docs/reference/graph-format.md §2.4.2): {@code {L}_{f}_{p}} features (layer, feature index, position; note the order),
+ * {@code E_{token}_{p}} embeddings, {@code 0_{L}_{p}} errors (or {@code 0_{L}_{p}_error} where our exporter renamed a
+ * colliding one) and {@code {layers+1}_{v}_{p}} logits. Errors cannot be
  * told from layer-0 features by their id alone; without the layer count logits cannot be told from features either.
  *
  * <p><b>Differences from the reference {@code decode_url_features}</b>, on purpose:
@@ -39,6 +40,7 @@ public final class ViewerUrl {
 
     private static final Pattern THREE_PARTS = Pattern.compile("(-?\\d+)_(-?\\d+)_(-?\\d+)");
     private static final Pattern EMBEDDING = Pattern.compile("E_(-?\\d+)_(-?\\d+)");
+    private static final Pattern RENAMED_ERROR = Pattern.compile("0_(-?\\d+)_(-?\\d+)_error");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ViewerUrl() {
@@ -56,6 +58,13 @@ public final class ViewerUrl {
 
         /** A logit node (recognised only when the layer count is known). */
         record Logit(int vocabIndex, int position) implements Node {
+        }
+
+        /**
+         * An error node written as {@code 0_{L}_{p}_error} because a layer-0 feature has its reference id (our
+         * exporter's rename, docs/formats/graph-files.md). Errors carry no feature to steer; supernodes skip them.
+         */
+        record Error(int layer, int position) implements Node {
         }
     }
 
@@ -181,10 +190,23 @@ public final class ViewerUrl {
             requireNonNegative(position, "position", id, where);
             return new Node.Token(token, position);
         }
+        Matcher error = RENAMED_ERROR.matcher(id);
+        if (error.matches()) {
+            int layer = parseInt(error.group(1), id, where);
+            int position = parseInt(error.group(2), id, where);
+            requireNonNegative(layer, "layer", id, where);
+            requireNonNegative(position, "position", id, where);
+            if (layers >= 0 && layer >= layers) {
+                throw invalid("'" + id + "' in " + where + " names the error node of layer " + layer + ", but the "
+                        + "model has layers 0 to " + (layers - 1) + ".");
+            }
+            return new Node.Error(layer, position);
+        }
         Matcher three = THREE_PARTS.matcher(id);
         if (!three.matches()) {
             throw invalid("'" + id + "' in " + where + " is not a node id: expected {layer}_{feature}_{position} "
-                    + "(features, errors, logits) or E_{token}_{position} (embeddings), plain decimal integers.");
+                    + "(features, errors, logits), 0_{layer}_{position}_error (renamed errors) or E_{token}_{position} "
+                    + "(embeddings), plain decimal integers.");
         }
         int layer = parseInt(three.group(1), id, where);
         int middle = parseInt(three.group(2), id, where);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class ViewerUrlTest {
 
-    /** GRAPH_FORMAT.md §6.1's composed example (line breaks removed). */
+    /** docs/reference/graph-format.md §6.1's composed example (line breaks removed). */
     private static final String EXAMPLE = "/index.html?slug=example-cat-sat&pinnedIds=3_611_3%2C1_4012_3%2C0_1234_2"
             + "&supernodes=%5B%5B%22cat+%2F+animal%22%2C%220_1234_2%22%2C%221_4012_3%22%5D%5D"
             + "&clickedId=1_4012_3&pruningThreshold=0.8"
@@ -53,6 +53,18 @@ class ViewerUrlTest {
         assertThat(decoded.pinned()).containsExactly(new Node.Logit(22605, 11), new Node.Feature(3, 1, 2));
         assertInvalid(() -> ViewerUrl.decode("?pinnedIds=4_1_2", 4), "layers 0 to 3");
         assertThat(ViewerUrl.decode("?pinnedIds=4_1_2").pinned()).containsExactly(new Node.Feature(4, 1, 2));
+    }
+
+    @Test
+    void aRenamedErrorIdIsAnErrorNodeThatScalingSkips() {
+        // supernode [["mixed", "0_5_3", "0_5_3_error"]]: the layer-0 feature keeps 0_5_3, the error was renamed
+        ViewerUrl.Decoded decoded = ViewerUrl.decode("?supernodes=%5B%5B%22mixed%22%2C%220_5_3%22%2C%220_5_3_error%22"
+                + "%5D%5D&pinnedIds=0_5_3_error", 8);
+        assertThat(decoded.supernodes().get("mixed")).containsExactly(new Node.Feature(0, 5, 3), new Node.Error(5, 3));
+        assertThat(decoded.pinned()).containsExactly(new Node.Error(5, 3));
+        assertThat(decoded.scale("mixed", -2)).hasSize(1);
+        assertInvalid(() -> ViewerUrl.decode("?pinnedIds=0_9_3_error", 8), "layers 0 to 7");
+        assertInvalid(() -> ViewerUrl.decode("?pinnedIds=1_5_3_error"), "'1_5_3_error'");
     }
 
     @Test
