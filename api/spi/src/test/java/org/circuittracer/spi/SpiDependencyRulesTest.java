@@ -9,7 +9,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The SPI may use only the JDK and DJL's engine-neutral API (DESIGN.md §2); the Maven enforcer checks the pom side. */
+/** The SPI may use only the JDK and DJL's engine-neutral API (docs/develop/architecture.md); the Maven enforcer checks the pom side. */
 class SpiDependencyRulesTest {
 
     private static JavaClasses spi;
