@@ -1,7 +1,6 @@
 package org.circuittracer.safetensors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,9 +22,7 @@ class FixturesTest {
 
     @BeforeEach
     void locateFixtures() {
-        fixtures = TestSupport.shared().map(s -> s.resolve("fixtures")).orElse(null);
-        assumeTrue(fixtures != null && Files.isDirectory(fixtures.resolve("tiny-models")),
-                "shared fixtures not found (set -Dcircuittracer.shared)");
+        fixtures = TestSupport.fixtures("tiny-models");
     }
 
     private List<Path> allFixtureFiles() throws IOException {

@@ -2,6 +2,8 @@ package org.circuittracer.safetensors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /** Helpers shared by the tests: raw file construction, fixture lookup, error assertions. */
 final class TestSupport {
@@ -61,20 +62,60 @@ final class TestSupport {
     }
 
     /**
-     * The project's shared directory: the {@code circuittracer.shared} system property if it holds
-     * {@code fixtures}, else a {@code shared} directory next to an ancestor of the working directory.
+     * The shared fixtures directory: the {@code circuittracer.fixtures} system property or the
+     * {@code CIRCUIT_TRACER_FIXTURES} environment variable (as testkit's {@code SharedFixtures}); else the
+     * {@code fixtures} directory below the older {@code circuittracer.shared} system property; else
+     * {@code shared/fixtures} next to an ancestor of the working directory. When it is absent, or lacks
+     * {@code required}, the calling test is skipped, or fails under CI ({@link #missingFixture}).
      */
-    static Optional<Path> shared() {
-        String prop = System.getProperty("circuittracer.shared");
-        if (prop != null && Files.isDirectory(Path.of(prop, "fixtures"))) {
-            return Optional.of(Path.of(prop).toAbsolutePath().normalize());
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("shared/fixtures"))) {
-                return Optional.of(p.resolve("shared"));
+    static Path fixtures(String required) {
+        String property = System.getProperty("circuittracer.fixtures");
+        String explicit = property != null ? property : System.getenv("CIRCUIT_TRACER_FIXTURES");
+        String lookedAt;
+        Path dir = null;
+        if (explicit != null && !explicit.isBlank()) {
+            lookedAt = (property != null ? "system property circuittracer.fixtures" : "environment variable "
+                    + "CIRCUIT_TRACER_FIXTURES") + " = " + explicit;
+            dir = Files.isDirectory(Path.of(explicit)) ? Path.of(explicit) : null;
+            lookedAt += dir == null ? " (not a directory)" : "";
+        } else if (System.getProperty("circuittracer.shared") != null) {
+            lookedAt = "system property circuittracer.shared = " + System.getProperty("circuittracer.shared")
+                    + " (its fixtures directory)";
+            Path candidate = Path.of(System.getProperty("circuittracer.shared"), "fixtures");
+            dir = Files.isDirectory(candidate) ? candidate.toAbsolutePath().normalize() : null;
+        } else {
+            Path start = Path.of("").toAbsolutePath();
+            lookedAt = "shared/fixtures in " + start + " and in each directory above it (expected "
+                    + "../shared/fixtures beside the checkout)";
+            for (Path p = start; p != null && dir == null; p = p.getParent()) {
+                if (Files.isDirectory(p.resolve("shared/fixtures"))) {
+                    dir = p.resolve("shared/fixtures");
+                }
             }
         }
-        return Optional.empty();
+        String howToPoint = " Set CIRCUIT_TRACER_FIXTURES=/path/to/fixtures (or -Dcircuittracer.fixtures=...) to "
+                + "point elsewhere.";
+        if (dir == null) {
+            missingFixture("Shared test fixtures not found; looked at " + lookedAt + "." + howToPoint,
+                    System.getenv("CI"));
+        } else if (!Files.exists(dir.resolve(required))) {
+            missingFixture("Fixture " + required + " not found: " + dir.resolve(required) + " does not exist."
+                    + howToPoint, System.getenv("CI"));
+        }
+        return dir;
+    }
+
+    /**
+     * Ends the calling test because a fixture is missing: fails it when {@code ciValue} is {@code true} (any case),
+     * i.e. under CI, and skips it elsewhere. This mirrors {@code org.circuittracer.testkit.SharedFixtures#missing}:
+     * this module sits below the testkit (it depends on the SPI only), so it does not depend on it, even for tests.
+     * Keep the two rules the same.
+     */
+    static void missingFixture(String message, String ciValue) {
+        if (ciValue != null && ciValue.strip().equalsIgnoreCase("true")) {
+            fail(message + " (CI=" + ciValue + ": a missing fixture fails the test instead of skipping it)");
+        }
+        assumeTrue(false, message + " (skipped; under CI=true this fails)");
     }
 
     static byte[] floatsLE(float... values) {

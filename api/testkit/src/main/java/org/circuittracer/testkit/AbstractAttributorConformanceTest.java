@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Graph-level rules for attributors, checked on real models with real dictionaries (e.g. the tiny fixture models and
- * transcoders). The central rule is the perturbation oracle of ALGORITHM.md §3.5 and §9.1: in the <em>frozen</em>
+ * transcoders). The central rule is the perturbation oracle of docs/reference/algorithm.md §3.5 and §9.1: in the <em>frozen</em>
  * replacement model — the model's own forward pass with attention patterns and norm scales replaced by their clean
  * values and every dictionary write site replaced by its clean value (plus the change of the skip term, for
  * dictionaries with skip connections) — adding a source's vector at its write location(s) moves every target by exactly

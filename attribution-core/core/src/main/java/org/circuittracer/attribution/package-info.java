@@ -1,6 +1,6 @@
 /**
  * The attribution core: what turns a {@link org.circuittracer.spi.model.TransformerModel} and a
- * {@link org.circuittracer.spi.dictionary.SparseDictionary} into attribution graphs (ALGORITHM.md §2-5).
+ * {@link org.circuittracer.spi.dictionary.SparseDictionary} into attribution graphs (docs/reference/algorithm.md §2-5).
  *
  * <p>Layout: {@code replacement} pairs a model with a dictionary (fit checks, the special-token rule, feature
  * activations, error and token vectors); {@code targets} turns {@link org.circuittracer.spi.attribution.AttributionTargets}

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One example context of a feature (GRAPH_FORMAT.md §4.1, {@code examples[]}): a window of the corpus around a token
+ * One example context of a feature (docs/reference/graph-format.md §4.1, {@code examples[]}): a window of the corpus around a token
  * of interest, with the feature's activation at every token of the window.
  *
  * @param tokens              the decoded tokens of the window, one string per token (§4.2)

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A named group of example contexts (GRAPH_FORMAT.md §4.1, {@code examples_quantiles[]}), shown in order.
+ * A named group of example contexts (docs/reference/graph-format.md §4.1, {@code examples_quantiles[]}), shown in order.
  *
  * @param name     {@code quantile_name}, e.g. "Top activations"
  * @param examples the contexts, in display order

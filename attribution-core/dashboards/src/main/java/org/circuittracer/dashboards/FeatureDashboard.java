@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The dashboard of one feature: the feature object of GRAPH_FORMAT.md §4.1, plus {@code layer} and {@code feature}
+ * The dashboard of one feature: the feature object of docs/reference/graph-format.md §4.1, plus {@code layer} and {@code feature}
  * (extra fields, which viewers ignore). Numbers a file read back lacks are {@code NaN} (scalars) or empty (arrays).
  *
  * @param transcoderId        {@code transcoder_id}: the scan of the transcoder set

@@ -11,7 +11,7 @@ import org.circuittracer.spi.model.Tokenizer;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
- * Feature dashboards over a corpus (GRAPH_FORMAT.md §4): for every feature of every layer, the top-activating
+ * Feature dashboards over a corpus (docs/reference/graph-format.md §4): for every feature of every layer, the top-activating
  * contexts, examples from quantile bands, activation percentiles, histogram and density, and the top and bottom output
  * tokens.
  *

@@ -5,7 +5,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * Paired feature ids (GRAPH_FORMAT.md §2.4.3): the number a graph's feature node carries in {@code feature}, which
+ * Paired feature ids (docs/reference/graph-format.md §2.4.3): the number a graph's feature node carries in {@code feature}, which
  * names the feature's file ({@code <z>.json}) and locates its record in the packed layout. The same pairing as
  * {@link GraphJsonExporter#pair}, so that a viewer finds the dashboard of every feature node of our graphs.
  */

@@ -2,6 +2,8 @@ package org.circuittracer.viewer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 
 /** A small HTTP client for the API tests: JSON requests with java.net.http, and raw requests over a socket. */
 final class Client {
@@ -20,7 +23,7 @@ final class Client {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
 
     Client(URI base) {
         this.base = base;
@@ -81,7 +84,7 @@ final class Client {
     /** A request line sent verbatim (no client-side normalisation of "..", "%2e" or "//"); returns the response. */
     RawResponse raw(String method, String target, String extraHeaders, byte[] body) {
         try (Socket s = new Socket(base.getHost(), base.getPort())) {
-            s.setSoTimeout(10_000);
+            s.setSoTimeout(60_000);
             OutputStream out = s.getOutputStream();
             String head = method + " " + target + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
                     + "\r\nConnection: close\r\n" + (extraHeaders == null ? "" : extraHeaders)
@@ -92,14 +95,91 @@ final class Client {
                 out.write(body);
             }
             out.flush();
-            InputStream in = s.getInputStream();
-            String all = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-            int status = Integer.parseInt(all.substring(9, 12));
-            int split = all.indexOf("\r\n\r\n");
-            return new RawResponse(status, split < 0 ? "" : all.substring(split + 4), all);
+            // read the one response by its framing, not up to the close: a server that answers before reading the
+            // whole body may reset the connection after its answer, which would fail a read up to the end
+            return readResponse(new BufferedInputStream(s.getInputStream()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Sends a request head verbatim ({@code headers} must state the body's framing: Content-Length or chunked) and
+     * then {@code sent}, which may be only the start of the body the head announces, and reads one response without
+     * waiting for the server to close the connection. For limits: the server must answer from what it has received;
+     * send no more than the server will read before answering, so that closing with unread bytes (a reset) cannot
+     * destroy its answer.
+     */
+    RawResponse partial(String method, String target, String headers, byte[] sent) {
+        try (Socket s = new Socket(base.getHost(), base.getPort())) {
+            s.setSoTimeout(60_000);
+            OutputStream out = s.getOutputStream();
+            String head = method + " " + target + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
+                    + "\r\nConnection: close\r\n" + headers + "\r\n";
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(sent);
+            out.flush();
+            return readResponse(new BufferedInputStream(s.getInputStream()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One response: head, then the body its Content-Length or chunked framing delimits (else up to the end). */
+    private static RawResponse readResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the connection ended within the response head: " + headBytes);
+            }
+            headBytes.write(b);
+            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+        }
+        String head = headBytes.toString(StandardCharsets.ISO_8859_1);
+        long length = -1;
+        boolean chunked = false;
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+                String value = line.substring(colon + 1).trim();
+                if (name.equals("content-length")) {
+                    length = Long.parseLong(value);
+                } else if (name.equals("transfer-encoding")) {
+                    chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+                }
+            }
+        }
+        byte[] body;
+        if (chunked) {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            for (int size = chunkSize(in); size > 0; size = chunkSize(in)) {
+                all.write(in.readNBytes(size));
+                in.readNBytes(2); // CRLF after the chunk
+            }
+            body = all.toByteArray();
+        } else if (length >= 0) {
+            body = in.readNBytes((int) length);
+        } else {
+            body = in.readAllBytes();
+        }
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        return new RawResponse(Integer.parseInt(head.substring(9, 12)), text, head + text);
+    }
+
+    private static int chunkSize(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("the connection ended within a chunk size line");
+            }
+            line.append((char) b);
+        }
+        String hex = line.toString().trim();
+        int semicolon = hex.indexOf(';');
+        return Integer.parseInt(semicolon < 0 ? hex : hex.substring(0, semicolon), 16);
     }
 
     record RawResponse(int status, String body, String whole) {

@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import org.circuittracer.viewer.files.ServedDirectory;
+import org.circuittracer.viewer.graph.GraphStore;
+import org.circuittracer.viewer.graph.LoadedGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,17 +43,25 @@ class LargeGraphTest {
                 }
             }
             assertThat(worstKept).isLessThan(0.2);
-            // the parsed graph is cached: later views (slider moves) are fast
+            // later views (slider moves) re-prune the cached graph: timings are printed, not asserted (a loaded
+            // machine makes any bound flaky); that the parse is cached is checked below without a clock
             t0 = System.nanoTime();
             JsonNode pinned = Client.body(client.get("/api/graphs/huge/view?pruningThreshold=0.05&keep=15_9999_"
                     + view.get("nodes").get(0).get("ctx_idx").asInt()));
             long laterMs = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("10k-node graph view: first %d ms, later %d ms%n", firstMs, laterMs);
             assertThat(pinned.get("nodes").size()).isLessThan(view.get("nodes").size());
-            assertThat(laterMs).isLessThan(Math.max(1500, firstMs));
             // gzip when the browser accepts it
             HttpResponse<byte[]> zipped = client.get("/api/graphs/huge/view", "Accept-Encoding", "gzip");
             assertThat(zipped.headers().firstValue("Content-Encoding")).contains("gzip");
             assertThat(zipped.body().length).isLessThan(first.body().length / 2);
         }
+        // the parsed graph is cached until its file changes
+        GraphStore store = new GraphStore(new ServedDirectory(graphs, "graph directory"));
+        LoadedGraph loaded = store.load("huge");
+        assertThat(store.load("huge")).isSameAs(loaded);
+        Files.setLastModifiedTime(graphs.resolve("huge.json"), FileTime.fromMillis(
+                Files.getLastModifiedTime(graphs.resolve("huge.json")).toMillis() - 60_000));
+        assertThat(store.load("huge")).as("re-read once the file changed").isNotSameAs(loaded);
     }
 }

@@ -135,12 +135,16 @@ class ModelWorkTest {
     @Test
     void cancelsQueuedAndRunningJobs() throws Exception {
         try (JobRunner runner = new JobRunner(TinyModel.workbench())) {
-            // hold the model thread so both jobs wait in the queue
+            // hold the model thread so both jobs wait in the queue (and wait until it is held: supplyAsync only
+            // submits the blocker later, on another thread, and a job queued before it would start at once)
+            CountDownLatch held = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             CompletableFuture<Object> blocker = CompletableFuture.supplyAsync(() -> runner.runExclusive(() -> {
+                held.countDown();
                 release.await();
                 return null;
             }));
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("the model thread is held").isTrue();
             Job queued = runner.createGraph(request("never"), graphs, () -> { });
             Job running = runner.createGraph(request("stopped"), graphs, () -> { });
             queued.cancel();
@@ -151,7 +155,7 @@ class ModelWorkTest {
                 }
             });
             release.countDown();
-            blocker.get(30, TimeUnit.SECONDS);
+            blocker.get(60, TimeUnit.SECONDS);
             CountDownLatch finished = new CountDownLatch(1);
             running.subscribe(e -> {
                 if (running.state().finished()) {

@@ -11,7 +11,7 @@ import org.circuittracer.viewer.work.ReplacementWorkbench;
 
 /**
  * The tiny llama with its per-layer ReLU transcoders as a real workbench, loaded once per test JVM (loading PyTorch
- * is the slow part); tests that need it are skipped when the shared fixtures are absent.
+ * is the slow part); tests that need it are skipped when the shared fixtures are absent (they fail under CI=true).
  */
 final class TinyModel {
 

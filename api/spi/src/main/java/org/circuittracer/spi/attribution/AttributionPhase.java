@@ -1,6 +1,6 @@
 package org.circuittracer.spi.attribution;
 
-/** The phases of an attribution (ALGORITHM.md §3.2), in order. */
+/** The phases of an attribution (docs/reference/algorithm.md §3.2), in order. */
 public enum AttributionPhase {
     /** Clean forward pass, dictionary activations, error and token vectors. */
     PRECOMPUTE,

@@ -8,7 +8,7 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
- * One attribution job (ALGORITHM.md §3.1).
+ * One attribution job (docs/reference/algorithm.md §3.1).
  *
  * @param model           the model, with {@code VJP}
  * @param dictionary      the dictionary set, fitting the model

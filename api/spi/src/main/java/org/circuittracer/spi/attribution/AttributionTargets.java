@@ -5,7 +5,7 @@ import java.util.Objects;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
-/** What the graph explains: the four target forms of ALGORITHM.md §3.7. */
+/** What the graph explains: the four target forms of docs/reference/algorithm.md §3.7. */
 public sealed interface AttributionTargets {
 
     /** The most probable next tokens: at most {@code maxLogits}, stopping once their probability reaches {@code desiredProbability}. */

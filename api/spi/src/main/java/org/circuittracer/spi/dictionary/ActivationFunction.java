@@ -3,7 +3,7 @@ package org.circuittracer.spi.dictionary;
 import java.util.Objects;
 
 /**
- * The nonlinearity from pre-activations {@code h} to activations {@code a} (ALGORITHM.md §2.2). A feature is active
+ * The nonlinearity from pre-activations {@code h} to activations {@code a} (docs/reference/algorithm.md §2.2). A feature is active
  * iff its activation is non-zero.
  */
 public sealed interface ActivationFunction {

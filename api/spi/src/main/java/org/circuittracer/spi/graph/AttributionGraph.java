@@ -7,7 +7,7 @@ import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
 
 /**
- * An attribution graph (ALGORITHM.md §4). Nodes are ordered features (the selected ones, ascending active index),
+ * An attribution graph (docs/reference/algorithm.md §4). Nodes are ordered features (the selected ones, ascending active index),
  * errors (layer-major), tokens, logits; {@link #adjacency()} is indexed in that order as {@code A[target, source]}.
  *
  * @param model          the model's dimensions

@@ -2,7 +2,7 @@ package org.circuittracer.spi.graph;
 
 import java.util.Objects;
 
-/** A node of an attribution graph. Node order in a graph is: features, errors, tokens, logits (ALGORITHM.md §3.4). */
+/** A node of an attribution graph. Node order in a graph is: features, errors, tokens, logits (docs/reference/algorithm.md §3.4). */
 public sealed interface Node {
 
     /** The sequence position the node belongs to. */

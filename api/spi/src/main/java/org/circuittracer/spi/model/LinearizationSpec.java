@@ -7,7 +7,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * How to linearise a model for attribution (ALGORITHM.md §2.4-2.5): attention patterns and norm scales frozen,
+ * How to linearise a model for attribution (docs/reference/algorithm.md §2.4-2.5): attention patterns and norm scales frozen,
  * every MLP cut except for the dictionary's skip maps.
  *
  * @param readSite    the dictionaries' input site kind ({@link SiteKind#RESID_MID}, {@link SiteKind#LN2_NORMALIZED}

@@ -7,7 +7,7 @@ import org.circuittracer.spi.site.HookSite;
 
 /**
  * A model linearised around one prompt: attention patterns and norm scales frozen at their clean values, MLPs cut
- * except for skip maps (ALGORITHM.md §2.4-2.5). It is linear from {token embeddings, write-site additions} to
+ * except for skip maps (docs/reference/algorithm.md §2.4-2.5). It is linear from {token embeddings, write-site additions} to
  * {read-site values, {@code unembed.hook_in}}; {@link #vjp} is its exact adjoint. Thread-safe: several VJPs may
  * run concurrently. Closing releases the captured state.
  */

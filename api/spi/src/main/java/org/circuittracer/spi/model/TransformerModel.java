@@ -65,7 +65,7 @@ public interface TransformerModel extends AutoCloseable {
      * The unembedding vectors of some tokens: {@code [n, d]} float32, row {@code i} the column {@code U[:, tokenIds[i]]}
      * of the unembedding matrix, so that token {@code t}'s logit before any final soft-cap is {@code ⟨z, U[:, t]⟩}
      * (plus the unembedding's bias, if the model has one), {@code z} being the value at {@code unembed.hook_in}.
-     * Logit attribution targets are built from these (ALGORITHM.md §3.7). Needs {@link BackendCapability#UNEMBEDDING}.
+     * Logit attribution targets are built from these (docs/reference/algorithm.md §3.7). Needs {@link BackendCapability#UNEMBEDDING}.
      *
      * @param manager  owns the returned array
      * @param tokenIds ids in {@code [0, V)}; repeats allowed

@@ -23,7 +23,7 @@ import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
 
-/** One attribution (ALGORITHM.md §3.2 phases 0-5), with its own native memory scope. Not thread-safe; used once. */
+/** One attribution (docs/reference/algorithm.md §3.2 phases 0-5), with its own native memory scope. Not thread-safe; used once. */
 final class AttributionRun {
 
     private final AttributionRequest request;
@@ -198,7 +198,7 @@ final class AttributionRun {
      * Upper bound on {@code lanes × heads × P²} of one VJP call, P the batch's position bound: the backend's attention
      * adjoint holds about that many floats ({@code [B, H, P, P]}), which on long prompts dominates native memory
      * (1 GiB per layer for 64 lanes on 1,024 tokens and 4 heads). Larger batches are split into sub-batches; lanes are
-     * independent, so rows are unchanged (ALGORITHM.md §3.11).
+     * independent, so rows are unchanged (docs/reference/algorithm.md §3.11).
      */
     static final long ATTENTION_BUDGET = 1L << 25;
 

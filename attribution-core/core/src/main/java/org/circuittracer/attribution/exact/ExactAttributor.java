@@ -15,7 +15,7 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
- * Exact direct effects (ALGORITHM.md §3): every row is one lane of the backend's vector-Jacobian product of the
+ * Exact direct effects (docs/reference/algorithm.md §3): every row is one lane of the backend's vector-Jacobian product of the
  * linearised model, contracted with the sources' write vectors. Stateless and thread-safe; each call works in its own
  * native memory scope, released before it returns.
  *

@@ -11,7 +11,7 @@ import org.circuittracer.spi.attribution.AttributorProvider;
 
 /**
  * The attributor {@value #NAME}: exact direct effects from the backend's vector-Jacobian products, with
- * influence-ordered feature selection (ALGORITHM.md §3). Takes no settings: everything that varies per graph is in the
+ * influence-ordered feature selection (docs/reference/algorithm.md §3). Takes no settings: everything that varies per graph is in the
  * {@link org.circuittracer.spi.attribution.AttributionRequest}.
  */
 // OPTIONAL: without it the bundle would require the osgi.serviceloader.registrar extender (SPI Fly) to resolve.

@@ -6,7 +6,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * Influence-ordered feature selection (ALGORITHM.md §3.9, Appendix B {@code PARTIAL_INFLUENCE}): how much of the
+ * Influence-ordered feature selection (docs/reference/algorithm.md §3.9, Appendix B {@code PARTIAL_INFLUENCE}): how much of the
  * weighted logits' absolute input flows from each node through the rows computed so far.
  */
 final class FeatureRanking {

@@ -14,7 +14,7 @@ import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
 
 /**
- * Phase 5 (ALGORITHM.md §3.10): computed rows into the graph's sparse adjacency. Feature rows go first in ascending
+ * Phase 5 (docs/reference/algorithm.md §3.10): computed rows into the graph's sparse adjacency. Feature rows go first in ascending
  * active index, error and token rows stay empty, logit rows go last in target order; columns of unselected features are
  * dropped (not folded into errors), error and token columns shift down to follow the {@code M} kept features.
  */

@@ -12,7 +12,7 @@ import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.VjpResult;
 
 /**
- * The vectors every source writes (ALGORITHM.md §3.3, §3.5) and their contraction with a batch of gradients into rows of
+ * The vectors every source writes (docs/reference/algorithm.md §3.3, §3.5) and their contraction with a batch of gradients into rows of
  * direct effects: {@code A[t, s] = Σ over s's write locations ⟨G_t(site, p), v_s⟩}.
  *
  * <ul>
@@ -27,7 +27,7 @@ import org.circuittracer.spi.model.VjpResult;
  * gathers of at most {@link #GATHER_BUDGET} floats), so memory does not grow with the product of targets and sources.
  *
  * <p>Decoder rows are not held: each contraction gathers, block by block, the rows it needs from the (lazy)
- * dictionary and scales them by the activations (ALGORITHM.md §3.11). Holding them all would take
+ * dictionary and scales them by the activations (docs/reference/algorithm.md §3.11). Holding them all would take
  * {@code N_act × d} floats of native memory for the whole attribution, which grows with the prompt (about
  * {@code L · T · (active per token) · d}: gigabytes for real models on 1,000-token prompts). The products are computed
  * exactly as before ({@code float32(row) · a_i}), so the edges are unchanged, bit for bit.

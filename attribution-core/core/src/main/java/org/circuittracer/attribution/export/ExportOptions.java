@@ -20,7 +20,7 @@ import org.circuittracer.spi.model.Tokenizer;
  * @param nodeThreshold       node-pruning threshold in [0, 1] (default 0.8)
  * @param edgeThreshold       edge-pruning threshold in [0, 1] (default 0.98)
  * @param strictNodeIds       whether an error node whose reference id equals a kept layer-0 feature's id
- *                            (GRAPH_FORMAT.md §2.4.2) makes the export fail; by default ({@code false}) the error
+ *                            (docs/reference/graph-format.md §2.4.2) makes the export fail; by default ({@code false}) the error
  *                            node is written as {@code 0_{L}_{p}_error} instead and listed in the result's
  *                            {@link GraphJsonExporter.Built#renamed()}
  * @param createTimeMs        written to {@code metadata.info.create_time_ms}, or {@code null} to omit it (keeps

@@ -16,7 +16,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * The graph index {@code graph-metadata.json} (GRAPH_FORMAT.md §3): {@code {"graphs": [metadata, ...]}}. An update
+ * The graph index {@code graph-metadata.json} (docs/reference/graph-format.md §3): {@code {"graphs": [metadata, ...]}}. An update
  * loads the file (or starts empty), removes every entry with the same slug, appends the new entry and rewrites the file
  * atomically, with 2-space indent and non-ASCII characters escaped as the reference does. Other entries, their order
  * and unknown keys are kept.

@@ -23,7 +23,7 @@ import org.circuittracer.spi.graph.EdgeMatrix;
 import org.circuittracer.spi.graph.Node;
 
 /**
- * {@code create_graph_files} (ALGORITHM.md §6, GRAPH_FORMAT.md §2-3): prunes a graph with
+ * {@code create_graph_files} (docs/reference/algorithm.md §6, docs/reference/graph-format.md §2-3): prunes a graph with
  * {@link GraphPruning#prune(AttributionGraph, double, double)}, builds the node and link objects, and writes
  * {@code <dir>/<slug>.json} and the index {@code <dir>/graph-metadata.json}, both atomically.
  *
@@ -377,7 +377,7 @@ public final class GraphJsonExporter {
         }
     }
 
-    /** The {@code node_id} of a node (GRAPH_FORMAT.md §2.4.2). */
+    /** The {@code node_id} of a node (docs/reference/graph-format.md §2.4.2). */
     public static String nodeId(AttributionGraph graph, Node node) {
         if (node instanceof Node.FeatureNode x) {
             return x.layer() + "_" + x.feature() + "_" + x.position();
@@ -390,7 +390,7 @@ public final class GraphJsonExporter {
         return (graph.model().layers() + 1) + "_" + x.vocabIndex() + "_" + (graph.tokens().length() - 1);
     }
 
-    /** The Cantor pairing {@code (L + f)(L + f + 1)/2 + f} (GRAPH_FORMAT.md §2.4.3). */
+    /** The Cantor pairing {@code (L + f)(L + f + 1)/2 + f} (docs/reference/graph-format.md §2.4.3). */
     public static long pair(int layer, int feature) {
         long s = (long) layer + feature;
         return s * (s + 1) / 2 + feature;

@@ -8,7 +8,7 @@ import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
 
 /**
- * {@code prune_graph} (ALGORITHM.md §5.2) on the sparse adjacency: nodes by cumulative influence on the weighted
+ * {@code prune_graph} (docs/reference/algorithm.md §5.2) on the sparse adjacency: nodes by cumulative influence on the weighted
  * logits, then edges by cumulative edge score, then a clean-up that removes features and errors without kept outgoing
  * edges and features without kept incoming edges, until nothing changes. Token and logit nodes are always kept.
  *

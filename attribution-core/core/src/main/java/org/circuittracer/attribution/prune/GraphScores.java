@@ -4,7 +4,7 @@ import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
 
 /**
- * The graph scores of ALGORITHM.md §5.3, with {@code Â = normalize(A)} and {@code I = influence(Â, w)}:
+ * The graph scores of docs/reference/algorithm.md §5.3, with {@code Â = normalize(A)} and {@code I = influence(Â, w)}:
  *
  * <ul>
  *   <li>replacement score: {@code Σ_tokens I / (Σ_tokens I + Σ_errors I)}, the share of end-to-end influence that

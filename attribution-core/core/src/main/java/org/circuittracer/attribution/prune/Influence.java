@@ -5,7 +5,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.graph.EdgeMatrix;
 
 /**
- * Influence on a sparse adjacency {@code A[target, source]} (ALGORITHM.md §5.1), in double precision:
+ * Influence on a sparse adjacency {@code A[target, source]} (docs/reference/algorithm.md §5.1), in double precision:
  * {@code Â[t, s] = |A[t, s]| / max(Σ_s' |A[t, s']|, 1e-10)} and {@code influence(Â, w) = Σ_{k ≥ 1} w·Âᵏ}. Each power
  * is one pass over the stored entries (a row vector times a CSR matrix is a scatter), and the series ends with an
  * exactly-zero term after at most the longest path, because attribution graphs are acyclic.

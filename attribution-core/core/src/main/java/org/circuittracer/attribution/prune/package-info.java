@@ -1,5 +1,5 @@
 /**
- * Influence, pruning and graph scores on the sparse graph (ALGORITHM.md §5). No dense {@code N × N} matrix is built:
+ * Influence, pruning and graph scores on the sparse graph (docs/reference/algorithm.md §5). No dense {@code N × N} matrix is built:
  * influence is the power series {@code Σ_k w·Âᵏ} evaluated by sparse row scatters, which ends after at most the
  * longest path because the graph is acyclic.
  */

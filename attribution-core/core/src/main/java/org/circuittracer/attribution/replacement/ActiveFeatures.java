@@ -7,7 +7,7 @@ import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.graph.Node;
 
 /**
- * The active features of a prompt as one coordinate list sorted by (layer, position, feature) (ALGORITHM.md §3.3); the
+ * The active features of a prompt as one coordinate list sorted by (layer, position, feature) (docs/reference/algorithm.md §3.3); the
  * index into it is a feature's <em>active index</em>. The features of layer ℓ occupy the contiguous range
  * {@code [layerStart(ℓ), layerStart(ℓ + 1))}, sorted by position. Immutable.
  */

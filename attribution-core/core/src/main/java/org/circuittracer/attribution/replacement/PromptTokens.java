@@ -11,7 +11,7 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.Tokenizer;
 
 /**
- * The special-token rule of attribution (ALGORITHM.md §2.6) and the zeroed positions {@code Z} it implies.
+ * The special-token rule of attribution (docs/reference/algorithm.md §2.6) and the zeroed positions {@code Z} it implies.
  *
  * <ol>
  *   <li>Gemma-3 instruction-tuned models (name contains {@code gemma-3}, ends with {@code -it}): the prompt must start

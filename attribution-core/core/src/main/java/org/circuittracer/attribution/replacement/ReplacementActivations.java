@@ -8,7 +8,7 @@ import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.model.TokenSequence;
 
 /**
- * What the replacement model computes for one prompt (ALGORITHM.md §3.3). The arrays belong to the {@code NDManager}
+ * What the replacement model computes for one prompt (docs/reference/algorithm.md §3.3). The arrays belong to the {@code NDManager}
  * passed to {@link ReplacementModel#activations}.
  *
  * @param tokens          the prompt

@@ -30,7 +30,7 @@ import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * A transformer paired with a sparse dictionary that fits it: the local replacement model of ALGORITHM.md §2. The
+ * A transformer paired with a sparse dictionary that fits it: the local replacement model of docs/reference/algorithm.md §2. The
  * forward values are the real model's; the dictionary decides which feature nodes exist, how they are read and written,
  * and the error vector of every (layer, position). Neither the model nor the dictionary is owned: closing them stays
  * with the caller. Thread-safe as far as the model and dictionary are.

@@ -1,5 +1,5 @@
 /**
- * The local replacement model (ALGORITHM.md §2): a model paired with a dictionary that fits it, the special-token rule
+ * The local replacement model (docs/reference/algorithm.md §2): a model paired with a dictionary that fits it, the special-token rule
  * and zeroed positions (§2.6), sparse feature activations, error vectors {@code e_ℓ = y_ℓ − ŷ_ℓ} and token vectors.
  */
 @Export

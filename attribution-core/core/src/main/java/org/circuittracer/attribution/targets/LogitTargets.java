@@ -15,7 +15,7 @@ import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
- * Builds attribution targets (ALGORITHM.md §3.7). Token targets are weighted by their probability under the model's
+ * Builds attribution targets (docs/reference/algorithm.md §3.7). Token targets are weighted by their probability under the model's
  * real last-position logits (soft-capped where the model soft-caps) and point along the demeaned unembedding vector
  * {@code U[:, id] − mean_j U[:, j]}, so their rows attribute the demeaned <em>pre</em>-soft-cap logit. Custom targets are
  * used verbatim with virtual indices {@code V + i}.

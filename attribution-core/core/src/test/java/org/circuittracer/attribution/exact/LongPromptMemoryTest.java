@@ -36,7 +36,7 @@ import org.circuittracer.spi.model.VjpSeeds;
 import org.junit.jupiter.api.Test;
 
 /**
- * A 1,024-token prompt on the tiny llama (issue 5, ALGORITHM.md §3.11): the attribution completes in a bounded heap.
+ * A 1,024-token prompt on the tiny llama (issue 5, docs/reference/algorithm.md §3.11): the attribution completes in a bounded heap.
  * Runs in its own surefire execution with {@code -Xmx512m} (see the module's pom); the default execution skips it.
  *
  * <p>Sampled edges are checked against a one-lane, dense oracle: the direct effect of a source on a feature row is

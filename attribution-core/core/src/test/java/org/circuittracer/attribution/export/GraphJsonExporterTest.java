@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Viewer graph JSON export (GRAPH_FORMAT.md §2-3) of graphs computed on the tiny fixtures. */
+/** Viewer graph JSON export (docs/reference/graph-format.md §2-3) of graphs computed on the tiny fixtures. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GraphJsonExporterTest {
 

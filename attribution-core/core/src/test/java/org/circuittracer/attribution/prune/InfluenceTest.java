@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class InfluenceTest {
 
-    /** ALGORITHM.md §5.2's worked example: 12 nodes, every edge weight 10, the logit is node 11 with weight 1. */
+    /** docs/reference/algorithm.md §5.2's worked example: 12 nodes, every edge weight 10, the logit is node 11 with weight 1. */
     static EdgeMatrix workedExample(boolean withoutTwoEdges) {
         float[] dense = new float[12 * 12];
         int[][] edges = withoutTwoEdges

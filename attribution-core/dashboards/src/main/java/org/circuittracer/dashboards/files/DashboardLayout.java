@@ -2,7 +2,7 @@ package org.circuittracer.dashboards.files;
 
 import java.util.Locale;
 
-/** The two on-disk layouts of feature dashboards (GRAPH_FORMAT.md §4.4-4.5). */
+/** The two on-disk layouts of feature dashboards (docs/reference/graph-format.md §4.4-4.5). */
 public enum DashboardLayout {
     /** {@code index.json.gz} and one {@code layer_<L>.bin} per layer of length-prefixed gzip records (§4.4). */
     PACKED,

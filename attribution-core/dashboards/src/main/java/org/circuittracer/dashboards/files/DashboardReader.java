@@ -24,7 +24,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * Reads feature dashboards from a directory in either layout (GRAPH_FORMAT.md §4.4-4.5): ours, with its
+ * Reads feature dashboards from a directory in either layout (docs/reference/graph-format.md §4.4-4.5): ours, with its
  * {@code dashboards.json}, or any packed directory with an {@code index.json.gz} (gzip, zlib or plain JSON; an array or
  * an object with layer keys) and records compressed with gzip or zlib. Thread-safe; every read opens the file it needs.
  *

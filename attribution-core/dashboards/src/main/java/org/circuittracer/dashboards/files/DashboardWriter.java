@@ -30,7 +30,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * Writes collected dashboards into a directory in either layout of GRAPH_FORMAT.md §4, plus {@code dashboards.json}
+ * Writes collected dashboards into a directory in either layout of docs/reference/graph-format.md §4, plus {@code dashboards.json}
  * (the manifest: scan, model, corpus counts, settings, and which features never fired).
  *
  * <p>Packed: {@code layer_<L>.bin} holds, for features {@code 0 … F−1} in order, a 4-byte little-endian length

@@ -16,7 +16,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * The feature object of GRAPH_FORMAT.md §4.1 as JSON, both ways. Written compact, in a fixed field order, with
+ * The feature object of docs/reference/graph-format.md §4.1 as JSON, both ways. Written compact, in a fixed field order, with
  * float32 values in their shortest form (they read back to the same floats). Reading accepts any file that meets
  * Neuronpedia's minimum ({@code index}, {@code examples_quantiles} with {@code quantile_name} and {@code examples},
  * each example with {@code tokens} and {@code tokens_acts_list}) and ignores unknown fields.

@@ -1,5 +1,5 @@
 /**
- * Dashboard files in both layouts of GRAPH_FORMAT.md §4: packed ({@code index.json.gz} and {@code layer_<L>.bin},
+ * Dashboard files in both layouts of docs/reference/graph-format.md §4: packed ({@code index.json.gz} and {@code layer_<L>.bin},
  * §4.4) and per-feature JSON ({@code <z>.json}, §4.5), with the manifest {@code dashboards.json};
  * {@link org.circuittracer.dashboards.files.DashboardWriter} writes them atomically and
  * {@link org.circuittracer.dashboards.files.DashboardReader} reads them (ours and other writers' packed directories).

@@ -6,7 +6,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.Positions;
 
 /**
- * One feature intervention (ALGORITHM.md §7.2): set the post-activation value of feature {@code feature} of source
+ * One feature intervention (docs/reference/algorithm.md §7.2): set the post-activation value of feature {@code feature} of source
  * layer {@code layer} at {@code positions} to a target. It is realised by adding {@code (target − current) × decoder row}
  * at every output layer the feature writes to, on top of the real MLP output; entries whose delta is exactly 0 are
  * skipped, and when several interventions select the same (layer, position, feature) the last one in the list wins.

@@ -3,7 +3,7 @@ package org.circuittracer.attribution.intervention;
 import java.util.Optional;
 
 /**
- * How an intervention is run (ALGORITHM.md §7.3). Let {@code C} be the constrained layers and {@code R = C} if given,
+ * How an intervention is run (docs/reference/algorithm.md §7.3). Let {@code C} be the constrained layers and {@code R = C} if given,
  * else every layer. The modes:
  * <ul>
  *   <li><b>iterative patching</b> ({@link #defaults()}): attention patterns frozen, norms and MLPs live; downstream

@@ -25,7 +25,7 @@ import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * The hooks of one intervened forward pass or one steered generation (ALGORITHM.md §7.3-7.4), and the state they
+ * The hooks of one intervened forward pass or one steered generation (docs/reference/algorithm.md §7.3-7.4), and the state they
  * share. Not reusable: build one per call.
  *
  * <p>Hooks: {@code Replace} of every attention pattern (and, with every layer constrained, every norm scale) by the

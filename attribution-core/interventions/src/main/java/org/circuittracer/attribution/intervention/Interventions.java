@@ -21,7 +21,7 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
- * Feature interventions on the replacement model (ALGORITHM.md §7.3-7.4), realised with hooks: see
+ * Feature interventions on the replacement model (docs/reference/algorithm.md §7.3-7.4), realised with hooks: see
  * {@link InterventionOptions} for the four modes. Tokens are used as given (pass a graph's {@code tokens} to keep its
  * positions); position 0 (or the model's zeroed positions) has no features in the returned activations.
  */

@@ -5,7 +5,7 @@ import java.util.Objects;
 import org.circuittracer.spi.model.TokenSequence;
 
 /**
- * A steered generation next to the unsteered one from the same prompt and sampling (ALGORITHM.md §7.4).
+ * A steered generation next to the unsteered one from the same prompt and sampling (docs/reference/algorithm.md §7.4).
  *
  * @param steered   the generation with the interventions
  * @param unsteered the generation without them

@@ -1,5 +1,5 @@
 /**
- * Feature interventions on the replacement model (ALGORITHM.md §7): {@link
+ * Feature interventions on the replacement model (docs/reference/algorithm.md §7): {@link
  * org.circuittracer.attribution.intervention.Interventions#intervene intervened forward passes} in the four modes
  * (iterative, free, constrained, direct effects), {@link org.circuittracer.attribution.intervention.Interventions#generate
  * steered generation} next to the unsteered one, and {@link org.circuittracer.attribution.intervention.ViewerUrl

@@ -43,7 +43,7 @@ import java.util.zip.ZipFile;
  *
  * <p>The other DJL jars on the class path (the PyTorch engine, the Hugging Face tokenizers) are exported too: their
  * native libraries can be loaded only once per JVM, so they stay on the class path, and a backend bundle such as
- * {@code djl} imports their packages from the system bundle (STACK.md §4.4, layout A).
+ * {@code djl} imports their packages from the system bundle (docs/reference/stack.md §4.4, layout A).
  *
  * <p>ONNX Runtime ({@code com.microsoft.onnxruntime:onnxruntime} or {@code onnxruntime_gpu}, not a bundle) follows the
  * same layout: its jar stays on the class path, where its native library is loaded once by the application class

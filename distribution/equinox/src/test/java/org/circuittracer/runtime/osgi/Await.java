@@ -7,7 +7,8 @@ import java.util.function.BooleanSupplier;
 /** Polls a condition until it holds or a deadline passes: no fixed sleeps in the tests. */
 final class Await {
 
-    static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** Generous: the condition usually holds within a poll interval or two, but a loaded machine can stall. */
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private Await() {
     }

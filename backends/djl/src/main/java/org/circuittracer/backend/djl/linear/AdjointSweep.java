@@ -15,7 +15,7 @@ import org.circuittracer.spi.model.VjpSeeds;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * The vector-Jacobian product of a {@link FrozenTransformer}: the reverse sweep of ALGORITHM.md §2.8, batched over
+ * The vector-Jacobian product of a {@link FrozenTransformer}: the reverse sweep of docs/reference/algorithm.md §2.8, batched over
  * lanes and truncated to the layers below the highest seed and the positions up to the last seeded one. Every MLP is
  * cut (only skip maps carry gradient through it), so the gradient read at a write site is the direct effect.
  */

@@ -3,7 +3,7 @@ package org.circuittracer.backend.djl.linear;
 import java.util.Objects;
 
 /**
- * One transformer block with its nonlinearities frozen, in the shape ALGORITHM.md §2.8 sweeps backwards:
+ * One transformer block with its nonlinearities frozen, in the shape docs/reference/algorithm.md §2.8 sweeps backwards:
  * {@code r ─ln1─► attention ─[ln1Post]─► (+r) = m;  m ─ln2─► MLP (cut) ─[ln2Post]─► (+m)}.
  *
  * @param ln1       the pre-attention norm

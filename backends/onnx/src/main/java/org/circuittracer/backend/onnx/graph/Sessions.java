@@ -99,7 +99,7 @@ public final class Sessions implements AutoCloseable {
         if (!cuda) {
             throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "backend 'onnx' does not support "
                     + "CUDA here (running on an NVIDIA GPU; needed for device " + requested + "): ONNX Runtime's CUDA "
-                    + "execution provider is not available. Build with -Pcuda (onnxruntime_gpu) on a machine with "
+                    + "execution provider is not available. Build with -Dcuda (onnxruntime_gpu) on a machine with "
                     + "CUDA and cuDNN, or use device auto or cpu.");
         }
         return Device.CUDA;
