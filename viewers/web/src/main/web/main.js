@@ -427,7 +427,12 @@ async function main() {
   try {
     const [status] = await Promise.all([api.status(), loadGraphList()]);
     state.status = status;
-    $('#model-name').textContent = status.model ? `${status.model.model} + ${status.model.dictionary}` : 'no model loaded';
+    // a local dictionary's scan is its directory's absolute path: show its last name, the whole path on hover
+    const dictionary = status.model ? status.model.dictionary : '';
+    const shortDictionary = dictionary.startsWith('/') ? dictionary.split('/').filter(Boolean).pop() || dictionary
+      : dictionary;
+    $('#model-name').textContent = status.model ? `${status.model.model} + ${shortDictionary}` : 'no model loaded';
+    $('#model-name').title = status.model ? `${status.model.model} + ${dictionary}` : '';
     $('#btn-new').disabled = !status.model;
     $('#btn-steer').disabled = !status.model;
     const url = readUrl();

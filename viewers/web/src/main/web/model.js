@@ -1,4 +1,4 @@
-// Derived graph quantities (GRAPH_FORMAT.md §2.8): node kinds and rows, labels, pctInput, adjacency.
+// Derived graph quantities (docs/reference/graph-format.md §2.8): node kinds and rows, labels, pctInput, adjacency.
 
 import { state, groupOf } from './store.js';
 

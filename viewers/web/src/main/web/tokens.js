@@ -1,5 +1,5 @@
 // Example tokens as shown: byte-fragment tokens ("\xe2\x80") merged with their neighbours until they decode as
-// UTF-8 (GRAPH_FORMAT.md §4.2); a merged piece takes the largest activation of its parts.
+// UTF-8 (docs/reference/graph-format.md §4.2); a merged piece takes the largest activation of its parts.
 
 const BYTES = /^(\\x[0-9a-fA-F]{2})+$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -48,6 +48,17 @@ public final class DemoRecipe {
     public static final int TRAINING_DOCUMENTS = 40_000;
     public static final int SEQUENCE_LENGTH = DemoCorpus.MAX_DOCUMENT_TOKENS + 2;
 
+    /**
+     * The label the dashboards of transcoder directory {@code name} ({@code transcoders-plt}, {@code transcoders-clt})
+     * record as their scan ({@code dashboards.json}, {@code index.json.gz}, each feature's {@code transcoder_id}). The
+     * transcoders themselves name no scan, so theirs is their directory's absolute path, which depends on where the
+     * demo is unpacked; the dashboards keep a fixed, informational label so that the recipe writes the same files on
+     * every machine. Nothing looks feature files up by it: viewers are given the features directory.
+     */
+    public static String dashboardScan(String name) {
+        return "circuit-tracer/demo-" + name;
+    }
+
     /** The model's shape once the vocabulary is known. */
     public static LlamaShape shape(WordLevelVocabulary vocabulary) {
         return new LlamaShape(vocabulary.size(), 128, 4, 4, 512, 128, 10_000.0, 1e-5f, vocabulary.bos(),
@@ -108,7 +119,8 @@ public final class DemoRecipe {
                         ? new ReferenceCrossLayerProvider().create(DictionarySource.of(transcoders))
                         : new ReferencePerLayerProvider().create(DictionarySource.of(transcoders))) {
                     long start = System.nanoTime();
-                    CollectedDashboards dashboards = FeatureDashboards.collect(model, dictionary, corpus, options,
+                    CollectedDashboards dashboards = FeatureDashboards.collect(model, dictionary, corpus,
+                            options.withScan(dashboardScan(transcoders.getFileName().toString())),
                             DashboardListener.NONE);
                     DashboardWriter.Result r = DashboardWriter.write(dashboards, target, DashboardLayout.PACKED,
                             DashboardListener.NONE);
@@ -152,7 +164,7 @@ public final class DemoRecipe {
                 System.out.println("  " + q);
                 report.add("  " + q);
             }
-            TranscoderFiles.write(out.resolve(name), weights, "circuit-tracer/demo-" + name, DType.F16);
+            TranscoderFiles.write(out.resolve(name), weights, DType.F16);
         }
         write(out.resolve("transcoders-report.txt"), String.join("\n", report) + "\n");
     }

@@ -69,21 +69,33 @@ class DemoArtifactsTest {
     }
 
     @Test
-    void bothTranscoderSetsAndTheirDashboardsLoad() {
+    void bothTranscoderSetsAndTheirDashboardsLoad() throws IOException {
         assertThat(demo.dictionary().layers()).isEqualTo(demo.model().config().layers());
         try (SparseDictionary clt = new ReferenceCrossLayerProvider()
                 .create(DictionarySource.of(demo.demo().crossLayerTranscoders()))) {
             assertThat(clt.outputLayers(0)).hasSize(demo.model().config().layers());
             DashboardReader dashboards = DashboardReader.open(demo.demo().crossLayerFeatures());
             assertThat(dashboards.layers()).hasSize(clt.layers());
-            assertThat(dashboards.scan()).contains(clt.scan());
+            assertThat(clt.scan()).isEqualTo(localScan(demo.demo().crossLayerTranscoders()));
+            assertThat(dashboards.scan()).contains(DemoRecipe.dashboardScan("transcoders-clt"));
         }
         DashboardReader plt = DashboardReader.open(demo.demo().perLayerFeatures());
-        assertThat(plt.scan()).contains(demo.dictionary().scan());
+        assertThat(demo.dictionary().scan()).isEqualTo(localScan(demo.demo().perLayerTranscoders()));
+        assertThat(plt.scan()).contains(DemoRecipe.dashboardScan("transcoders-plt"));
         int withData = 0;
         for (int f = 0; f < demo.dictionary().features(1); f++) {
             withData += plt.read(1, f).isPresent() ? 1 : 0;
         }
         assertThat(withData).as("layer-1 features that fire on the corpus").isGreaterThan(100);
+    }
+
+    /**
+     * The demo's transcoders are local: their config names no scan (no Hugging Face repository pretends to hold them),
+     * so their scan is their directory's absolute path, and graphs of the demo make the reference viewer load
+     * feature examples from the serving server's {@code /features/}.
+     */
+    private static String localScan(Path transcoders) throws IOException {
+        assertThat(Files.readString(transcoders.resolve("config.yaml"))).doesNotContain("scan");
+        return transcoders.toAbsolutePath().normalize().toString();
     }
 }

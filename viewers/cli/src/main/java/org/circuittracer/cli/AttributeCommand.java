@@ -141,6 +141,9 @@ final class AttributeCommand implements Runnable {
             description = "Feature files for the viewer (default: the demo's dashboards with the demo's transcoders).")
     Path featuresDir;
 
+    @CommandLine.Mixin
+    FrontendOption frontend = new FrontendOption();
+
     @Option(names = {"-q", "--quiet"}, description = "No progress output.")
     boolean quiet;
 
@@ -160,6 +163,7 @@ final class AttributeCommand implements Runnable {
         ExportOptions.of(name, List.of()); // the slug must be file-safe
         ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
         Path features = server || featuresDir != null ? Viewing.features(featuresDir, resolved, progress::note) : null;
+        Path frontendDir = frontend.checked(); // also names it in the printed serve command
         if (server) {
             Viewing.checkBindable(host, port); // before the graph is computed
         }
@@ -224,7 +228,8 @@ final class AttributeCommand implements Runnable {
             out.flush();
             if (server) {
                 ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features).withHost(host)
-                        .withPort(port).withWorkbench(new ReplacementWorkbench(m, loaded.dictionary, attributorImpl));
+                        .withPort(port).withFrontendDir(frontendDir)
+                        .withWorkbench(new ReplacementWorkbench(m, loaded.dictionary, attributorImpl));
                 try (ViewerServer viewer = Viewing.start(config)) {
                     out.printf("Open %s%n", Viewing.graphUrl(viewer.url(), name));
                     out.flush();
@@ -340,6 +345,9 @@ final class AttributeCommand implements Runnable {
         }
         if (!attributor.equals("exact")) {
             words.addAll(List.of("--attributor", attributor));
+        }
+        if (frontend.directory != null) {
+            words.addAll(List.of("--frontend", frontend.directory.toString()));
         }
         if (!host.equals(Viewing.DEFAULT_HOST)) {
             words.addAll(List.of("--host", host));

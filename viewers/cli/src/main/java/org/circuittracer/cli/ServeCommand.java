@@ -32,6 +32,10 @@ import picocli.CommandLine.Option;
                 "  circuit-tracer serve --model models/llama \\",
                 "      --transcoders transcoders/llama-plt --features-dir features/llama --port 0",
                 "      with a model for new graphs and steering, on any free port",
+                "  circuit-tracer serve --frontend ct/circuit_tracer/frontend/assets \\",
+                "      --model models/llama --transcoders transcoders/llama-plt",
+                "      the Python circuit-tracer's page (a checkout in ct/) on our graphs, with",
+                "      the feature files in transcoders/llama-plt/features",
                 "Open the printed address; ?slug=NAME opens graph NAME. The server has no authentication: keep "
                         + "--host 127.0.0.1 unless the network is trusted. See docs/viewer.md."})
 final class ServeCommand implements Runnable {
@@ -46,8 +50,9 @@ final class ServeCommand implements Runnable {
 
     @Option(names = {"--features-dir", "--features_dir"}, paramLabel = "DIR", order = 0,
             description = "Feature files (circuit-tracer features writes them: packed index.json.gz + .bin, or "
-                    + "FEATURE.json each). Default: the demo's dashboards when the demo's transcoders are used, else "
-                    + "none.")
+                    + "FEATURE.json each). Default: the demo's dashboards when the demo's transcoders are used; else "
+                    + "the transcoder directory's features/ subdirectory, or the directory itself, when it holds "
+                    + "feature files (index.json.gz or dashboards.json); else none.")
     Path featuresDir;
 
     @Option(names = "--host", defaultValue = Viewing.DEFAULT_HOST, paramLabel = "ADDRESS", order = 0,
@@ -64,6 +69,9 @@ final class ServeCommand implements Runnable {
     boolean noModel;
 
     @CommandLine.Mixin
+    FrontendOption frontend = new FrontendOption();
+
+    @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
 
     @Option(names = "--attributor", defaultValue = "exact", paramLabel = "NAME", order = 7,
@@ -75,6 +83,9 @@ final class ServeCommand implements Runnable {
 
     @Option(names = "--verbose", order = 9, description = "Print stack traces of errors.")
     boolean verbose;
+
+    /** The feature files served, once {@link #run} has found them. */
+    private Viewing.Features features;
 
     @Override
     public void run() {
@@ -88,9 +99,11 @@ final class ServeCommand implements Runnable {
                     + " is not a directory. Make a graph first (circuit-tracer attribute --graph-file-dir "
                     + graphFileDir + "), or name the directory that holds graph-metadata.json.");
         }
+        Path frontendDir = frontend.checked();
         ModelOptions.Resolved resolved = noModel ? null : resolveModel();
-        Path features = Viewing.features(featuresDir, resolved, this::note);
-        ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features).withHost(host).withPort(port);
+        features = Viewing.locateFeatures(featuresDir, resolved, this::note);
+        ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features == null ? null
+                : features.directory()).withHost(host).withPort(port).withFrontendDir(frontendDir);
         Viewing.checkBindable(host, port); // before the model is loaded
         if (resolved == null) {
             try (Viewing.StopSignal stop = new Viewing.StopSignal()) {
@@ -122,8 +135,10 @@ final class ServeCommand implements Runnable {
     private void serve(ViewerConfig config, Viewing.StopSignal stop) {
         try (ViewerServer server = Viewing.start(config)) {
             note("Graphs: " + config.graphDir().toAbsolutePath().normalize());
-            note(config.featuresDir() == null ? "Features: none (give --features-dir DIR)"
-                    : "Features: " + config.featuresDir().toAbsolutePath().normalize());
+            note(features == null ? "Features: none (give --features-dir DIR)" : features.line());
+            if (config.frontendDir() != null) {
+                note("Frontend: " + config.frontendDir().toAbsolutePath().normalize() + " (instead of ours)");
+            }
             note(config.workbench() == null ? "No model: new graphs and steering are off."
                     : "Model loaded: new graphs and steering are on.");
             var out = spec.commandLine().getOut();

@@ -108,22 +108,83 @@ final class Viewing {
                 + "(0 picks a free one).", cause);
     }
 
+    /** Where the viewer's feature files come from. */
+    enum FeaturesOrigin {
+        /** {@code --features-dir}. */
+        GIVEN(""),
+        /** The demo's dashboards, for the demo's transcoders. */
+        DEMO(" (the demo's dashboards)"),
+        /** Found with the transcoders: their {@code features/} subdirectory, or their directory itself. */
+        TRANSCODERS(" (found with the transcoders; --features-dir DIR overrides)");
+
+        private final String note;
+
+        FeaturesOrigin(String note) {
+            this.note = note;
+        }
+    }
+
+    /** The viewer's feature files and where they come from. */
+    record Features(Path directory, FeaturesOrigin origin) {
+
+        /** {@code Features: DIR (origin)}, the one line that says which features directory is served. */
+        String line() {
+            return "Features: " + directory.toAbsolutePath().normalize() + origin.note;
+        }
+    }
+
     /**
-     * The feature files for the viewer: {@code given} (which must exist), else the demo's dashboards when the demo's
-     * transcoders are used ({@code resolved} may be null: no model), else null. A demo without dashboards is noted
-     * and served without them.
+     * The feature files for the viewer: {@code given} (which must exist); else the demo's dashboards when the demo's
+     * transcoders are used; else, for transcoders given as a directory, their {@code features/} subdirectory (what
+     * {@code circuit-tracer features --output-dir TRANSCODERS/features} writes) or the directory itself when it holds
+     * feature files; else null. {@code resolved} may be null (no model). A demo without dashboards is noted and served
+     * without them; feature files found with the transcoders are noted, as the one line saying which are served.
      */
     static Path features(Path given, ModelOptions.Resolved resolved, Consumer<String> note) {
-        if (given != null) {
-            ModelOptions.requireDirectory(given, "--features-dir");
-            return given;
-        }
-        Path demo = resolved == null ? null : demoFeatures(resolved.transcoderLabel());
-        if (demo != null && !Files.isDirectory(demo)) {
-            note.accept("The demo has no feature files (" + demo + "); the viewer shows the graphs without them.");
+        Features found = locateFeatures(given, resolved, note);
+        if (found == null) {
             return null;
         }
-        return demo;
+        if (found.origin() == FeaturesOrigin.TRANSCODERS) {
+            note.accept(found.line());
+        }
+        return found.directory();
+    }
+
+    /** As {@link #features}, noting only a demo without dashboards; null when there are none. */
+    static Features locateFeatures(Path given, ModelOptions.Resolved resolved, Consumer<String> note) {
+        if (given != null) {
+            ModelOptions.requireDirectory(given, "--features-dir");
+            return new Features(given, FeaturesOrigin.GIVEN);
+        }
+        Path demo = resolved == null ? null : demoFeatures(resolved.transcoderLabel());
+        if (demo != null) {
+            if (!Files.isDirectory(demo)) {
+                note.accept("The demo has no feature files (" + demo + "); the viewer shows the graphs without them.");
+                return null;
+            }
+            return new Features(demo, FeaturesOrigin.DEMO);
+        }
+        Path beside = resolved == null ? null : featuresBeside(resolved.transcoders());
+        return beside == null ? null : new Features(beside, FeaturesOrigin.TRANSCODERS);
+    }
+
+    /**
+     * The feature files kept with a transcoder directory: its {@code features/} subdirectory when that holds feature
+     * files, else the directory itself when it does; null when neither does. Feature files: a packed
+     * {@code index.json.gz}, or our {@code dashboards.json} manifest (both layouts).
+     */
+    static Path featuresBeside(Path transcoders) {
+        if (transcoders == null || !Files.isDirectory(transcoders)) {
+            return null;
+        }
+        for (Path candidate : new Path[] {transcoders.resolve("features"), transcoders}) {
+            if (Files.isRegularFile(candidate.resolve("index.json.gz"))
+                    || Files.isRegularFile(candidate.resolve("dashboards.json"))) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     /** The demo's dashboards for a transcoder label ({@code demo-plt}, {@code demo-clt}), or null for any other. */

@@ -1,8 +1,7 @@
 package org.circuittracer.cli;
 
+import org.circuittracer.testkit.SharedFixtures;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -24,8 +23,9 @@ class DemoModelCommandsTest {
 
     @BeforeAll
     static void demoPresent() {
-        assumeTrue(DemoModel.class.getClassLoader().getResource(DemoModel.RESOURCE_ROOT + DemoModel.INDEX) != null,
-                "the demo's artifacts are not built yet");
+        if (DemoModel.class.getClassLoader().getResource(DemoModel.RESOURCE_ROOT + DemoModel.INDEX) == null) {
+            SharedFixtures.missing("the demo's artifacts are not on the class path (build distribution/demo first)");
+        }
     }
 
     @Test

@@ -15,9 +15,11 @@ import org.circuittracer.viewer.work.ModelWorkbench;
  * @param port         the port; 0 picks a free one
  * @param workbench    a loaded model for new graphs and steering, or {@code null} to serve files only
  * @param maxBodyBytes the largest request body accepted
+ * @param frontendDir  another frontend's static files (e.g. the reference's {@code frontend/assets}) to serve at
+ *                     {@code /} instead of our UI, every data route kept; or {@code null} for ours
  */
 public record ViewerConfig(Path graphDir, Path featuresDir, String host, int port, ModelWorkbench workbench,
-                           long maxBodyBytes) {
+                           long maxBodyBytes, Path frontendDir) {
 
     /** The reference's port. */
     public static final int DEFAULT_PORT = 8041;
@@ -35,28 +37,43 @@ public record ViewerConfig(Path graphDir, Path featuresDir, String host, int por
         }
     }
 
-    /** Serves {@code graphDir} on 127.0.0.1:8041, without features or a model. */
+    /** The configuration with our own UI. */
+    public ViewerConfig(Path graphDir, Path featuresDir, String host, int port, ModelWorkbench workbench,
+                        long maxBodyBytes) {
+        this(graphDir, featuresDir, host, port, workbench, maxBodyBytes, null);
+    }
+
+    /** Serves {@code graphDir} on 127.0.0.1:8041, without features or a model, with our UI. */
     public static ViewerConfig of(Path graphDir) {
-        return new ViewerConfig(graphDir, null, DEFAULT_HOST, DEFAULT_PORT, null, DEFAULT_MAX_BODY_BYTES);
+        return new ViewerConfig(graphDir, null, DEFAULT_HOST, DEFAULT_PORT, null, DEFAULT_MAX_BODY_BYTES, null);
     }
 
     public ViewerConfig withFeaturesDir(Path dir) {
-        return new ViewerConfig(graphDir, dir, host, port, workbench, maxBodyBytes);
+        return new ViewerConfig(graphDir, dir, host, port, workbench, maxBodyBytes, frontendDir);
     }
 
     public ViewerConfig withHost(String newHost) {
-        return new ViewerConfig(graphDir, featuresDir, newHost, port, workbench, maxBodyBytes);
+        return new ViewerConfig(graphDir, featuresDir, newHost, port, workbench, maxBodyBytes, frontendDir);
     }
 
     public ViewerConfig withPort(int newPort) {
-        return new ViewerConfig(graphDir, featuresDir, host, newPort, workbench, maxBodyBytes);
+        return new ViewerConfig(graphDir, featuresDir, host, newPort, workbench, maxBodyBytes, frontendDir);
     }
 
     public ViewerConfig withWorkbench(ModelWorkbench newWorkbench) {
-        return new ViewerConfig(graphDir, featuresDir, host, port, newWorkbench, maxBodyBytes);
+        return new ViewerConfig(graphDir, featuresDir, host, port, newWorkbench, maxBodyBytes, frontendDir);
     }
 
     public ViewerConfig withMaxBodyBytes(long bytes) {
-        return new ViewerConfig(graphDir, featuresDir, host, port, workbench, bytes);
+        return new ViewerConfig(graphDir, featuresDir, host, port, workbench, bytes, frontendDir);
+    }
+
+    /**
+     * Serves the static files of {@code dir} at {@code /} instead of our UI (e.g. the reference frontend's
+     * {@code assets} directory); the data routes ({@code /data/}, {@code /graph_data/}, {@code /features/},
+     * {@code /save_graph/}, {@code /api/}) stay. {@code null}: our UI.
+     */
+    public ViewerConfig withFrontendDir(Path dir) {
+        return new ViewerConfig(graphDir, featuresDir, host, port, workbench, maxBodyBytes, dir);
     }
 }

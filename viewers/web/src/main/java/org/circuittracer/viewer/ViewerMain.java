@@ -7,12 +7,13 @@ import org.circuittracer.spi.CircuitTracerException;
 /**
  * Serves a graph directory without a model until Ctrl-C:
  * {@code java -cp ... org.circuittracer.viewer.ViewerMain --graph-file-dir DIR [--features-dir DIR] [--port N]
- * [--host ADDRESS]}. {@code circuit-tracer serve} offers the same with a model loaded (new graphs, steering).
+ * [--host ADDRESS] [--frontend DIR]}. {@code circuit-tracer serve} offers the same with a model loaded (new graphs,
+ * steering).
  */
 public final class ViewerMain {
 
     private static final String USAGE = "usage: ViewerMain --graph-file-dir DIR [--features-dir DIR] [--port N (8041; "
-            + "0 = any free)] [--host ADDRESS (127.0.0.1)]";
+            + "0 = any free)] [--host ADDRESS (127.0.0.1)] [--frontend DIR (another frontend's static files)]";
 
     private ViewerMain() {
     }
@@ -38,6 +39,7 @@ public final class ViewerMain {
     static ViewerConfig parse(String[] args) {
         Path graphs = null;
         Path features = null;
+        Path frontend = null;
         int port = ViewerConfig.DEFAULT_PORT;
         String host = ViewerConfig.DEFAULT_HOST;
         for (int i = 0; i < args.length; i++) {
@@ -46,6 +48,7 @@ public final class ViewerMain {
                 case "--graph-file-dir", "--graph_file_dir" -> graphs = Path.of(require(args[i], value));
                 case "--features-dir", "--features_dir" -> features = Path.of(require(args[i], value));
                 case "--host" -> host = require(args[i], value);
+                case "--frontend" -> frontend = Path.of(require(args[i], value));
                 case "--port" -> {
                     try {
                         port = Integer.parseInt(require(args[i], value));
@@ -60,7 +63,8 @@ public final class ViewerMain {
         if (graphs == null) {
             throw new IllegalArgumentException("--graph-file-dir is required");
         }
-        return ViewerConfig.of(graphs).withFeaturesDir(features).withHost(host).withPort(port);
+        return ViewerConfig.of(graphs).withFeaturesDir(features).withHost(host).withPort(port)
+                .withFrontendDir(frontend);
     }
 
     private static String require(String option, String value) {

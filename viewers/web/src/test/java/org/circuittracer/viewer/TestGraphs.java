@@ -191,7 +191,7 @@ final class TestGraphs {
         return root;
     }
 
-    /** A feature object (GRAPH_FORMAT.md §4.1) with two example groups, one of them with byte-split tokens. */
+    /** A feature object (docs/reference/graph-format.md §4.1) with two example groups, one of them with byte-split tokens. */
     static ObjectNode featureDetails(long z, String word) {
         ObjectNode f = JsonNodeFactory.instance.objectNode();
         f.put("transcoder_id", "test/toy-transcoders");

@@ -156,6 +156,18 @@ class ViewerBrowserTest {
     }
 
     @Test
+    void aPageLoadLogsNoConsoleError() throws InterruptedException {
+        browser.consoleEntries(); // drain what earlier tests logged
+        load("slug=tiny");
+        browser.wait.until(d -> !d.findElements(By.cssSelector("#pane-graph canvas")).isEmpty());
+        Thread.sleep(1000); // the icon is fetched after the load event
+        assertThat(browser.consoleErrors()).as("console errors of a page load (e.g. a 404 for /favicon.ico)")
+                .isEmpty();
+        assertThat(browser.js("return document.querySelector('link[rel=icon]').href")).asString()
+                .endsWith("/ui/favicon.svg");
+    }
+
+    @Test
     void createsAGraphFromThePage() {
         load("slug=tiny");
         browser.find("#btn-new").click();

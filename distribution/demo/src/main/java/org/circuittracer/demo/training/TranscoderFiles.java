@@ -20,14 +20,18 @@ public final class TranscoderFiles {
     private TranscoderFiles() {
     }
 
-    /** Writes {@code weights} into {@code directory} (which must not hold a dictionary yet). */
-    public static void write(Path directory, TranscoderTrainer.Weights weights, String scan, DType dtype) {
+    /**
+     * Writes {@code weights} into {@code directory} (which must not hold a dictionary yet). The config names no
+     * {@code scan}: a local set's scan is its directory's absolute path wherever it is opened, which makes the
+     * reference viewer load feature examples from the serving server instead of from Hugging Face.
+     */
+    public static void write(Path directory, TranscoderTrainer.Weights weights, DType dtype) {
         int d = weights.width();
         int f = weights.features();
         ModelKind kind = weights.crossLayer() ? ModelKind.CROSS_LAYER_TRANSCODER : ModelKind.TRANSCODER_SET;
         ReferenceConfig config = new ReferenceConfig(kind, SiteKind.MLP_IN, SiteKind.MLP_OUT_RAW,
                 Optional.of("circuit-tracer/demo-model"), List.of(), Optional.of(new ActivationFunction.Relu()),
-                Optional.of(scan), Optional.empty());
+                Optional.empty(), Optional.empty());
         if (weights.crossLayer()) {
             List<CrossLayerTensors> layers = new ArrayList<>();
             for (int l = 0; l < weights.layers(); l++) {

@@ -67,7 +67,7 @@ class TranscoderTrainerTest {
     }
 
     @Test
-    void perLayerTranscodersReconstructSparselyAndRoundTrip(@TempDir Path dir) {
+    void perLayerTranscodersReconstructSparselyAndRoundTrip(@TempDir Path dir) throws java.io.IOException {
         ActivationSample sample = syntheticSample(4000);
         TranscoderTrainer.Weights w = new TranscoderTrainer(new TranscoderTrainer.Settings(64, 600, 256, 1e-2f,
                 1e-3f, 1)).train(sample, false, s -> { });
@@ -77,11 +77,13 @@ class TranscoderTrainerTest {
             assertThat(q.fractionOfVarianceUnexplained()).isLessThan(0.1);
             assertThat(q.l0()).isLessThan(40);
         });
-        TranscoderFiles.write(dir.resolve("plt"), w, "test/plt", DType.F32);
+        TranscoderFiles.write(dir.resolve("plt"), w, DType.F32);
         try (SparseDictionary d = new ReferencePerLayerProvider().create(DictionarySource.of(dir.resolve("plt")))) {
             assertThat(d.layers()).isEqualTo(LAYERS);
             assertThat(d.readSite()).isEqualTo(SiteKind.MLP_IN);
             assertThat(d.writeSite()).isEqualTo(SiteKind.MLP_OUT_RAW);
+            assertThat(java.nio.file.Files.readString(dir.resolve("plt/config.yaml"))).doesNotContain("scan");
+            assertThat(d.scan()).isEqualTo(dir.resolve("plt").toAbsolutePath().normalize().toString());
             assertSameActivations(d, w, sample);
         }
     }
@@ -94,7 +96,7 @@ class TranscoderTrainerTest {
         List<TranscoderTrainer.LayerQuality> quality = TranscoderTrainer.quality(w, sample);
         System.out.println("synthetic cross-layer: " + quality);
         assertThat(quality).allSatisfy(q -> assertThat(q.fractionOfVarianceUnexplained()).isLessThan(0.15));
-        TranscoderFiles.write(dir.resolve("clt"), w, "test/clt", DType.F32);
+        TranscoderFiles.write(dir.resolve("clt"), w, DType.F32);
         try (SparseDictionary d = new ReferenceCrossLayerProvider().create(DictionarySource.of(dir.resolve("clt")))) {
             assertThat(d.outputLayers(0)).containsExactly(0, 1);
             assertThat(d.outputLayers(1)).containsExactly(1);

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 
 /**
- * The activation function of one source layer, applied to pre-activations {@code h [T, F]} (ALGORITHM.md §2.2).
+ * The activation function of one source layer, applied to pre-activations {@code h [T, F]} (docs/reference/algorithm.md §2.2).
  * Results are new arrays in the manager of {@code h}.
  */
 public sealed interface Nonlinearity {

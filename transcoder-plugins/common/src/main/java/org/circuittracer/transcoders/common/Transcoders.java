@@ -1,5 +1,6 @@
 package org.circuittracer.transcoders.common;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -12,7 +13,7 @@ import org.circuittracer.spi.site.SiteKind;
 /**
  * The weights of a transcoder set as a format read them, before anything is loaded: per-layer transcoders (each
  * source layer has one decoder, into its own layer) or a cross-layer transcoder (source layer ℓ has decoders into
- * ℓ … L−1). The constructor checks that every shape agrees (ALGORITHM.md §2.2), naming the offending file and tensor.
+ * ℓ … L−1). The constructor checks that every shape agrees (docs/reference/algorithm.md §2.2), naming the offending file and tensor.
  *
  * @param formatName the provider name
  * @param scan       identifier for feature visualisations
@@ -25,7 +26,7 @@ import org.circuittracer.spi.site.SiteKind;
 public record Transcoders(String formatName, String scan, SiteKind readSite, SiteKind writeSite, int width,
                           List<SourceLayer> sources, List<OutputLayer> outputs) {
 
-    /** The sites a transcoder may read (ALGORITHM.md §2.1). */
+    /** The sites a transcoder may read (docs/reference/algorithm.md §2.1). */
     public static final Set<SiteKind> INPUT_SITES = Set.of(SiteKind.RESID_MID, SiteKind.LN2_NORMALIZED, SiteKind.MLP_IN);
     /** The sites a transcoder may write. */
     public static final Set<SiteKind> OUTPUT_SITES = Set.of(SiteKind.MLP_OUT_RAW, SiteKind.MLP_OUT);
@@ -111,6 +112,16 @@ public record Transcoders(String formatName, String scan, SiteKind readSite, Sit
     /** {@code L}. */
     public int layers() {
         return sources.size();
+    }
+
+    /**
+     * The scan of a dictionary whose files name none: its directory's absolute, normalised path, as the reference
+     * names locally saved transcoders. A graph with such a scan makes the reference viewer load feature examples from
+     * the serving server's {@code /features/} route instead of from Hugging Face
+     * (docs/reference/graph-format.md §4.3).
+     */
+    public static String localScan(Path directory) {
+        return directory.toAbsolutePath().normalize().toString();
     }
 
     private static void checkSource(int layer, SourceLayer source, int width, int layers) {

@@ -1,5 +1,5 @@
 /**
- * Transcoder mathematics shared by the dictionary-format plugins (ALGORITHM.md §2.2, §2.6, §8.4).
+ * Transcoder mathematics shared by the dictionary-format plugins (docs/reference/algorithm.md §2.2, §2.6, §8.4).
  *
  * <p>A format plugin reads its files into {@link org.circuittracer.transcoders.common.Transcoders} — the weights as
  * {@link org.circuittracer.transcoders.common.RowMatrix} views of safetensors tensors plus small

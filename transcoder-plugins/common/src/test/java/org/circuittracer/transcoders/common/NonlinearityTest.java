@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The activation functions of ALGORITHM.md §2.2, on hand-made pre-activations. */
+/** The activation functions of docs/reference/algorithm.md §2.2, on hand-made pre-activations. */
 class NonlinearityTest {
 
     private NDManager manager;

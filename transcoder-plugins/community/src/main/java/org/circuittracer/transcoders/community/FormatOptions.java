@@ -47,9 +47,9 @@ public record FormatOptions(Optional<SiteKind> readSite, Optional<SiteKind> writ
                 site(options, WRITE_SITE, Transcoders.OUTPUT_SITES), Optional.ofNullable(options.get(SCAN)));
     }
 
-    /** The scan: the option, else the directory's absolute path (as the reference does for local sets). */
+    /** The scan: the option, else the directory's absolute, normalised path (as the reference does for local sets). */
     public String scanOr(DictionarySource source) {
-        return scan.orElseGet(() -> source.directory().toAbsolutePath().toString());
+        return scan.orElseGet(() -> Transcoders.localScan(source.directory()));
     }
 
     private static Optional<SiteKind> site(Map<String, String> options, String key, Set<SiteKind> allowed) {

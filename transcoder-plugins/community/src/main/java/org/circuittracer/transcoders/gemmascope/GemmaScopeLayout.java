@@ -23,7 +23,7 @@ import org.circuittracer.transcoders.reference.ReferenceConfig;
  *
  * <ol>
  *   <li><b>Listed</b>: the reference's {@code config.yaml} ({@code model_kind: transcoder_set}, the hooks, and
- *       {@code transcoders:} listing one local {@code .npz} file per layer, relative to the directory; ALGORITHM.md
+ *       {@code transcoders:} listing one local {@code .npz} file per layer, relative to the directory; docs/reference/algorithm.md
  *       §8.2). This is how a GemmaScope release, which holds several widths and L0s per layer
  *       ({@code layer_3/width_16k/average_l0_71/params.npz}), is narrowed to one transcoder per layer.</li>
  *   <li><b>Plain</b> (no {@code config.yaml}): per layer {@code i}, either {@code layer_{i}.npz} or a directory

@@ -55,7 +55,7 @@ final class GemmaScopeReader {
             }
             readSite = config.featureInputHook();
             writeSite = config.featureOutputHook();
-            scan = options.scan().or(config::scan).orElseGet(() -> source.directory().toAbsolutePath().toString());
+            scan = options.scan().or(config::scan).orElseGet(() -> Transcoders.localScan(source.directory()));
         } else {
             readSite = options.readSite().orElse(DEFAULT_READ_SITE);
             writeSite = options.writeSite().orElse(DEFAULT_WRITE_SITE);

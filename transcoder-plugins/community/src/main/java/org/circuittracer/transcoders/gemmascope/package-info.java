@@ -1,5 +1,5 @@
 /**
  * The {@code gemma-scope-npz} dictionary format: GemmaScope's JumpReLU transcoders as NumPy {@code params.npz} files
- * (ALGORITHM.md §8.3), read with {@link org.circuittracer.transcoders.numpy.NpzArchive}.
+ * (docs/reference/algorithm.md §8.3), read with {@link org.circuittracer.transcoders.numpy.NpzArchive}.
  */
 package org.circuittracer.transcoders.gemmascope;

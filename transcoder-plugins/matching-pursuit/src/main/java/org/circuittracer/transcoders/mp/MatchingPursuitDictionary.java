@@ -23,6 +23,7 @@ import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.transcoders.common.RowMatrix;
+import org.circuittracer.transcoders.common.Transcoders;
 
 /**
  * A per-layer matching-pursuit transcoder set read from memory-mapped safetensors files. Decoder rows are gathered
@@ -129,7 +130,7 @@ final class MatchingPursuitDictionary implements SparseDictionary {
 
     @Override
     public String scan() {
-        return manifest.scan().isBlank() ? directory.toAbsolutePath().normalize().toString() : manifest.scan();
+        return manifest.scan().isBlank() ? Transcoders.localScan(directory) : manifest.scan();
     }
 
     @Override

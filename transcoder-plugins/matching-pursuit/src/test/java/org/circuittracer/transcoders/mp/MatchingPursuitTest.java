@@ -60,6 +60,21 @@ class MatchingPursuitTest {
     }
 
     @Test
+    void aBlankScanIsTheDirectorysAbsoluteNormalisedPathAndANamedOneIsKept() {
+        float[] identity = {1, 0, 0, 1};
+        for (String scan : new String[] {"", "org/pursuit"}) {
+            Path dir = temp.resolve(scan.isEmpty() ? "local" : "named");
+            MatchingPursuitWriter.write(dir, MatchingPursuitManifest.of(1, 2, 2, 1, SiteKind.MLP_IN, SiteKind.MLP_OUT,
+                    scan), List.of(new MatchingPursuitWriter.LayerWeights(identity, identity, new float[2],
+                    new float[2])), DType.F32);
+            Path relative = Path.of("").toAbsolutePath().relativize(dir.toAbsolutePath()).resolve(".");
+            try (SparseDictionary d = new MatchingPursuitProvider().create(DictionarySource.of(relative))) {
+                assertThat(d.scan()).isEqualTo(scan.isEmpty() ? dir.toAbsolutePath().normalize().toString() : scan);
+            }
+        }
+    }
+
+    @Test
     void neverMoreActiveFeaturesThanStepsAndTheResidualShrinks() {
         Path dir = SyntheticPursuitDictionaries.write(temp.resolve("r"), 1, 16, 64, 5, DType.F32, 9);
         try (SparseDictionary d = new MatchingPursuitProvider().create(DictionarySource.of(dir))) {

@@ -61,7 +61,7 @@ final class NativeFormatReader {
                 readLayer(manifest, layer, file, sources, outputs);
             }
             Transcoders spec = new Transcoders(NativeFormatProvider.NAME,
-                    manifest.scan().orElseGet(() -> directory.toAbsolutePath().toString()), manifest.readSite(),
+                    manifest.scan().orElseGet(() -> Transcoders.localScan(directory)), manifest.readSite(),
                     manifest.writeSite(), manifest.width(), sources, outputs);
             return TranscoderDictionary.open(spec, source.lazyEncoder(), source.lazyDecoder(),
                     Optional.of(target -> copy(directory, manifest, target)), opened);

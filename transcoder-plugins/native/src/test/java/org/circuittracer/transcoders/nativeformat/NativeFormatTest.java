@@ -84,6 +84,23 @@ class NativeFormatTest {
         }
     }
 
+    @Test
+    void withoutAScanInTheManifestTheScanIsTheDirectorysAbsoluteNormalisedPath() throws IOException {
+        Path source = Synthetic.reference(dir.resolve("reference"), Synthetic.Spec.plt(), 5);
+        Path converted = dir.resolve("native");
+        try (SparseDictionary original = Synthetic.openReference(source, false)) {
+            NativeFormatWriter.write(original, converted);
+        }
+        Path manifest = converted.resolve(Manifest.FILE_NAME);
+        String json = Files.readString(manifest);
+        assertThat(json).contains("\"scan\"");
+        Files.writeString(manifest, json.replaceAll("\"scan\"\\s*:\\s*\"[^\"]*\"\\s*,", ""));
+        Path relative = Path.of("").toAbsolutePath().relativize(converted.toAbsolutePath()).resolve(".");
+        try (SparseDictionary copy = new NativeFormatProvider().create(DictionarySource.of(relative))) {
+            assertThat(copy.scan()).isEqualTo(converted.toAbsolutePath().normalize().toString()).startsWith("/");
+        }
+    }
+
     static void assertSameComputation(SparseDictionary expected, SparseDictionary actual) {
         try (NDManager scope = NDManager.newBaseManager()) {
             assertThat(actual.layers()).isEqualTo(expected.layers());

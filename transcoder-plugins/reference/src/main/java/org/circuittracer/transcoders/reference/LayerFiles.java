@@ -20,7 +20,7 @@ import org.circuittracer.safetensors.TensorInfo;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
-/** File and tensor names of the reference layouts (ALGORITHM.md §8.3), and the checks every layer file passes. */
+/** File and tensor names of the reference layouts (docs/reference/algorithm.md §8.3), and the checks every layer file passes. */
 final class LayerFiles {
 
     static final String SUFFIX = ".safetensors";

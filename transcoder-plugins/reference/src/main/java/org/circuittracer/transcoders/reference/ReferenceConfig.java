@@ -24,7 +24,7 @@ import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.transcoders.common.Transcoders;
 
 /**
- * The {@code config.yaml} of a reference transcoder directory (ALGORITHM.md §8.2). Unknown keys and values of the
+ * The {@code config.yaml} of a reference transcoder directory (docs/reference/algorithm.md §8.2). Unknown keys and values of the
  * wrong type are errors, so a typo never silently changes what is loaded.
  *
  * @param modelKind         {@code model_kind}

@@ -8,6 +8,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.common.Transcoders;
 
 /** What the two reference formats share: directory checks, {@code config.yaml}, {@code model_kind} dispatch. */
 abstract class ReferenceProvider implements DictionaryFormatProvider {
@@ -52,9 +53,12 @@ abstract class ReferenceProvider implements DictionaryFormatProvider {
         return open(source, config);
     }
 
-    /** {@code scan} from the config, else the directory's absolute path (the reference's default for local sets). */
+    /**
+     * {@code scan} from the config, else the directory's absolute, normalised path (the reference's default for local
+     * sets; see {@link Transcoders#localScan}).
+     */
     static String scan(DictionarySource source, ReferenceConfig config) {
-        return config.scan().orElseGet(() -> source.directory().toAbsolutePath().toString());
+        return config.scan().orElseGet(() -> Transcoders.localScan(source.directory()));
     }
 
     /** Closes what a failed open had opened, keeping the original failure first. */

@@ -1,5 +1,5 @@
 /**
- * The Python reference's on-disk transcoder format (ALGORITHM.md §8.2–8.4): a directory with {@code config.yaml} and
+ * The Python reference's on-disk transcoder format (docs/reference/algorithm.md §8.2–8.4): a directory with {@code config.yaml} and
  * safetensors files, read by two dictionary formats.
  *
  * <ul>

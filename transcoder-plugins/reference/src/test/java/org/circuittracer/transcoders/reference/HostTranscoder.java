@@ -7,7 +7,7 @@ import org.circuittracer.safetensors.TensorSource;
 
 /**
  * An independent oracle: the reconstruction {@code ŷ_m = Σ_ℓ a_ℓ·W_dec[ℓ→m] + b_dec_m + x_m·W_skipᵀ} computed on the
- * host in double precision from the raw tensors of the files and the reference's activations (ALGORITHM.md §2.2).
+ * host in double precision from the raw tensors of the files and the reference's activations (docs/reference/algorithm.md §2.2).
  */
 final class HostTranscoder {
 

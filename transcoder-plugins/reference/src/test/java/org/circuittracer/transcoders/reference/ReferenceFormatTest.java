@@ -144,11 +144,21 @@ class ReferenceFormatTest {
     }
 
     @Test
-    void scanDefaultsToTheDirectoryPath() {
+    void scanDefaultsToTheDirectorysAbsoluteNormalisedPath() {
         Path set = SyntheticTranscoders.perLayer(dir.resolve("set"), SyntheticTranscoders.config(ModelKind.TRANSCODER_SET),
                 new SyntheticTranscoders.Spec(1, 4, 4, DType.F32, false, false), 1);
-        try (SparseDictionary d = PLT.create(DictionarySource.of(set))) {
-            assertThat(d.scan()).isEqualTo(set.toAbsolutePath().toString());
+        // named relatively, with '..' segments: the scan is still the plain absolute path (what the reference writes
+        // for local transcoders, and what makes its viewer load features from the serving server's /features/)
+        Path roundabout = Path.of("").toAbsolutePath().relativize(set.toAbsolutePath()).resolve(".");
+        assertThat(roundabout.isAbsolute()).isFalse();
+        try (SparseDictionary d = PLT.create(DictionarySource.of(roundabout))) {
+            assertThat(d.scan()).isEqualTo(set.toAbsolutePath().normalize().toString()).startsWith("/")
+                    .doesNotContain("/./").doesNotContain("/../");
+        }
+        Path clt = SyntheticTranscoders.crossLayer(dir.resolve("clt"), SyntheticTranscoders.config(
+                ModelKind.CROSS_LAYER_TRANSCODER), new SyntheticTranscoders.Spec(2, 4, 4, DType.F32, false, false), 1);
+        try (SparseDictionary d = CLT.create(DictionarySource.of(dir.resolve("clt/../clt")))) {
+            assertThat(d.scan()).isEqualTo(clt.toAbsolutePath().normalize().toString());
         }
     }
 

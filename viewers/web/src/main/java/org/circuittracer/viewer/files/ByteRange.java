@@ -6,7 +6,7 @@ import org.circuittracer.viewer.ViewerErrorCode;
 /**
  * One satisfiable byte range of a file, inclusive at both ends (HTTP {@code Range: bytes=…}). Understands
  * {@code a-b}, {@code a-} and the suffix form {@code -n}; an end past the file is clamped to its last byte, so the
- * reference viewer's one-byte-too-long requests (GRAPH_FORMAT.md §4.4) are served.
+ * reference viewer's one-byte-too-long requests (docs/reference/graph-format.md §4.4) are served.
  *
  * @param start first byte
  * @param end   last byte, {@code start ≤ end < size}

@@ -22,7 +22,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.graph.FeatureIds;
 
 /**
- * Feature details (GRAPH_FORMAT.md §4) from a local directory, in either layout: packed ({@code index.json.gz} naming
+ * Feature details (docs/reference/graph-format.md §4) from a local directory, in either layout: packed ({@code index.json.gz} naming
  * one {@code .bin} file per layer with byte offsets; each record a little-endian length and a gzip or zlib payload)
  * or one {@code <feature>.json} per feature, where {@code feature} is the node's paired id. Thread-safe; the index and
  * the activation frequencies are cached.

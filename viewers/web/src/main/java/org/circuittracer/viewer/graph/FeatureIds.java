@@ -2,7 +2,7 @@ package org.circuittracer.viewer.graph;
 
 import org.circuittracer.viewer.ViewerErrors;
 
-/** The paired feature ids of graph files (GRAPH_FORMAT.md §2.4.3, Cantor pairing). */
+/** The paired feature ids of graph files (docs/reference/graph-format.md §2.4.3, Cantor pairing). */
 public final class FeatureIds {
 
     /** A feature's layer and index within the layer. */

@@ -107,7 +107,7 @@ public final class GraphStore {
     }
 
     /**
-     * {@code POST /save_graph/<slug>} (GRAPH_FORMAT.md §5.4): replaces the file's {@code qParams} verbatim, keeps the
+     * {@code POST /save_graph/<slug>} (docs/reference/graph-format.md §5.4): replaces the file's {@code qParams} verbatim, keeps the
      * previous file as {@code <slug>.json.bak}, and rewrites it atomically.
      */
     public void replaceQParams(String slug, JsonNode qParams) {

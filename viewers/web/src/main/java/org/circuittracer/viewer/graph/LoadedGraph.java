@@ -13,7 +13,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
- * A parsed graph file (GRAPH_FORMAT.md §2), held compactly: node objects as written (unknown fields kept), links as
+ * A parsed graph file (docs/reference/graph-format.md §2), held compactly: node objects as written (unknown fields kept), links as
  * parallel arrays. Links whose endpoints are not nodes are dropped, as the reference viewer does; a repeated node id
  * resolves to the later node. Immutable after parsing.
  */
@@ -188,6 +188,6 @@ public final class LoadedGraph {
 
     private static CircuitTracerException malformed(String slug, String what) {
         return new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not a "
-                + "graph: " + what + " (GRAPH_FORMAT.md §2). Re-export it.");
+                + "graph: " + what + " (docs/reference/graph-format.md §2). Re-export it.");
     }
 }

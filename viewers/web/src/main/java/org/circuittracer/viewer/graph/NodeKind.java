@@ -1,6 +1,6 @@
 package org.circuittracer.viewer.graph;
 
-/** What a graph node is, from its {@code feature_type} (GRAPH_FORMAT.md §2.4.1). */
+/** What a graph node is, from its {@code feature_type} (docs/reference/graph-format.md §2.4.1). */
 public enum NodeKind {
     FEATURE, ERROR, EMBEDDING, LOGIT;
 

@@ -21,7 +21,7 @@ import org.circuittracer.viewer.files.ServedDirectory;
 import org.circuittracer.viewer.graph.GraphStore;
 
 /**
- * The reference server's routes (GRAPH_FORMAT.md §5.2), so graph directories and pages of either tool work with the
+ * The reference server's routes (docs/reference/graph-format.md §5.2), so graph directories and pages of either tool work with the
  * other: {@code /data/*} and {@code /graph_data/*} (the graph directory), {@code /features/*} (raw feature files with
  * byte ranges), {@code POST /save_graph/<slug>}. Paths are percent-decoded once and confined to their directory.
  */
@@ -118,7 +118,7 @@ final class DataRoutes {
         JsonNode q = body.get("qParams");
         if (q == null || !q.isObject()) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The body needs a \"qParams\" object "
-                    + "(GRAPH_FORMAT.md §5.4).");
+                    + "(docs/reference/graph-format.md §5.4).");
         }
         graphs.replaceQParams(slug, q);
         Http.json(ctx, Map.of("ok", true));

@@ -3,7 +3,9 @@ package org.circuittracer.viewer.http;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.HttpResponseException;
+import java.nio.file.Files;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.ViewerConfig;
 import org.circuittracer.viewer.annotations.AnnotationStore;
 import org.circuittracer.viewer.files.FeatureStore;
@@ -28,15 +30,27 @@ public final class Server {
                 : new ServedDirectory(config.featuresDir(), "features directory");
         FeatureStore features = featureDir == null ? null : new FeatureStore(featureDir);
         AnnotationStore annotations = new AnnotationStore(graphs);
+        ServedDirectory frontend = config.frontendDir() == null ? null
+                : new ServedDirectory(config.frontendDir(), "frontend directory");
+        if (frontend != null && !Files.isRegularFile(frontend.root().resolve("index.html"))) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The frontend directory "
+                    + config.frontendDir() + " has no index.html. Give the directory that holds the frontend's "
+                    + "index.html (for the Python circuit-tracer: circuit_tracer/frontend/assets).");
+        }
         return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.http.compressionStrategy = CompressionStrategy.NONE; // feature files must never be re-encoded
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.jetty.host = config.host();
             cfg.jetty.port = config.port();
-            new UiRoutes().register(cfg.routes);
+            if (frontend == null) {
+                new UiRoutes().register(cfg.routes);
+            }
             new DataRoutes(graphs, featureDir).register(cfg.routes);
             new ApiRoutes(graphs, annotations, features, jobs, config.maxBodyBytes()).register(cfg.routes);
+            if (frontend != null) {
+                new FrontendRoutes(frontend).register(cfg.routes); // last: its catch-all yields to the routes above
+            }
             cfg.routes.exception(CircuitTracerException.class, (e, ctx) -> Http.error(ctx, e));
             cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Http.error(ctx, e.getStatus(),
                     e.getStatus() == 404 ? "NOT_FOUND" : "HTTP_" + e.getStatus(), e.getStatus() == 404

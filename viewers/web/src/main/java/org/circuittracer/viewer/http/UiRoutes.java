@@ -4,23 +4,30 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Map;
 import org.circuittracer.viewer.ViewerErrors;
 
-/** The page and its assets, from the class path ({@code viewer/}): {@code /}, {@code /index.html}, {@code /ui/*}. */
+/**
+ * The page and its assets, from the class path ({@code viewer/}): {@code /}, {@code /index.html}, {@code /ui/*}, and
+ * {@code /favicon.ico} (our SVG icon, for clients that ask for it without reading the page's {@code <link rel=icon>}).
+ */
 final class UiRoutes {
 
-    private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
-            "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "svg", "image/svg+xml",
-            "png", "image/png", "json", "application/json", "txt", "text/plain; charset=utf-8");
+    /** Our icon, under {@code /ui/}. */
+    static final String FAVICON = "favicon.svg";
 
     void register(RoutesConfig routes) {
         routes.get("/", ctx -> asset(ctx, "index.html"));
         routes.get("/index.html", ctx -> asset(ctx, "index.html"));
         routes.get("/ui/<rest>", ctx -> asset(ctx, Http.rawPathAfter(ctx, "/ui/")));
+        routes.get("/favicon.ico", UiRoutes::favicon);
     }
 
-    private static void asset(Context ctx, String path) throws IOException {
+    /** Our icon. */
+    static void favicon(Context ctx) throws IOException {
+        asset(ctx, FAVICON);
+    }
+
+    static void asset(Context ctx, String path) throws IOException {
         if (!path.matches("[A-Za-z0-9_\\-]+(/[A-Za-z0-9_\\-]+)*(\\.[A-Za-z0-9]+)+")) {
             throw ViewerErrors.notFound("No asset '" + path + "'.");
         }
@@ -28,9 +35,8 @@ final class UiRoutes {
             if (in == null) {
                 throw ViewerErrors.notFound("No asset '" + path + "'.");
             }
-            String ext = path.substring(path.lastIndexOf('.') + 1);
             ctx.status(200);
-            ctx.contentType(TYPES.getOrDefault(ext, "application/octet-stream"));
+            ctx.contentType(ContentTypes.of(path));
             ctx.header("Cache-Control", "no-cache");
             ctx.header("X-Content-Type-Options", "nosniff");
             ctx.result(in.readAllBytes());
