@@ -83,12 +83,14 @@ class PackagedArchiveTest {
             assertThat(lib.map(p -> p.getFileName().toString()).toList()).anyMatch(n -> n.startsWith("circuit-tracer-cli"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-demo")).anyMatch(n -> n.startsWith("pytorch-native-cpu"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-viewer-web")).anyMatch(n -> n.startsWith("javalin"))
+                    .anyMatch(n -> n.startsWith("circuit-tracer-hub"))
                     .noneMatch(n -> n.startsWith("circuit-tracer-backend-djl"));
         }
         try (Stream<Path> bundles = Files.list(home.resolve("bundles"))) {
             assertThat(bundles.map(p -> p.getFileName().toString()).toList())
                     .anyMatch(n -> n.startsWith("circuit-tracer-backend-djl"))
-                    .anyMatch(n -> n.startsWith("circuit-tracer-transcoders-reference"));
+                    .anyMatch(n -> n.startsWith("circuit-tracer-transcoders-reference"))
+                    .anyMatch(n -> n.startsWith("circuit-tracer-hub")); // for plugins reading hf:// references
         }
         String thirdParty = Files.readString(home.resolve("licenses/THIRD-PARTY.txt"));
         assertThat(thirdParty).contains("info.picocli:picocli:4.7.7").contains("Apache").contains("ai.djl:api")

@@ -49,6 +49,8 @@ import picocli.CommandLine.Option;
                 "      --target Sacramento-Austin --slug oakland --graph-file-dir graphs",
                 "  circuit-tracer attribute --model models/llama --transcoders transcoders/llama-plt-relu \\",
                 "      --prompt-ids 0,113,47,97,94,63 --slug demo --graph-file-dir graphs --timings timings.json",
+                "  circuit-tracer attribute --model google/gemma-2-2b --transcoder_set gemma --prompt \"...\" --slug g",
+                "      repo ids from the local Hugging Face cache, offline (docs/cli.md); the reference's option names work",
                 "Without --server it prints the circuit-tracer serve command that shows the graph."})
 final class AttributeCommand implements Runnable {
 
@@ -75,36 +77,36 @@ final class AttributeCommand implements Runnable {
             description = "Graph name (file-safe; default: made from the prompt's words).")
     String slug;
 
-    @Option(names = "--graph-file-dir", defaultValue = "graphs", paramLabel = "DIR",
+    @Option(names = {"--graph-file-dir", "--graph_file_dir"}, defaultValue = "graphs", paramLabel = "DIR",
             description = "Directory for NAME.json and graph-metadata.json, created if missing (default: "
                     + "${DEFAULT-VALUE}).")
     Path graphFileDir;
 
-    @Option(names = "--graph-output-path", paramLabel = "FILE",
+    @Option(names = {"-o", "--graph-output-path", "--graph_output_path"}, paramLabel = "FILE",
             description = "Also save the unpruned graph in circuit-tracer's own graph file format.")
     Path graphOutputPath;
 
-    @Option(names = "--max-n-logits", defaultValue = "10", paramLabel = "N",
+    @Option(names = {"--max-n-logits", "--max_n_logits"}, defaultValue = "10", paramLabel = "N",
             description = "Most logits to attribute from (default: ${DEFAULT-VALUE}).")
     int maxNLogits;
 
-    @Option(names = "--desired-logit-prob", defaultValue = "0.95", paramLabel = "P",
+    @Option(names = {"--desired-logit-prob", "--desired_logit_prob"}, defaultValue = "0.95", paramLabel = "P",
             description = "Stop adding logits once their probability reaches P (default: ${DEFAULT-VALUE}).")
     double desiredLogitProb;
 
-    @Option(names = "--max-feature-nodes", defaultValue = "7500", paramLabel = "N",
+    @Option(names = {"--max-feature-nodes", "--max_feature_nodes"}, defaultValue = "7500", paramLabel = "N",
             description = "Most feature nodes, 0 = all (default: ${DEFAULT-VALUE}).")
     int maxFeatureNodes;
 
-    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+    @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "256", paramLabel = "N",
             description = "Rows per backward batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--node-threshold", defaultValue = "0.8", paramLabel = "X",
+    @Option(names = {"--node-threshold", "--node_threshold"}, defaultValue = "0.8", paramLabel = "X",
             description = "Node pruning threshold for the viewer JSON (default: ${DEFAULT-VALUE}).")
     double nodeThreshold;
 
-    @Option(names = "--edge-threshold", defaultValue = "0.98", paramLabel = "Y",
+    @Option(names = {"--edge-threshold", "--edge_threshold"}, defaultValue = "0.98", paramLabel = "Y",
             description = "Edge pruning threshold for the viewer JSON (default: ${DEFAULT-VALUE}).")
     double edgeThreshold;
 
@@ -137,7 +139,7 @@ final class AttributeCommand implements Runnable {
             description = "The viewer's address with --server (default: ${DEFAULT-VALUE}, this machine only).")
     String host;
 
-    @Option(names = "--features-dir", paramLabel = "DIR",
+    @Option(names = {"--features-dir", "--features_dir"}, paramLabel = "DIR",
             description = "Feature files for the viewer (default: the demo's dashboards with the demo's transcoders).")
     Path featuresDir;
 
@@ -279,7 +281,7 @@ final class AttributeCommand implements Runnable {
             }
             words.addAll(List.of("--graph-file-dir", graphFileDir.toString()));
             if (modelOptions.model != null) {
-                words.addAll(List.of("--model", modelOptions.model.toString()));
+                words.addAll(List.of("--model", modelOptions.model));
             }
             String how = " The computed graph is saved in " + saved + "; after fixing that, write the viewer JSON from it "
                     + "without recomputing: " + Viewing.shellCommand(words);
@@ -325,7 +327,7 @@ final class AttributeCommand implements Runnable {
             words.addAll(List.of("--features-dir", featuresDir.toString()));
         }
         if (modelOptions.model != null) {
-            words.addAll(List.of("--model", modelOptions.model.toString()));
+            words.addAll(List.of("--model", modelOptions.model));
         }
         if (modelOptions.transcoders != null && !(resolved.demo() && resolved.transcoderLabel()
                 .equals(ModelOptions.DEMO_PLT))) {

@@ -90,11 +90,11 @@ final class BenchCommand implements Runnable {
             description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--max-feature-nodes", defaultValue = "7500", paramLabel = "N",
+    @Option(names = {"--max-feature-nodes", "--max_feature_nodes"}, defaultValue = "7500", paramLabel = "N",
             description = "Feature nodes per graph, 0 = all (default: ${DEFAULT-VALUE}).")
     int maxFeatureNodes;
 
-    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+    @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "256", paramLabel = "N",
             description = "Rows per backward batch of the attributor (default: ${DEFAULT-VALUE}).")
     int batchSize;
 

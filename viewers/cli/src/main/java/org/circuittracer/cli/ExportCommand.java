@@ -51,16 +51,16 @@ final class ExportCommand implements Runnable {
             description = "Graph name (file-safe; default: the graph file's name without " + GRAPH_FILE_SUFFIX + ").")
     String slug;
 
-    @Option(names = "--graph-file-dir", defaultValue = "graphs", paramLabel = "DIR",
+    @Option(names = {"--graph-file-dir", "--graph_file_dir"}, defaultValue = "graphs", paramLabel = "DIR",
             description = "Directory for NAME.json and graph-metadata.json, created if missing (default: "
                     + "${DEFAULT-VALUE}).")
     Path graphFileDir;
 
-    @Option(names = "--node-threshold", defaultValue = "0.8", paramLabel = "X",
+    @Option(names = {"--node-threshold", "--node_threshold"}, defaultValue = "0.8", paramLabel = "X",
             description = "Node pruning threshold (default: ${DEFAULT-VALUE}).")
     double nodeThreshold;
 
-    @Option(names = "--edge-threshold", defaultValue = "0.98", paramLabel = "Y",
+    @Option(names = {"--edge-threshold", "--edge_threshold"}, defaultValue = "0.98", paramLabel = "Y",
             description = "Edge pruning threshold (default: ${DEFAULT-VALUE}).")
     double edgeThreshold;
 

@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDManager;
 
 import org.circuittracer.attribution.replacement.PromptTokens;
 import org.circuittracer.backend.onnx.export.OnnxExporter;
+import org.circuittracer.hub.HubCache;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -59,9 +60,14 @@ final class ExportOnnxCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", order = 1,
-            description = "The Hugging Face model directory (config.json, *.safetensors, tokenizer.json).")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|REPO_ID", order = 1,
+            description = "The Hugging Face model directory (config.json, *.safetensors, tokenizer.json), or a "
+                    + "Hugging Face repo id ORG/NAME[@REVISION] read from the local Hugging Face cache (nothing is "
+                    + "downloaded).")
+    String modelName;
+
+    /** The model directory {@link #modelName} names. */
+    private Path model;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", order = 2,
             description = "Directory to write (created if missing; must be empty unless --force).")
@@ -99,6 +105,7 @@ final class ExportOnnxCommand implements Runnable {
                     + "runtime: run it without --osgi. The exported directory then opens under --osgi too "
                     + "(--backend onnx).");
         }
+        model = ModelOptions.locate(modelName, "--model", HubCache.fromEnvironment(), false).path();
         ModelOptions.requireDirectory(model, "--model");
         checkOutput();
         ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);

@@ -10,11 +10,11 @@ import org.circuittracer.dashboards.DashboardOptions;
 import org.circuittracer.dashboards.FeatureDashboards;
 import org.circuittracer.dashboards.files.DashboardLayout;
 import org.circuittracer.dashboards.files.DashboardWriter;
+import org.circuittracer.hub.HubCache;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ModelSource;
@@ -44,13 +44,20 @@ final class FeaturesCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory (config.json, *.safetensors, tokenizer.json).")
-    Path model;
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|REPO_ID",
+            description = "Model directory (config.json, *.safetensors, tokenizer.json), or a Hugging Face repo id "
+                    + "ORG/NAME[@REVISION] read from the local Hugging Face cache (nothing is downloaded).")
+    String modelName;
 
-    @Option(names = "--transcoders", required = true, paramLabel = "DIR",
-            description = "Transcoder (dictionary) directory.")
-    Path transcoders;
+    @Option(names = {"-t", "--transcoders", "--transcoder-set", "--transcoder_set"}, required = true,
+            paramLabel = "DIR|REPO_ID|PRESET",
+            description = "Transcoder (dictionary) directory, a Hugging Face repo id from the local cache, or the "
+                    + "reference's presets gemma or llama.")
+    String transcoderName;
+
+    /** The directories {@link #modelName} and {@link #transcoderName} name. */
+    private Path model;
+    private Path transcoders;
 
     @Option(names = "--corpus", required = true, paramLabel = "FILE",
             description = "Corpus: a text file (one document a line) or .jsonl/.ndjson (one JSON document a line).")
@@ -85,7 +92,7 @@ final class FeaturesCommand implements Runnable {
             description = "Longest sequence given to the model, its special token included (default: ${DEFAULT-VALUE}).")
     int maxSequenceLength;
 
-    @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N",
+    @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "16", paramLabel = "N",
             description = "Sequences per batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
@@ -115,6 +122,11 @@ final class FeaturesCommand implements Runnable {
             description = "Dictionary format provider (default: the one format that recognises --transcoders).")
     String dictionaryFormat;
 
+    @Option(names = "--topk", paramLabel = "K",
+            description = "k of TopK transcoders whose files don't record it (not --top-k, the examples kept per "
+                    + "feature; the reference formats only).")
+    Integer topk;
+
     @Option(names = "--plugins", paramLabel = "DIR",
             description = "Directory of plugin jars (default: plugins/ beside circuit-tracer.jar, if present).")
     Path plugins;
@@ -130,6 +142,13 @@ final class FeaturesCommand implements Runnable {
         DashboardLayout chosenLayout = parseLayout();
         Corpus.Format format = parseCorpusFormat();
         DashboardOptions options = options();
+        HubCache hub = HubCache.fromEnvironment();
+        model = ModelOptions.locate(modelName, "--model", hub, false).path();
+        transcoders = ModelOptions.locate(transcoderName, "--transcoders", hub, true).path();
+        if (topk != null && topk < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--topk must be at least 1, got " + topk
+                    + ".");
+        }
         requireDirectory(model, "--model");
         requireDirectory(transcoders, "--transcoders");
         Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
@@ -147,7 +166,8 @@ final class FeaturesCommand implements Runnable {
             progress.note("Loading model " + model + " (" + backendProvider.name() + ")");
             try (TransformerModel m = backendProvider.create(ModelSource.of(model))) {
                 progress.note("Loading transcoders " + transcoders + " (" + dictionaryProvider.name() + ")");
-                try (SparseDictionary dictionary = dictionaryProvider.create(DictionarySource.of(transcoders))) {
+                try (SparseDictionary dictionary = dictionaryProvider.create(
+                        ModelOptions.dictionarySource(transcoders, topk))) {
                     progress.note("Reading corpus " + corpus);
                     CollectedDashboards dashboards = FeatureDashboards.collect(m, dictionary, documents, options,
                             progress);

@@ -5,7 +5,6 @@ import java.util.function.Consumer;
 
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ModelSource;
@@ -49,7 +48,7 @@ final class LoadedModel implements AutoCloseable {
         try {
             note.accept("Loading transcoders " + resolved.transcoders() + " (" + format.name() + ")");
             t = System.nanoTime();
-            SparseDictionary dictionary = format.create(DictionarySource.of(resolved.transcoders()));
+            SparseDictionary dictionary = format.create(options.dictionarySource(resolved.transcoders()));
             return new LoadedModel(model, dictionary, format.name(), modelSeconds, (System.nanoTime() - t) / 1e9);
         } catch (RuntimeException | Error e) {
             model.close();

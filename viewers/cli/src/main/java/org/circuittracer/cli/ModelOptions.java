@@ -1,12 +1,24 @@
 package org.circuittracer.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.circuittracer.demo.DemoModel;
+import org.circuittracer.hub.HubCache;
+import org.circuittracer.hub.NotCachedException;
+import org.circuittracer.hub.RepoRef;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.model.Precision;
 
 import picocli.CommandLine;
@@ -22,14 +34,20 @@ final class ModelOptions {
     static final String DEMO_PLT = "demo-plt";
     static final String DEMO_CLT = "demo-clt";
 
-    @Option(names = "--model", paramLabel = "DIR", order = 1,
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|REPO_ID", order = 1,
             description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.json), or an "
-                    + "ONNX export of one (model.onnx; see export-onnx). Default: the embedded demo model.")
-    Path model;
+                    + "ONNX export of one (model.onnx; see export-onnx), or a Hugging Face repo id ORG/NAME[@REVISION] "
+                    + "read from the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else the default; "
+                    + "nothing is downloaded). Default: the embedded demo model, or the model_name of transcoders "
+                    + "given as a repo id.")
+    String model;
 
-    @Option(names = {"-t", "--transcoders", "--transcoder-set"}, paramLabel = "DIR|demo-plt|demo-clt", order = 2,
-            description = "Transcoder (dictionary) directory, or the demo's per-layer (demo-plt) or cross-layer "
-                    + "(demo-clt) transcoders. Default with the demo model: demo-plt; required with --model.")
+    @Option(names = {"-t", "--transcoders", "--transcoder-set", "--transcoder_set"},
+            paramLabel = "DIR|REPO_ID|PRESET", order = 2,
+            description = "Transcoder (dictionary) directory, a Hugging Face repo id from the local cache (as for "
+                    + "--model), the reference's presets gemma or llama, or the demo's per-layer (demo-plt) or "
+                    + "cross-layer (demo-clt) transcoders. Default with the demo model: demo-plt; required with "
+                    + "--model.")
     String transcoders;
 
     @Option(names = "--backend", paramLabel = "NAME", order = 3,
@@ -51,6 +69,29 @@ final class ModelOptions {
             description = "Directory of plugin jars (default: plugins/ of the installation, if present).")
     Path plugins;
 
+    @Option(names = "--topk", paramLabel = "K", order = 6,
+            description = "k of TopK transcoders whose files don't record it (circuit-tracer knows some sets' k "
+                    + "from their repo name, e.g. 128 for facebook/crv-8b-instruct-transcoders; the reference "
+                    + "formats only).")
+    Integer topk;
+
+    /** The dictionary to open: {@code directory} with the dictionary options these flags give. */
+    DictionarySource dictionarySource(Path directory) {
+        return dictionarySource(directory, topk);
+    }
+
+    /** {@code directory} with option {@code topk=K} when {@code --topk} was given (the reference formats read it). */
+    static DictionarySource dictionarySource(Path directory, Integer topk) {
+        if (topk == null) {
+            return DictionarySource.of(directory);
+        }
+        if (topk < 1) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "--topk must be at least 1, got "
+                    + topk + ".");
+        }
+        return new DictionarySource(directory, false, true, Map.of("topk", Integer.toString(topk)));
+    }
+
     /** What the options resolve to. */
     record Resolved(Path model, Path transcoders, boolean demo, Precision precision, String transcoderLabel) {
     }
@@ -62,31 +103,138 @@ final class ModelOptions {
      * @throws CircuitTracerException FILE_NOT_FOUND for a directory that does not exist, or a demo that is absent
      */
     Resolved resolve(CommandLine.Model.CommandSpec spec) {
+        if (topk != null && topk < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--topk must be at least 1, got " + topk
+                    + ".");
+        }
+        return resolve(spec, HubCache.fromEnvironment());
+    }
+
+    /** {@link #resolve(CommandLine.Model.CommandSpec)} with Hugging Face repo ids looked up in {@code hub}. */
+    Resolved resolve(CommandLine.Model.CommandSpec spec, HubCache hub) {
         Precision precision = precision(spec);
         boolean demoTranscoders = transcoders != null
                 && (transcoders.equals(DEMO_PLT) || transcoders.equals(DEMO_CLT) || transcoders.equals("demo"));
         if (model != null && transcoders == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: --transcoders: "
-                    + "give the transcoder directory for --model " + model + ".");
+                    + "give the transcoder directory or repo id for --model " + model + ".");
         }
-        DemoModel demo = model == null || demoTranscoders ? DemoModel.locate() : null;
-        Path modelDirectory = model != null ? model : demo.model();
-        Path transcoderDirectory;
+        // an explicit --model first, so that when neither it nor the transcoders are cached one error names both
+        Path modelDirectory = null;
+        CircuitTracerException modelMissing = null;
+        if (model != null) {
+            try {
+                modelDirectory = locate(model, "--model", hub, false).path();
+            } catch (CircuitTracerException e) {
+                modelMissing = e;
+            }
+        }
+        Path transcoderDirectory = null;
         String label;
+        Located fromHub = null;
         if (transcoders == null || transcoders.equals(DEMO_PLT) || transcoders.equals("demo")) {
-            transcoderDirectory = demo.perLayerTranscoders();
             label = DEMO_PLT;
         } else if (transcoders.equals(DEMO_CLT)) {
-            transcoderDirectory = demo.crossLayerTranscoders();
             label = DEMO_CLT;
         } else {
-            transcoderDirectory = Path.of(transcoders);
-            label = transcoderDirectory.toString();
+            try {
+                fromHub = locate(transcoders, "--transcoders", hub, true);
+            } catch (CircuitTracerException e) {
+                if (modelMissing != null) {
+                    throw new CircuitTracerException(e.errorCode(), modelMissing.getMessage() + "\n"
+                            + e.getMessage(), e);
+                }
+                throw e;
+            }
+            transcoderDirectory = fromHub.path();
+            label = transcoders;
+        }
+        if (modelMissing != null) {
+            throw modelMissing;
+        }
+        String modelName = model;
+        if (modelName == null && fromHub != null && fromHub.repo() != null) {
+            // as the reference does for --transcoder_set gemma: the model the transcoders were trained on
+            modelName = modelNameOf(transcoderDirectory);
+            if (modelName != null) {
+                modelDirectory = locate(modelName, "The transcoders' model_name (in " + fromHub.repo()
+                        + "/config.yaml; give --model to use another)", hub, false).path();
+            }
+        }
+        DemoModel demo = modelName == null || demoTranscoders ? DemoModel.locate() : null;
+        if (modelDirectory == null) {
+            modelDirectory = demo.model();
+        }
+        if (transcoderDirectory == null) {
+            transcoderDirectory = label.equals(DEMO_CLT) ? demo.crossLayerTranscoders() : demo.perLayerTranscoders();
         }
         requireDirectory(modelDirectory, "--model");
         requireDirectory(transcoderDirectory, "--transcoders");
-        return new Resolved(modelDirectory, transcoderDirectory, model == null, precision, label);
+        return new Resolved(modelDirectory, transcoderDirectory, modelName == null, precision, label);
     }
+
+    /** A directory option's value as found: a local path, or a repository from the Hugging Face cache. */
+    record Located(Path path, RepoRef repo) {
+    }
+
+    /**
+     * The local path {@code value} names when it exists (a local directory always wins), else the Hugging Face repo
+     * it names ({@code ORG/NAME[/PATH][@REV]}, {@code hf://ORG/NAME/PATH[?revision=R]}, or with {@code presets} the
+     * reference's transcoder presets) from the
+     * local cache; else the path as given, which the caller reports as missing.
+     *
+     * @throws CircuitTracerException FILE_NOT_FOUND when the repo is not cached, ending with the line that fetches it
+     */
+    static Located locate(String value, String option, HubCache hub, boolean presets) {
+        Path local;
+        try {
+            local = Path.of(value);
+        } catch (InvalidPathException e) {
+            local = null;
+        }
+        if (local != null && Files.exists(local)) {
+            return new Located(local, null);
+        }
+        Optional<RepoRef> preset = presets ? hub.preset(value) : Optional.empty();
+        Optional<RepoRef> ref = preset.isPresent() ? preset
+                : value.startsWith("hf://") ? Optional.of(RepoRef.parseUri(value)) : RepoRef.tryParse(value);
+        if (ref.isEmpty()) {
+            if (local == null) {
+                throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, option + " " + value
+                        + " is neither a directory nor a Hugging Face repo id (ORG/NAME[@REVISION]).");
+            }
+            return new Located(local, null);
+        }
+        String read = preset.isPresent() ? " is the reference's preset for Hugging Face repo " + ref.get() + "."
+                : " is not a local directory, so it names a Hugging Face repo.";
+        try {
+            return new Located(hub.locate(ref.get()).path(), ref.get());
+        } catch (NotCachedException e) {
+            throw new CircuitTracerException(e.errorCode(), option + " " + value + read + " " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code model_name} of a transcoder directory's {@code config.yaml}, or null when it names none. */
+    static String modelNameOf(Path transcoderDirectory) {
+        Path config = transcoderDirectory.resolve("config.yaml");
+        if (!Files.isRegularFile(config)) {
+            return null;
+        }
+        try {
+            for (String line : Files.readAllLines(config, StandardCharsets.UTF_8)) {
+                Matcher m = MODEL_NAME.matcher(line);
+                if (m.matches()) {
+                    return m.group(1);
+                }
+            }
+            return null;
+        } catch (IOException | UncheckedIOException e) {
+            return null; // the format plugin reports an unreadable configuration
+        }
+    }
+
+    private static final Pattern MODEL_NAME =
+            Pattern.compile("model_name:\\s*[\"']?([^\"'#\\s]+)[\"']?\\s*(#.*)?");
 
     Precision precision(CommandLine.Model.CommandSpec spec) {
         return switch (dtype.toLowerCase(Locale.ROOT)) {

@@ -16,7 +16,7 @@ final class PromptOptions {
     static final String DEMO_CITY = "Dallas";
 
     static final class Prompt {
-        @Option(names = "--prompt", paramLabel = "TEXT", required = true,
+        @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", required = true,
                 description = "Prompt text; a special token is prepended as the reference does. Default with the demo "
                         + "model: \"Fact: the capital of the state containing Dallas is\".")
         String text;

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code circuit-tracer serve}: the web viewer on a graph directory, with a model for new graphs and steering. */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "serve", aliases = "start-server", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a graph directory in the web viewer until Ctrl-C: browse graphs and their features, pin, "
                 + "group and label nodes (saved next to the graphs), and, with a model loaded, make new graphs from "
                 + "prompts and steer from the page.",

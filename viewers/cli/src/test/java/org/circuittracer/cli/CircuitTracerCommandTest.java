@@ -144,6 +144,43 @@ class CircuitTracerCommandTest {
         assertThat(wrongModel.err()).contains("Give the graph's model with --model");
     }
 
+    /** A TopK set whose files don't record k (as circuit-tracer's crv sets): --topk supplies it. */
+    @Test
+    void topKTranscodersWithoutAKInTheirFilesTakeTopk(@TempDir Path dir) throws IOException {
+        Path topk = dir.resolve("llama-plt-topk");
+        Files.createDirectories(topk);
+        try (var files = Files.list(transcoders)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, topk.resolve(f.getFileName().toString()));
+            }
+        }
+        String config = Files.readString(topk.resolve("config.yaml")).replaceAll("(?m)^activation:.*$", "")
+                .replaceAll("(?m)^scan:.*$", "") + "\nactivation: topk\n";
+        Files.writeString(topk.resolve("config.yaml"), config);
+        List<String> args = new ArrayList<>(List.of("attribute", "--model", model.toString(), "--transcoders",
+                topk.toString(), "--prompt-ids", goldenIds, "--slug", "k", "--graph-file-dir",
+                dir.resolve("graphs").toString(), "--quiet", "--graph-output-path", dir.resolve("k.ctgraph").toString()));
+        Run missing = run(args.toArray(String[]::new));
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--topk");
+
+        Run bad = run("attribute", "--topk", "0", "--model", model.toString(), "--transcoders", topk.toString());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--topk must be at least 1");
+
+        args.addAll(List.of("--topk", "4"));
+        Run ok = run(args.toArray(String[]::new));
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        AttributionGraph graph = GraphFile.load(dir.resolve("k.ctgraph"));
+        int positions = graph.tokens().length();
+        // at most k = 4 features fire per layer and position (TopK keeps the k largest pre-activations)
+        java.util.Map<String, Integer> perSite = new java.util.HashMap<>();
+        graph.activeFeatures().forEach(f -> perSite.merge(f.layer() + ":" + f.position(), 1, Integer::sum));
+        assertThat(perSite.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(4));
+        assertThat(perSite).isNotEmpty();
+        assertThat(positions).isPositive();
+    }
+
     @Test
     void promptIdsWithoutASpecialTokenGetOnePrependedAndQuietSilencesProgress(@TempDir Path dir) throws IOException {
         String withoutBos = goldenIds.substring(goldenIds.indexOf(',') + 1);

@@ -49,9 +49,10 @@ class EquinoxRuntimeTest {
     @Test
     void theApiLibraryBundlesResolveAgainstTheSystemBundlesSpi() {
         assertThat(TestBundles.libraryBundles()).extracting(p -> p.getFileName().toString())
-                .contains("circuit-tracer-safetensors.jar");
+                .contains("circuit-tracer-safetensors.jar", "circuit-tracer-hub.jar");
         assertThat(runtime.bundles()).contains(
                 "org.circuittracer.circuit-tracer-safetensors 0.1.0 (ACTIVE)",
+                "org.circuittracer.circuit-tracer-hub 0.1.0 (ACTIVE)",
                 TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " 0.1.0 (ACTIVE)");
     }
 

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -28,12 +29,25 @@ import org.circuittracer.spi.site.SiteKind;
  *
  * <p><b>Lazy decoder</b> (the default): decoder rows are gathered from the files only for the requested ids, so
  * decoding a sparse code reads the rows of its active features and the full decoder is never loaded. <b>Eager
- * decoder</b>: every decoder matrix is loaded at open (zero-copy from the mapping for F32 tensors). <b>Eager
- * encoder</b> (the default): {@code W_enc} is loaded at open, zero-copy for F32. <b>Lazy encoder</b>: each call loads
- * the layer's {@code W_enc} for its own duration only — like the reference, which re-reads it per call; for F32 that
- * is a zero-copy view of the mapping (no heap, no copy, pages cached by the OS), for F16/BF16 a widened copy freed
- * when the call returns, so no widened encoder stays resident. An encoder stored transposed, {@code W_encᵀ [d, F]}
- * (SAELens, GemmaScope), is multiplied by as stored; its columns are the encoder rows.
+ * decoder</b>: every decoder matrix is loaded at open (zero-copy from the mapping for F32 tensors); a decoder over
+ * 2 GiB as float32, which no single buffer holds, is gathered from the mapping as a lazy one is.
+ *
+ * <p><b>Encoders are read in blocks of features</b> where one buffer cannot or should not hold them (see
+ * {@code EncoderBlocks}): an F32 encoder of at most 2 GiB is the zero-copy view of its mapped tensor and is
+ * multiplied at once, as it always was; any other encoder — F32 over 2 GiB, F16/BF16, or a column block of a wider
+ * tensor — is cut into blocks of 32 MiB of float32 rows, {@code h = x·W_encᵀ} is computed block by block and each
+ * block's product copied into its columns of {@code h}. So encoders of any size work (2 GiB and more) and no buffer
+ * holds a whole encoder. <b>Eager encoder</b> (the default): the blocks are made at open — zero-copy views of the
+ * mapping for F32, widened float32 copies of F16/BF16 (one block at a time) in direct memory that stay resident, as a
+ * widened eager encoder always did; an F32 encoder whose blocks would be copies (a transposed one over 2 GiB, or a
+ * column block of wider rows) is read per call as a lazy one rather than duplicate the mapped file in memory, and the
+ * dictionary then reports {@link DictionaryCapability#LAZY_ENCODER}. <b>Lazy encoder</b>: each call reads the layer's
+ * blocks one at a time and frees each before the next — like the reference, which re-reads the encoder per call; for
+ * F32 those are views of the mapping (no heap, no copy, pages cached by the OS), otherwise copies into one
+ * block-sized scratch buffer per call, so no widened encoder stays resident. Either way the Java heap used by opening
+ * and encoding does not grow with {@code F·d} (only with {@code F}: biases, thresholds and the {@code [T, F]}
+ * results). An encoder stored transposed, {@code W_encᵀ [d, F]} (SAELens, GemmaScope), is multiplied by as stored,
+ * its blocks being column blocks; its columns are the encoder rows.
  *
  * <p>Computation happens in a sub-manager of the caller's manager; only results are attached to the caller's manager.
  * Arrays held by the dictionary (eager weights, biases, thresholds, skip matrices) are never modified in place: F32
@@ -42,15 +56,15 @@ import org.circuittracer.spi.site.SiteKind;
 public final class TranscoderDictionary implements SparseDictionary {
 
     private final Transcoders spec;
-    private final boolean lazyEncoder;
     private final boolean lazyDecoder;
     private final Optional<Consumer<Path>> saver;
     private final List<? extends AutoCloseable> files;
     private final NDManager weights;
     private final Nonlinearity[] nonlinearities;
     private final NDArray[] encoderBias;
-    private final NDArray[] encoder;
-    private final NDArray[] encoderTransposed;
+    private final EncoderBlocks[] encoders;
+    /** Per layer the eager encoder's blocks {@code W_encᵀ [d, n]}, or {@code null}: read per call. */
+    private final NDArray[][] encoderBlocks;
     private final NDArray[][] decoders;
     private final NDArray[] decoderBias;
     private final List<Optional<LinearMap>> skips;
@@ -58,9 +72,9 @@ public final class TranscoderDictionary implements SparseDictionary {
     private volatile boolean closed;
 
     private TranscoderDictionary(Transcoders spec, boolean lazyEncoder, boolean lazyDecoder,
-                                 Optional<Consumer<Path>> saver, List<? extends AutoCloseable> files) {
+                                 Optional<Consumer<Path>> saver, List<? extends AutoCloseable> files,
+                                 long encoderBlockBytes, long wholeEncoderBytes) {
         this.spec = spec;
-        this.lazyEncoder = lazyEncoder;
         this.lazyDecoder = lazyDecoder;
         this.saver = saver;
         this.files = List.copyOf(files);
@@ -68,8 +82,8 @@ public final class TranscoderDictionary implements SparseDictionary {
         this.weights = NDManager.newBaseManager();
         this.nonlinearities = new Nonlinearity[layers];
         this.encoderBias = new NDArray[layers];
-        this.encoder = new NDArray[layers];
-        this.encoderTransposed = new NDArray[layers];
+        this.encoders = new EncoderBlocks[layers];
+        this.encoderBlocks = new NDArray[layers][];
         this.decoders = new NDArray[layers][];
         this.decoderBias = new NDArray[layers];
         List<Optional<LinearMap>> skipMaps = new ArrayList<>();
@@ -78,13 +92,17 @@ public final class TranscoderDictionary implements SparseDictionary {
                 Transcoders.SourceLayer source = spec.sources().get(layer);
                 nonlinearities[layer] = nonlinearity(source);
                 encoderBias[layer] = weights.create(source.encoderBias().values());
-                if (!lazyEncoder) {
-                    NDArray stored = source.encoder().load(weights);
-                    encoder[layer] = source.encoderTransposed() ? stored.transpose() : stored;
-                    encoderTransposed[layer] = source.encoderTransposed() ? stored : stored.transpose();
+                EncoderBlocks blocks = new EncoderBlocks(source, spec.width(), encoderBlockBytes, wholeEncoderBytes);
+                encoders[layer] = blocks;
+                if (!lazyEncoder && blocks.keptWhenEager()) { // else read per call, as a lazy one
+                    encoderBlocks[layer] = new NDArray[blocks.blocks()];
+                    for (int b = 0; b < blocks.blocks(); b++) {
+                        encoderBlocks[layer][b] = blocks.transposedBlock(weights, b, null);
+                    }
                 }
-                if (!lazyDecoder) {
-                    decoders[layer] = source.decoders().stream().map(d -> d.load(weights)).toArray(NDArray[]::new);
+                if (!lazyDecoder) { // null: too large for one buffer, gathered from the mapping
+                    decoders[layer] = source.decoders().stream().map(d -> d.fitsOneBuffer() ? d.load(weights) : null)
+                            .toArray(NDArray[]::new);
                 }
                 Transcoders.OutputLayer output = spec.outputs().get(layer);
                 decoderBias[layer] = weights.create(output.decoderBias().values());
@@ -95,7 +113,10 @@ public final class TranscoderDictionary implements SparseDictionary {
             throw e;
         }
         this.skips = List.copyOf(skipMaps);
-        this.capabilities = capabilities(spec, lazyEncoder, lazyDecoder, saver.isPresent());
+        boolean gathersDecoders = lazyDecoder || Arrays.stream(decoders).flatMap(Arrays::stream)
+                .anyMatch(Objects::isNull);
+        boolean readsEncoders = Arrays.stream(encoderBlocks).anyMatch(Objects::isNull);
+        this.capabilities = capabilities(spec, readsEncoders, gathersDecoders, saver.isPresent());
     }
 
     /**
@@ -105,7 +126,19 @@ public final class TranscoderDictionary implements SparseDictionary {
      */
     public static TranscoderDictionary open(Transcoders spec, boolean lazyEncoder, boolean lazyDecoder,
                                             Optional<Consumer<Path>> saver, List<? extends AutoCloseable> files) {
-        return new TranscoderDictionary(spec, lazyEncoder, lazyDecoder, saver, files);
+        return new TranscoderDictionary(spec, lazyEncoder, lazyDecoder, saver, files,
+                EncoderBlocks.DEFAULT_BLOCK_BYTES, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #open} with encoder blocks of {@code encoderBlockBytes}, also for F32 encoders that one view would hold
+     * (for tests).
+     */
+    static TranscoderDictionary open(Transcoders spec, boolean lazyEncoder, boolean lazyDecoder,
+                                     Optional<Consumer<Path>> saver, List<? extends AutoCloseable> files,
+                                     long encoderBlockBytes) {
+        return new TranscoderDictionary(spec, lazyEncoder, lazyDecoder, saver, files, encoderBlockBytes,
+                encoderBlockBytes);
     }
 
     private Nonlinearity nonlinearity(Transcoders.SourceLayer source) {
@@ -237,11 +270,10 @@ public final class TranscoderDictionary implements SparseDictionary {
         }
     }
 
-    /** {@code h = x·W_encᵀ + b_enc}, {@code [T, F]}, in {@code scope}. */
+    /** {@code h = x·W_encᵀ + b_enc}, {@code [T, F]}, in {@code scope}, the encoder read block by block. */
     private NDArray preActivationsIn(NDManager scope, int layer, NDArray input) {
         NDArray x = Inputs.copyIn(scope, input, spec.width(), "The input of layer " + layer);
-        NDArray transposedEncoder = lazyEncoder ? loadEncoder(scope, layer, true) : encoderTransposed[layer];
-        return x.matMul(transposedEncoder).addi(encoderBias[layer]);
+        return encoders[layer].multiply(x, encoderBlocks[layer]).addi(encoderBias[layer]);
     }
 
     /** {@code σ(h)} with the rows of {@code zeroedPositions} (those below T) set to 0 after the nonlinearity. */
@@ -309,7 +341,7 @@ public final class TranscoderDictionary implements SparseDictionary {
     /** {@code [n, d]} in {@code scope}. */
     private NDArray decoderRowsIn(NDManager scope, int sourceLayer, int[] ids, int outputLayer) {
         int k = outputLayer - sourceLayer;
-        return lazyDecoder
+        return lazyDecoder || decoders[sourceLayer][k] == null
                 ? source(sourceLayer).decoders().get(k).gather(scope, ids)
                 : rowsOf(scope, decoders[sourceLayer][k], ids);
     }
@@ -317,16 +349,9 @@ public final class TranscoderDictionary implements SparseDictionary {
     @Override
     public NDArray encoderRows(NDManager manager, int layer, int[] features) {
         Inputs.checkFeatures(this, layer, features);
+        source(layer);
         try (NDManager scope = manager.newSubManager()) {
-            NDArray rows;
-            if (!lazyEncoder) {
-                rows = rowsOf(scope, encoder[layer], features);
-            } else if (source(layer).encoderTransposed()) {
-                rows = rowsOf(scope, loadEncoder(scope, layer, false), features); // columns of the stored [d, F]
-            } else {
-                rows = source(layer).encoder().gather(scope, features);
-            }
-            return keep(rows, manager);
+            return keep(encoders[layer].rows(scope, encoderBlocks[layer], features), manager);
         }
     }
 
@@ -410,13 +435,6 @@ public final class TranscoderDictionary implements SparseDictionary {
         if (closed) {
             throw new IllegalStateException("The dictionary " + this + " is closed.");
         }
-    }
-
-    /** The whole encoder of a layer in {@code scope}, as {@code W_encᵀ [d, F]} or {@code W_enc [F, d]} (views). */
-    private NDArray loadEncoder(NDManager scope, int layer, boolean transposed) {
-        Transcoders.SourceLayer source = source(layer);
-        NDArray stored = source.encoder().load(scope);
-        return transposed == source.encoderTransposed() ? stored : stored.transpose();
     }
 
     /** Rows {@code ids} of a loaded matrix, as a new array in {@code scope}. */

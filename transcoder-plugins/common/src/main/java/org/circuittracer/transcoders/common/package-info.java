@@ -7,7 +7,8 @@
  * {@link org.circuittracer.transcoders.common.TranscoderDictionary}, the
  * {@link org.circuittracer.spi.dictionary.SparseDictionary} for per-layer and cross-layer transcoders with lazy or
  * eager encoders and decoders (an encoder may be stored {@code [F, d]} or, as SAELens and GemmaScope store it,
- * {@code [d, F]}).
+ * {@code [d, F]}). Encoders of any size work: those that one buffer cannot or should not hold (F32 over 2 GiB,
+ * F16/BF16) are multiplied in blocks of features read from the mapped files, never whole into the heap.
  * {@link org.circuittracer.transcoders.common.Nonlinearity} holds ReLU, JumpReLU, TopK and ReLU after TopK.
  */
 @Export

@@ -48,10 +48,11 @@ final class GemmaScopeReader {
                         ReferenceConfig.FILE_NAME) + " sets the hooks (feature_input_hook, feature_output_hook); "
                         + "edit it instead of passing readSite or writeSite.");
             }
-            if (config.activation().isPresent()) {
+            // "jumprelu" only names what the thresholds do; any other activation contradicts them
+            if (config.activationName().filter(name -> !name.equals("jumprelu")).isPresent()) {
                 throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, source.directory().resolve(
-                        ReferenceConfig.FILE_NAME) + ": activation is set, but GemmaScope transcoders are JumpReLU "
-                        + "(their threshold); remove it.");
+                        ReferenceConfig.FILE_NAME) + ": activation is " + config.activationName().get() + ", but "
+                        + "GemmaScope transcoders are JumpReLU (their threshold); remove it.");
             }
             readSite = config.featureInputHook();
             writeSite = config.featureOutputHook();

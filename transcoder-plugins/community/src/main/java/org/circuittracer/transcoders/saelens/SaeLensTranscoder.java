@@ -19,13 +19,21 @@ import org.circuittracer.transcoders.community.JsonFiles;
  * What one SAELens {@code cfg.json} says about its transcoder, checked: SAELens 3–6 spellings (hook names at the top
  * level or under {@code metadata}; TopK's {@code k} at the top level or in {@code activation_fn_kwargs}).
  *
- * <p>Accepted: the architectures {@code transcoder}, {@code skip_transcoder} (ReLU), {@code jumprelu_transcoder}, and
+ * <p>Accepted: the architectures {@code transcoder}, {@code skip_transcoder} (ReLU), {@code jumprelu_transcoder},
+ * {@code jumprelu_skip_transcoder} (SAELens 6's class for GemmaScope 2 transcoders: JumpReLU, {@code threshold},
+ * {@code W_skip [d_out, d_in]}), and
  * {@code standard} (ReLU, or TopK with {@code activation_fn_str: topk}), {@code jumprelu} and {@code topk} when the
  * config makes them transcoders ({@code d_out} or {@code hook_name_out}). TopK is SAELens's ReLU after TopK; JumpReLU
  * is SAELens's {@code ReLU(h)·[h > θ]}. Refused with a reason (UNSUPPORTED_ARCHITECTURE): plain SAEs (they
  * reconstruct their own input, which attribution has no use for), other architectures (gated, batchtopk, …), input
  * normalisation, attention-head hooks, decoder-norm rescaling, fine-tuning scale factors, and an input width
  * {@code d_in} other than the output width.
+ *
+ * <p>Sites: {@code blocks.N.} followed by one of our hook names ({@code ln2.hook_normalized}, {@code mlp.hook_in},
+ * {@code hook_resid_mid}; {@code hook_mlp_out}, {@code mlp.hook_out}), or {@code blocks.N.hook_mlp_in}, SAELens's
+ * spelling of the MLP input for GemmaScope 2 ({@link #HOOK_MLP_IN}). An input hook {@code ln2.hook_normalized} whose
+ * {@code hf_hook_name} is the Hugging Face pre-MLP norm module's output (which includes the norm's gain) reads
+ * {@code mlp.hook_in}: that is what SAELens's first GemmaScope 2 loader wrote for weights trained on that output.
  *
  * @param directory   the SAE's directory
  * @param layer       the model layer it reads and writes
@@ -43,7 +51,15 @@ record SaeLensTranscoder(Path directory, int layer, SiteKind readSite, SiteKind 
     static final String WEIGHTS = "sae_weights.safetensors";
 
     private static final Set<String> TRANSCODER_ARCHITECTURES = Set.of("transcoder", "skip_transcoder",
-            "jumprelu_transcoder");
+            "jumprelu_transcoder", "jumprelu_skip_transcoder");
+    private static final Set<String> SKIP_ARCHITECTURES = Set.of("skip_transcoder", "jumprelu_skip_transcoder");
+    /**
+     * SAELens's name for the MLP's input in GemmaScope 2 configs ({@code blocks.N.hook_mlp_in}, with
+     * {@code hf_hook_name} {@code model.layers.N.pre_feedforward_layernorm.output}): the pre-MLP norm's output with its
+     * gain, our {@code mlp.hook_in}. (TransformerLens's own {@code hook_mlp_in} is the residual before that norm; a
+     * config whose {@code hf_hook_name} says so is refused rather than guessed.)
+     */
+    static final String HOOK_MLP_IN = "hook_mlp_in";
     private static final Pattern BLOCK = Pattern.compile("blocks\\.(0|[1-9][0-9]{0,5})\\.(.+)");
 
     SaeLensTranscoder {
@@ -83,7 +99,7 @@ record SaeLensTranscoder(Path directory, int layer, SiteKind readSite, SiteKind 
         SiteKind writeSite = options.writeSite().orElseGet(() -> site(cfg, "hook_name_out", hookNameOut,
                 Transcoders.OUTPUT_SITES, FormatOptions.WRITE_SITE));
         return new SaeLensTranscoder(directory, layer, readSite, writeSite, dIn, dSae, activation,
-                architecture.equals("skip_transcoder"));
+                SKIP_ARCHITECTURES.contains(architecture));
     }
 
     private static void checkUnsupportedSettings(JsonFiles cfg, String architecture) {
@@ -117,7 +133,7 @@ record SaeLensTranscoder(Path directory, int layer, SiteKind readSite, SiteKind 
     private static ActivationFunction activation(JsonFiles cfg, String architecture) {
         String base = switch (architecture) {
             case "transcoder", "skip_transcoder" -> "standard";
-            case "jumprelu_transcoder" -> "jumprelu";
+            case "jumprelu_transcoder", "jumprelu_skip_transcoder" -> "jumprelu";
             default -> architecture;
         };
         switch (base) {
@@ -138,8 +154,8 @@ record SaeLensTranscoder(Path directory, int layer, SiteKind readSite, SiteKind 
                 return Nonlinearity.ReluTopK.function(k(cfg));
             }
             default -> throw refused(cfg, "has architecture '" + architecture + "', which is not read; the "
-                    + "architectures read are standard, jumprelu, topk, transcoder, skip_transcoder and "
-                    + "jumprelu_transcoder");
+                    + "architectures read are standard, jumprelu, topk, transcoder, skip_transcoder, "
+                    + "jumprelu_transcoder and jumprelu_skip_transcoder");
         }
     }
 
@@ -182,12 +198,35 @@ record SaeLensTranscoder(Path directory, int layer, SiteKind readSite, SiteKind 
                 + " (e.g. " + (option.equals(FormatOptions.READ_SITE) ? "ln2.hook_normalized" : "hook_mlp_out")
                 + ")"));
         Matcher m = BLOCK.matcher(name);
+        Optional<String> hf = cfg.text("hf_hook_name").or(() -> cfg.text("metadata.hf_hook_name"));
+        if (m.matches() && m.group(2).equals(SiteKind.LN2_NORMALIZED.hookName()) && allowed.contains(SiteKind.MLP_IN)
+                && hf.isPresent() && isPreMlpNormOutput(hf.get())) {
+            // SAELens's first GemmaScope 2 loader wrote ln2.hook_normalized (TransformerLens: before the norm's gain)
+            // for transcoders trained on the Hugging Face norm module's output (after its gain): the latter is what
+            // the weights expect, and what SAELens itself corrected the name to (hook_mlp_in)
+            return SiteKind.MLP_IN;
+        }
+        if (m.matches() && m.group(2).equals(HOOK_MLP_IN) && allowed.contains(SiteKind.MLP_IN)) {
+            if (hf.isPresent() && !isPreMlpNormOutput(hf.get())) {
+                throw malformed(cfg, "has " + key + " '" + name + "' with hf_hook_name '" + hf.get() + "', which is "
+                        + "not the output of the pre-MLP norm (…pre_feedforward_layernorm.output, "
+                        + "…post_attention_layernorm.output, …ln_2.output), so which site it reads is not known; pass "
+                        + "the option " + option);
+            }
+            return SiteKind.MLP_IN;
+        }
         Optional<SiteKind> kind = m.matches() ? SiteKind.fromHookName(m.group(2)).filter(allowed::contains)
                 : Optional.empty();
         return kind.orElseThrow(() -> malformed(cfg, "has " + key + " '" + name + "', which is not a site a transcoder "
                 + (option.equals(FormatOptions.READ_SITE) ? "reads" : "writes") + " (blocks.N. followed by one of "
                 + allowed.stream().map(SiteKind::hookName).sorted().toList() + "); pass the option " + option
                 + " to say which it is"));
+    }
+
+    /** Whether a Hugging Face module path names the pre-MLP norm's output (Gemma, Llama/Qwen, GPT-2 spellings). */
+    private static boolean isPreMlpNormOutput(String hfHookName) {
+        return hfHookName.endsWith(".pre_feedforward_layernorm.output")
+                || hfHookName.endsWith(".post_attention_layernorm.output") || hfHookName.endsWith(".ln_2.output");
     }
 
     /** What this reader does not compute (UNSUPPORTED_ARCHITECTURE). */

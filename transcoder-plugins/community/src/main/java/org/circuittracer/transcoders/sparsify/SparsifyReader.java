@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -18,6 +19,7 @@ import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
 import org.circuittracer.transcoders.common.WeightVector;
 import org.circuittracer.transcoders.community.FormatOptions;
+import org.circuittracer.transcoders.community.JsonFiles;
 import org.circuittracer.transcoders.community.Layers;
 import org.circuittracer.transcoders.community.TensorChecks;
 
@@ -25,7 +27,9 @@ import org.circuittracer.transcoders.community.TensorChecks;
  * Reads a sparsify checkpoint of transcoders: one sub-directory per hook point with {@code cfg.json} and
  * {@code sae.safetensors} holding {@code encoder.weight [F, d]}, {@code encoder.bias [F]}, {@code W_dec [F, d]},
  * {@code b_dec [d]} and, with {@code skip_connection}, {@code W_skip [d, d]} applied as {@code x·W_skipᵀ}. Other files
- * (the training {@code config.json}) are ignored. Lazy decoder and encoder as for the reference format.
+ * (optimizer and scheduler states) are ignored; the training run's {@code config.json} beside the hook point
+ * directories is read when a {@code cfg.json} predates sparsify's {@code transcode} field (see
+ * {@link SparsifyTranscoder}). Lazy decoder and encoder as for the reference format.
  */
 final class SparsifyReader {
 
@@ -38,13 +42,27 @@ final class SparsifyReader {
         List<Path> members = Layers.subdirectories(directory, sub -> Files.isRegularFile(
                 sub.resolve(SparsifyTranscoder.CONFIG)));
         if (members.isEmpty()) {
+            List<Path> seeded = Layers.subdirectories(directory, sub -> Layers.anySubdirectoryHolds(sub,
+                    SparsifyTranscoder.CONFIG, SparsifyTranscoder.WEIGHTS));
+            if (!seeded.isEmpty()) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, directory + " holds sparsify "
+                        + "coders one level down (" + seeded.get(0).getFileName() + "/…/" + SparsifyTranscoder.CONFIG
+                        + "), as sparsify writes a run with several init_seeds (layers.3.mlp/seed0, …/seed1) or "
+                        + "save_best's per-hook-point checkpoints (best/layers.3.mlp/layers.3.mlp); a dictionary "
+                        + "has one transcoder per layer: make a directory with one entry per hook point "
+                        + "pointing at the seed you want (symbolic links work), copy " + SparsifyTranscoder.RUN_CONFIG
+                        + " beside them, and open that.");
+            }
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, directory + " holds no sparsify "
                     + "transcoders: expected one sub-directory per hook point (e.g. layers.3.mlp) with "
                     + SparsifyTranscoder.CONFIG + " and " + SparsifyTranscoder.WEIGHTS + ".");
         }
+        Path runConfigFile = directory.resolve(SparsifyTranscoder.RUN_CONFIG);
+        Optional<JsonFiles> runConfig = Files.isRegularFile(runConfigFile) ? Optional.of(JsonFiles.read(runConfigFile))
+                : Optional.empty();
         TreeMap<Integer, SparsifyTranscoder> byLayer = new TreeMap<>();
         for (Path member : members) {
-            SparsifyTranscoder transcoder = SparsifyTranscoder.read(member, options);
+            SparsifyTranscoder transcoder = SparsifyTranscoder.read(member, options, runConfig);
             Layers.put(byLayer, transcoder.layer(), transcoder, Optional.ofNullable(byLayer.get(transcoder.layer()))
                     .map(SparsifyTranscoder::directory).orElse(null), member, "sparsify transcoder");
         }
@@ -73,10 +91,15 @@ final class SparsifyReader {
                 if (layer.skip()) {
                     required.put("W_skip", new long[] {d, d});
                 }
+                refuseCrossLayerTensors(file, path);
                 TensorChecks.check(file, path, required, Map.of(), "d_in = " + d + ", " + f + " latents from "
                         + SparsifyTranscoder.CONFIG);
+                WeightVector bias = WeightVector.read(file, "encoder.bias");
+                if (layer.centresInput()) {
+                    bias = centred(file, bias, WeightVector.read(file, "b_dec"));
+                }
                 sources.add(new Transcoders.SourceLayer(RowMatrix.of(file, "encoder.weight"),
-                        WeightVector.read(file, "encoder.bias"), Nonlinearity.ReluTopK.function(layer.k()),
+                        bias, Nonlinearity.ReluTopK.function(layer.k()),
                         Optional.empty(), List.of(RowMatrix.of(file, "W_dec"))));
                 outputs.add(new Transcoders.OutputLayer(WeightVector.read(file, "b_dec"), layer.skip()
                         ? Optional.of(new Transcoders.Skip(RowMatrix.of(file, "W_skip"), true)) : Optional.empty()));
@@ -94,6 +117,46 @@ final class SparsifyReader {
                 }
             }
             throw e;
+        }
+    }
+
+    /** Rows of the encoder read at a time when folding the input centring (a few MB). */
+    private static final int FOLD_ROWS = 1024;
+
+    /**
+     * The encoder bias of a coder whose encoder centres its input, {@code h = (x − b_dec)·W_encᵀ + b_enc}, as the bias
+     * of the same map without centring: {@code b_enc − W_enc·b_dec} (in double, rounded once), reading the encoder a
+     * block of rows at a time.
+     */
+    static WeightVector centred(SafetensorsFile file, WeightVector bias, WeightVector decoderBias) {
+        float[] b = bias.values();
+        float[] c = decoderBias.values();
+        float[] folded = new float[b.length];
+        for (int start = 0; start < b.length; start += FOLD_ROWS) {
+            int[] ids = IntStream.range(start, Math.min(b.length, start + FOLD_ROWS)).toArray();
+            float[] rows = file.gatherRows("encoder.weight", ids);
+            for (int r = 0; r < ids.length; r++) {
+                double dot = 0;
+                for (int j = 0; j < c.length; j++) {
+                    dot += (double) rows[r * c.length + j] * c[j];
+                }
+                folded[start + r] = (float) (b[start + r] - dot);
+            }
+        }
+        return new WeightVector(folded, bias.origin() + " − encoder.weight·b_dec (input centring of sparsify before "
+                + "2025-02-12, folded)");
+    }
+
+    /** The tensors of the clt branch's multi-target coders, refused as an unsupported format. */
+    private static void refuseCrossLayerTensors(SafetensorsFile file, Path path) {
+        for (String name : file.names()) {
+            if (name.startsWith("W_decs.") || name.startsWith("b_decs.") || name.startsWith("W_skips.")
+                    || name.startsWith("post_enc") || name.equals("in_norm") || name.equals("out_norm")) {
+                throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE,
+                        SparsifyTranscoder.UNSUPPORTED_FORMAT + path + " holds " + name + ", a tensor of the clt "
+                        + "branch of sparsify (cross-layer or multi-target sparse coders), an unreleased layout this "
+                        + "reader does not compute; convert it to the reference CLT format first.");
+            }
         }
     }
 }

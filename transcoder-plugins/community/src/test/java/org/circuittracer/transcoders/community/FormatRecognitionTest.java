@@ -35,7 +35,8 @@ class FormatRecognitionTest {
         List<DictionaryFormatProvider> providers = ServiceLoader.load(DictionaryFormatProvider.class).stream()
                 .map(ServiceLoader.Provider::get).toList();
         assertThat(providers).extracting(DictionaryFormatProvider::name).contains("reference-plt", "reference-clt",
-                "circuit-tracer-dictionary", "gemma-scope-npz", "saelens", "sparsify", "matching-pursuit");
+                "circuit-tracer-dictionary", "gemma-scope-npz", "gemma-scope-2", "saelens", "sparsify",
+                "matching-pursuit");
 
         Map<Path, Optional<String>> expected = new LinkedHashMap<>();
         Path fixtures = SharedFixtures.resolve("tiny-transcoders");
@@ -64,6 +65,22 @@ class FormatRecognitionTest {
         expected.put(saeLens, Optional.of("saelens"));
         expected.put(saeLens.resolve("blocks.0.ln2.hook_normalized"), Optional.of("saelens"));
         expected.put(FormatWriters.sparsify(dir.resolve("sparsify"), plain, 2, (l, c) -> { }), Optional.of("sparsify"));
+        // sparsify before 2025-02-12 (no transcode in cfg.json), and its clt branch (recognised, then refused)
+        expected.put(FormatWriters.sparsify(dir.resolve("sparsify-pre-v1"), plain, 2, (l, c) -> {
+            c.remove("transcode");
+            c.remove("activation");
+        }), Optional.of("sparsify"));
+        expected.put(FormatWriters.sparsify(dir.resolve("sparsify-clt"), plain, 2, (l, c) -> c.put("n_targets", 2 - l)
+                .put("n_sources", l + 1).put("coalesce_topk", "none")), Optional.of("sparsify"));
+        TranscoderWeights jumpSkip = TranscoderWeights.random(2, 8, 4, 3, true, true);
+        expected.put(FormatWriters.saeLens(dir.resolve("saelens-gemma-scope-2"), jumpSkip, "jumprelu_skip_transcoder",
+                (l, c) -> ((com.fasterxml.jackson.databind.node.ObjectNode) c.get("metadata"))
+                        .put("hook_name", "blocks." + l + ".hook_mlp_in")
+                        .put("hf_hook_name", "model.layers." + l + ".pre_feedforward_layernorm.output")),
+                Optional.of("saelens"));
+        expected.put(FormatWriters.gemmaScope2(dir.resolve("gemma-scope-2"), jumpSkip,
+                org.circuittracer.safetensors.DType.F32, (l, c) -> { }), Optional.of("gemma-scope-2"));
+        expected.put(dir.resolve("gemma-scope-2/layer_0_width_16k_l0_small_affine"), Optional.of("gemma-scope-2"));
         Path pursuit = dir.resolve("matching-pursuit");
         FormatWriters.createDirectories(pursuit);
         FormatWriters.writeString(pursuit.resolve("matching-pursuit.json"), "{}");

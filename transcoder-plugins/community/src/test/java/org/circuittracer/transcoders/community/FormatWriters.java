@@ -114,6 +114,42 @@ public final class FormatWriters {
         return dir;
     }
 
+    // ---------------------------------------------------------------- GemmaScope 2
+
+    /**
+     * A GemmaScope 2 transcoder set as Google publishes it: per layer {@code layer_{i}_width_16k_l0_small[_affine]/}
+     * with {@code config.json} and {@code params.safetensors} ({@code w_enc [d, F]}, {@code w_dec [F, d]}, {@code b_enc},
+     * {@code b_dec}, {@code threshold}, and {@code affine_skip_connection [d, d]} applied as {@code x @ A}, so that
+     * {@code A = W_skipᵀ} of the weights); {@code edit} may change each config.
+     */
+    public static Path gemmaScope2(Path dir, TranscoderWeights w, DType dtype, BiConsumer<Integer, ObjectNode> edit) {
+        int f = w.features();
+        int d = w.width();
+        for (int layer = 0; layer < w.layers().size(); layer++) {
+            TranscoderWeights.Layer l = w.layers().get(layer);
+            boolean affine = l.wSkip().isPresent();
+            Path sub = dir.resolve("layer_" + layer + "_width_16k_l0_small" + (affine ? "_affine" : ""));
+            createDirectories(sub);
+            ObjectNode cfg = JSON.createObjectNode();
+            cfg.put("architecture", "jump_relu").put("model_name", "gemma-v3-1b-pt")
+                    .put("hf_hook_point_in", "model.layers." + layer + ".pre_feedforward_layernorm.output")
+                    .put("hf_hook_point_out", "model.layers." + layer + ".post_feedforward_layernorm.output")
+                    .put("affine_connection", affine);
+            edit.accept(layer, cfg);
+            writeString(sub.resolve("config.json"), cfg.toPrettyString());
+            SafetensorsWriter weights = new SafetensorsWriter()
+                    .addFloats("w_enc", dtype, new long[] {d, f}, TranscoderWeights.transpose(l.wEnc(), f, d))
+                    .addFloats("w_dec", dtype, new long[] {f, d}, l.wDec())
+                    .addFloats("b_enc", dtype, new long[] {f}, l.bEnc())
+                    .addFloats("b_dec", dtype, new long[] {d}, l.bDec())
+                    .addFloats("threshold", dtype, new long[] {f}, l.threshold().orElseThrow());
+            l.wSkip().ifPresent(s -> weights.addFloats("affine_skip_connection", dtype, new long[] {d, d},
+                    TranscoderWeights.transpose(s, d, d)));
+            weights.write(sub.resolve("params.safetensors"));
+        }
+        return dir;
+    }
+
     // ---------------------------------------------------------------- SAELens
 
     /**

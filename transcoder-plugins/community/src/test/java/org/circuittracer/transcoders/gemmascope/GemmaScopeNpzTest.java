@@ -133,6 +133,10 @@ class GemmaScopeNpzTest {
         String config = FormatWriters.readString(listed.resolve("config.yaml"));
         FormatWriters.writeString(listed.resolve("config.yaml"), config + "activation: relu\n");
         expect(() -> open(listed), StandardErrorCode.MALFORMED_FILE, "GemmaScope transcoders are JumpReLU");
+        FormatWriters.writeString(listed.resolve("config.yaml"), config + "activation: topk\n");
+        expect(() -> open(listed), StandardErrorCode.MALFORMED_FILE, "activation is topk");
+        FormatWriters.writeString(listed.resolve("config.yaml"), config + "activation: jumprelu\n");
+        open(listed).close(); // names what the thresholds do: accepted
         FormatWriters.writeString(listed.resolve("config.yaml"), config.replace("  - layer_1/width_16k/average_l0_41/",
                 "  - hf://google/gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_41/"));
         expect(() -> open(listed), StandardErrorCode.MALFORMED_FILE, "remote reference");

@@ -142,9 +142,11 @@ class SaeLensTest {
                 ((ObjectNode) cfg.get("metadata")).put("hook_name_out", "blocks.2.mlp.hook_out");
             }
         }, StandardErrorCode.MALFORMED_FILE, "every layer of a dictionary reads and writes the same sites");
+        // hook_mlp_in is the MLP input (SAELens's GemmaScope 2 spelling) unless its Hugging Face hook says otherwise
         expectWith(weights, "jumprelu_transcoder", (l, cfg) -> ((ObjectNode) cfg.get("metadata"))
-                        .put("hook_name", "blocks." + l + ".hook_mlp_in"), StandardErrorCode.MALFORMED_FILE,
-                "hook_name 'blocks.0.hook_mlp_in'", "pass the option readSite");
+                        .put("hook_name", "blocks." + l + ".hook_mlp_in")
+                        .put("hf_hook_name", "model.layers." + l + ".input_layernorm.input"),
+                StandardErrorCode.MALFORMED_FILE, "hook_name 'blocks.0.hook_mlp_in'", "pass the option readSite");
 
         Path set = FormatWriters.saeLens(dir.resolve("gap"), weights, "jumprelu_transcoder", (l, c) -> { });
         FormatWriters.delete(set.resolve("blocks.1.ln2.hook_normalized/sae_weights.safetensors"));

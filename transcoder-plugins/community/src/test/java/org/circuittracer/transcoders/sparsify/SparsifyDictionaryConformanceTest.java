@@ -28,7 +28,14 @@ class SparsifyDictionaryConformanceTest extends AbstractDictionaryConformanceTes
                     FormatWriters.sparsify(scratch.resolve("topk"), TranscoderWeights.random(3, 32, 16, 1, false,
                             false), 4, (layer, cfg) -> { }),
                     FormatWriters.sparsify(scratch.resolve("topk-skip"), TranscoderWeights.random(3, 32, 16, 2, false,
-                            true), 6, (layer, cfg) -> { }));
+                            true), 6, (layer, cfg) -> { }),
+                    // before 2025-02-12: no transcode in cfg.json (the run's config.json says it), input centring
+                    // folded into the encoder bias
+                    FormatWriters.sparsify(scratch.resolve("pre-v1-skip"), TranscoderWeights.random(3, 32, 16, 3,
+                            false, true), 6, (layer, cfg) -> {
+                                cfg.remove("transcode");
+                                cfg.remove("activation");
+                            }));
         }
         return directories;
     }

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -25,14 +27,15 @@ import org.circuittracer.transcoders.common.WeightVector;
 /**
  * Reads a cross-layer transcoder ({@code model_kind: cross_layer_transcoder}): {@code W_enc_{i}.safetensors} with
  * {@code W_enc_i [F, d]}, {@code b_enc_i [F]}, {@code b_dec_i [d]}, optional {@code threshold_i [F]}, and
- * {@code W_dec_{i}.safetensors} with {@code W_dec_i [F, L−i, d]}. Like the reference's native loader it reads no skip.
+ * {@code W_dec_{i}.safetensors} with {@code W_dec_i [F, L−i, d]}. Like the reference's native loader
+ * ({@code _load_state_dict} in {@code cross_layer_transcoder.py}) it reads no skip and ignores other tensors.
  */
 final class CrossLayerReader {
 
     private CrossLayerReader() {
     }
 
-    static TranscoderDictionary open(DictionarySource source, ReferenceConfig config) {
+    static TranscoderDictionary open(DictionarySource source, ReferenceConfig config, ReferenceOptions options) {
         Path directory = source.directory();
         if (!config.transcoders().isEmpty()) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, directory.resolve(ReferenceConfig.FILE_NAME)
@@ -54,18 +57,19 @@ final class CrossLayerReader {
             List<SafetensorsFile> decoders = new ArrayList<>();
             for (int i = 0; i < layers; i++) {
                 SafetensorsFile encoder = LayerFiles.open(encoderPaths.get(i), opened);
+                // Like the reference's loader, read the named tensors and ignore any others.
                 LayerFiles.checkTensors(encoder, LayerFiles.shapes(key(W_ENC, i), "[F, d]", key(B_ENC, i), "[F]",
-                        key(B_DEC, i), "[d]"), LayerFiles.shapes(key(THRESHOLD, i), "[F]"));
+                        key(B_DEC, i), "[d]"), LayerFiles.shapes(key(THRESHOLD, i), "[F]"), Set.of(), true);
                 SafetensorsFile decoder = LayerFiles.open(decoderPaths.get(i), opened);
                 LayerFiles.checkTensors(decoder, LayerFiles.shapes(key(W_DEC, i), "[F, L−" + i + ", d]"),
-                        LayerFiles.shapes());
+                        LayerFiles.shapes(), Set.of(), true);
                 encoders.add(encoder);
                 decoders.add(decoder);
             }
             int width = Math.toIntExact(encoders.get(0).info(key(W_ENC, 0)).dim(1)); // the reference: F, d from W_enc_0
             boolean thresholds = encoders.get(0).contains(key(THRESHOLD, 0));
-            ActivationFunction activation = config.activation()
-                    .orElse(thresholds ? new ActivationFunction.JumpRelu() : new ActivationFunction.Relu());
+            ActivationFunction activation = Activations.choose(directory, config, options, OptionalInt.empty(),
+                    thresholds, encoderPaths.get(0).toString());
             boolean jump = activation instanceof ActivationFunction.JumpRelu;
             List<Transcoders.SourceLayer> sources = new ArrayList<>();
             List<Transcoders.OutputLayer> outputs = new ArrayList<>();
@@ -86,7 +90,8 @@ final class CrossLayerReader {
                     ReferenceProvider.scan(source, config), config.featureInputHook(), config.featureOutputHook(), width,
                     sources, outputs);
             return TranscoderDictionary.open(spec, source.lazyEncoder(), source.lazyDecoder(),
-                    Optional.of(target -> ReferenceFormatWriter.writeCrossLayer(target, config, copies(encoders,
+                    Optional.of(target -> ReferenceFormatWriter.writeCrossLayer(target, activation instanceof
+                            ActivationFunction.TopK ? config.withActivation(activation) : config, copies(encoders,
                             decoders))), opened);
         } catch (RuntimeException e) {
             ReferenceProvider.closeAll(opened, e);

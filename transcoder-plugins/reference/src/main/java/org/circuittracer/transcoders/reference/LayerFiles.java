@@ -39,9 +39,12 @@ final class LayerFiles {
     static final String PER_LAYER_THRESHOLD = "activation_function.threshold";
     /** The cross-layer file's JumpReLU thresholds, {@code threshold_{i}}. */
     static final String THRESHOLD = "threshold";
+    /** The per-layer file's TopK size: the scalar integer tensor circuit-tracer's {@code to_safetensors} writes. */
+    static final String K = "k";
 
     /** Floating-point element types the formats store; everything is widened to float32 on reading. */
     private static final Set<DType> STORED_TYPES = Set.of(DType.F32, DType.BF16, DType.F16);
+    private static final System.Logger LOG = System.getLogger(LayerFiles.class.getName());
 
     private LayerFiles() {
     }
@@ -107,8 +110,30 @@ final class LayerFiles {
      * @param optional the same for tensors that may be absent
      */
     static void checkTensors(SafetensorsFile file, Map<String, String> required, Map<String, String> optional) {
+        checkTensors(file, required, optional, Set.of(), false);
+    }
+
+    /**
+     * Checks that {@code file} holds every required tensor, floating-point data and the documented ranks; tensors of
+     * EleutherAI's clt-training are UNSUPPORTED_ARCHITECTURE.
+     *
+     * @param required          tensor name → documented shape, e.g. {@code "W_enc" → "[F, d]"}
+     * @param optional          the same for tensors that may be absent
+     * @param checkedElsewhere  names of optional tensors the caller checks itself (e.g. the scalar {@code k})
+     * @param ignoreUnexpected  whether other tensors are ignored (with a DEBUG note, as the reference's cross-layer
+     *                          loader reads only the tensors it names) instead of MALFORMED_FILE
+     */
+    static void checkTensors(SafetensorsFile file, Map<String, String> required, Map<String, String> optional,
+                             Set<String> checkedElsewhere, boolean ignoreUnexpected) {
+        List<String> foreign = ForeignCheckpoints.names(file);
+        if (!foreign.isEmpty()) {
+            throw ForeignCheckpoints.unsupported(file.path() + " holds tensors of an EleutherAI clt-training "
+                    + "(sparsify fork) checkpoint (" + String.join(", ", foreign) + ")");
+        }
+        List<String> optionalNames = new ArrayList<>(optional.keySet());
+        optionalNames.addAll(new TreeSet<>(checkedElsewhere));
         String expected = "it holds " + String.join(", ", required.keySet())
-                + (optional.isEmpty() ? "" : " and optionally " + String.join(", ", optional.keySet()));
+                + (optionalNames.isEmpty() ? "" : " and optionally " + String.join(", ", optionalNames));
         for (String name : required.keySet()) {
             if (!file.contains(name)) {
                 throw malformed(file, "tensor " + name + " is missing; " + expected + ".");
@@ -116,6 +141,9 @@ final class LayerFiles {
         }
         List<String> unexpected = new ArrayList<>();
         for (TensorInfo tensor : file.tensors()) {
+            if (checkedElsewhere.contains(tensor.name())) {
+                continue;
+            }
             String shape = required.getOrDefault(tensor.name(), optional.get(tensor.name()));
             if (shape == null) {
                 unexpected.add(tensor.name());
@@ -131,9 +159,31 @@ final class LayerFiles {
             }
         }
         if (!unexpected.isEmpty()) {
+            if (ignoreUnexpected) {
+                LOG.log(System.Logger.Level.DEBUG, () -> file.path() + ": ignoring tensor"
+                        + (unexpected.size() == 1 ? " " : "s ") + unexpected + ", which circuit-tracer does not read");
+                return;
+            }
             throw malformed(file, "unexpected tensor" + (unexpected.size() == 1 ? " " : "s ") + unexpected + "; "
                     + expected + ".");
         }
+    }
+
+    /**
+     * The scalar TopK size {@code name} of {@code file}: an integer tensor with one element ({@code torch.tensor(k)}
+     * is an I64 of shape {@code []}), at least 1.
+     */
+    static int scalarK(SafetensorsFile file, String name) {
+        TensorInfo info = file.info(name);
+        if (!info.dtype().isInteger() || info.numel() != 1 || info.rank() > 1) {
+            throw malformed(file, name + " is " + info.dtype() + " " + info.shapeString() + "; the TopK size k is a "
+                    + "scalar integer (circuit-tracer writes torch.tensor(k), an I64 of shape []).");
+        }
+        long k = file.readLongs(name)[0];
+        if (k < 1 || k > Integer.MAX_VALUE) {
+            throw malformed(file, name + " is " + k + "; the TopK size k is a whole number >= 1.");
+        }
+        return (int) k;
     }
 
     static CircuitTracerException malformed(SafetensorsFile file, String problem) {

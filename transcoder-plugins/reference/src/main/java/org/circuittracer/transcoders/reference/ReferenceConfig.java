@@ -24,8 +24,11 @@ import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.transcoders.common.Transcoders;
 
 /**
- * The {@code config.yaml} of a reference transcoder directory (docs/reference/algorithm.md §8.2). Unknown keys and values of the
- * wrong type are errors, so a typo never silently changes what is loaded.
+ * The {@code config.yaml} of a reference transcoder directory (docs/reference/algorithm.md §8.2), as circuit-tracer 0.5
+ * and its users write it: by hand in the key order of the docs, or by its cache ({@code yaml.dump} of a dict: keys
+ * sorted, {@code revision: null}). A YAML {@code null} is an absent key. Keys this build does not use (the cache's
+ * {@code repo_id} and {@code subfolder}, notes, other tools' settings) are ignored with a DEBUG note, as the reference
+ * ignores them; values of the wrong type in the keys it uses are errors that name the file and the key.
  *
  * @param modelKind         {@code model_kind}
  * @param featureInputHook  {@code feature_input_hook}: an input site ({@code hook_resid_mid}, {@code ln2.hook_normalized},
@@ -34,23 +37,34 @@ import org.circuittracer.transcoders.common.Transcoders;
  * @param modelName         {@code model_name}: the base model's id
  * @param transcoders       {@code transcoders}: per-layer file paths (index = layer), relative to the directory; empty
  *                          for the standard file names
- * @param activation        {@code activation} (+ {@code k}): ReLU or TopK; empty = JumpReLU if the weights have
- *                          thresholds, else ReLU
+ * @param activation        {@code activation} (+ {@code k}): ReLU, or TopK when {@code k} is known; empty = JumpReLU
+ *                          if the weights have thresholds, else ReLU (also for {@code activation: jumprelu}), or TopK
+ *                          whose {@code k} comes from elsewhere ({@link #topKWithoutK()})
  * @param scan              {@code scan}: feature-visualisation id; empty = the directory's path
  * @param revision          {@code revision}: the source repository's revision
+ * @param activationName    {@code activation} as written: {@code relu}, {@code topk} or {@code jumprelu}; empty when
+ *                          the key is absent
  */
 public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, SiteKind featureOutputHook,
                               Optional<String> modelName, List<String> transcoders,
                               Optional<ActivationFunction> activation, Optional<String> scan,
-                              Optional<String> revision) {
+                              Optional<String> revision, Optional<String> activationName) {
 
     /** The file name. */
     public static final String FILE_NAME = "config.yaml";
 
-    /** The one repository whose TopK transcoders omit {@code k}; the reference falls back to 128 for it. */
-    private static final String CRV_SCAN = "facebook/crv-8b-instruct-transcoders";
+    /** {@code activation: relu}. */
+    public static final String RELU = "relu";
+    /** {@code activation: topk} (with {@code k}). */
+    public static final String TOPK = "topk";
+    /** {@code activation: jumprelu}: the threshold tensors decide, as when the key is absent (circuit-tracer PR #94). */
+    public static final String JUMPRELU = "jumprelu";
+    private static final Set<String> ACTIVATIONS = Set.of(RELU, TOPK, JUMPRELU);
+    /** Activations of other tools' checkpoints (EleutherAI clt-training, sparsify) that the reference cannot compute. */
+    static final Set<String> FOREIGN_ACTIVATIONS = Set.of("batchtopk", "groupmax");
     private static final Set<String> KEYS = Set.of("model_kind", "feature_input_hook", "feature_output_hook",
             "model_name", "transcoders", "activation", "k", "scan", "revision");
+    private static final System.Logger LOG = System.getLogger(ReferenceConfig.class.getName());
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
@@ -71,6 +85,21 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
         }
         Objects.requireNonNull(scan, "scan");
         Objects.requireNonNull(revision, "revision");
+        if (activationName.isPresent() && !ACTIVATIONS.contains(activationName.get())) {
+            throw new IllegalArgumentException("activation is relu, topk or jumprelu, not " + activationName.get());
+        }
+        if (!activationName.equals(activation.map(ReferenceConfig::nameOf))
+                && !(activation.isEmpty() && activationName.filter(n -> !n.equals(RELU)).isPresent())) {
+            throw new IllegalArgumentException("activation " + activation + " does not match the name " + activationName);
+        }
+    }
+
+    /** A configuration whose {@code activation} name follows from {@code activation} (absent, relu or topk). */
+    public ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, SiteKind featureOutputHook,
+                           Optional<String> modelName, List<String> transcoders,
+                           Optional<ActivationFunction> activation, Optional<String> scan, Optional<String> revision) {
+        this(modelKind, featureInputHook, featureOutputHook, modelName, transcoders, activation, scan, revision,
+                activation.map(ReferenceConfig::nameOf));
     }
 
     /** A configuration with only the required keys. */
@@ -85,16 +114,43 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
                 Optional.of(function), scan, revision);
     }
 
+    /** The same with {@code activation: name} and no {@code k}: {@code jumprelu}, or {@code topk} without k. */
+    public ReferenceConfig withActivationName(String name) {
+        if (name.equals(RELU)) {
+            return withActivation(new ActivationFunction.Relu());
+        }
+        return new ReferenceConfig(modelKind, featureInputHook, featureOutputHook, modelName, transcoders,
+                Optional.empty(), scan, revision, Optional.of(name));
+    }
+
     /** The same with {@code scan}. */
     public ReferenceConfig withScan(String newScan) {
         return new ReferenceConfig(modelKind, featureInputHook, featureOutputHook, modelName, transcoders,
-                activation, Optional.of(newScan), revision);
+                activation, Optional.of(newScan), revision, activationName);
     }
 
     /** The same without a {@code transcoders} list, i.e. for files with the standard names. */
     public ReferenceConfig withStandardFileNames() {
         return new ReferenceConfig(modelKind, featureInputHook, featureOutputHook, modelName, List.of(),
-                activation, scan, revision);
+                activation, scan, revision, activationName);
+    }
+
+    /**
+     * Whether the config says {@code activation: topk} without {@code k}: the reader takes k from the files' {@code k}
+     * tensor, the {@code topk} option, or the repositories the reference knows ({@link KnownTopK}).
+     */
+    public boolean topKWithoutK() {
+        return activation.isEmpty() && activationName.equals(Optional.of(TOPK));
+    }
+
+    private static String nameOf(ActivationFunction function) {
+        if (function instanceof ActivationFunction.Relu) {
+            return RELU;
+        }
+        if (function instanceof ActivationFunction.TopK) {
+            return TOPK;
+        }
+        throw new IllegalArgumentException("config.yaml holds relu or topk, not " + function);
     }
 
     // ------------------------------------------------------------------------------------------------ reading
@@ -113,9 +169,9 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
                 + ModelKind.CROSS_LAYER_TRANSCODER.yamlName() + " (a cross-layer transcoder)"));
         SiteKind input = fields.site("feature_input_hook", Transcoders.INPUT_SITES);
         SiteKind output = fields.site("feature_output_hook", Transcoders.OUTPUT_SITES);
-        Optional<String> scan = fields.text("scan", false);
+        Optional<String> name = fields.activationName();
         return new ReferenceConfig(kind, input, output, fields.text("model_name", false), fields.paths("transcoders"),
-                fields.activation(scan), scan, fields.text("revision", false));
+                fields.activation(name), fields.text("scan", false), fields.text("revision", false), name);
     }
 
     /**
@@ -125,13 +181,13 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
     static Optional<Peek> peek(Path directory) {
         try {
             JsonNode root = YAML.readTree(directory.resolve(FILE_NAME).toFile());
-            JsonNode kind = root == null ? null : root.get("model_kind");
+            JsonNode kind = root == null || !root.isObject() ? null : root.get("model_kind");
             if (kind == null || !kind.isTextual()) {
                 return Optional.empty();
             }
             List<String> files = new ArrayList<>();
             JsonNode listed = root.get("transcoders");
-            if (listed != null) {
+            if (listed != null && !listed.isNull()) {
                 listed.forEach(entry -> files.add(entry.asText()));
             }
             return Optional.of(new Peek(kind.asText(), files));
@@ -142,6 +198,16 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
 
     /** What {@link #peek(Path)} found. */
     record Peek(String modelKind, List<String> transcoders) {
+    }
+
+    /** {@code directory/config.yaml} as a YAML mapping, or empty when it is missing, unreadable or not a mapping. */
+    static Optional<JsonNode> lenientTree(Path directory) {
+        try {
+            JsonNode root = YAML.readTree(directory.resolve(FILE_NAME).toFile());
+            return root != null && root.isObject() ? Optional.of(root) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private static JsonNode tree(Path file) {
@@ -175,21 +241,27 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
                 }
             });
             if (!unknown.isEmpty()) {
-                throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + ": unknown key"
-                        + (unknown.size() == 1 ? " " : "s ") + unknown + "; the keys are "
-                        + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ".");
+                LOG.log(System.Logger.Level.DEBUG, () -> file + ": ignoring key" + (unknown.size() == 1 ? " " : "s ")
+                        + unknown + ", which circuit-tracer does not use (it reads "
+                        + KEYS.stream().sorted().collect(Collectors.joining(", ")) + ")");
             }
         }
 
-        Optional<String> text(String key, boolean required) {
+        /** The value of {@code key}; null when absent or YAML null (which means absent). */
+        JsonNode node(String key) {
             JsonNode node = root.get(key);
+            return node == null || node.isNull() ? null : node;
+        }
+
+        Optional<String> text(String key, boolean required) {
+            JsonNode node = node(key);
             if (node == null) {
                 if (required) {
                     throw error(key, "is missing; it is required");
                 }
                 return Optional.empty();
             }
-            if (!node.isValueNode() || node.isNull()) {
+            if (!node.isValueNode()) {
                 throw error(key, "must be a single value, got " + describe(node));
             }
             return Optional.of(node.asText());
@@ -204,7 +276,7 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
         }
 
         List<String> paths(String key) {
-            JsonNode node = root.get(key);
+            JsonNode node = node(key);
             if (node == null) {
                 return List.of();
             }
@@ -221,28 +293,40 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
             return paths;
         }
 
-        Optional<ActivationFunction> activation(Optional<String> scan) {
+        /** {@code activation} as written (lower case), checked; clt-training's activations are UNSUPPORTED. */
+        Optional<String> activationName() {
             Optional<String> name = text("activation", false);
-            JsonNode k = root.get("k");
-            if (name.isEmpty() || !name.get().equals("topk")) {
+            if (name.isEmpty()) {
+                return name;
+            }
+            String n = name.get().toLowerCase(java.util.Locale.ROOT);
+            if (n.equals("jump_relu")) {
+                n = JUMPRELU; // the reference's own spelling in cross_layer_transcoder.py
+            }
+            if (FOREIGN_ACTIVATIONS.contains(n)) {
+                throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, "unsupported format: "
+                        + file + " says 'activation: " + name.get() + "', an activation of EleutherAI's sparsify / "
+                        + "clt-training checkpoints, which circuit-tracer cannot compute (it reads ReLU, JumpReLU and "
+                        + "TopK transcoders in circuit-tracer's layout).");
+            }
+            if (!ACTIVATIONS.contains(n)) {
+                throw error("activation", "is '" + name.get() + "'; use relu, topk (with k) or jumprelu, or leave it "
+                        + "out for JumpReLU when the weights have thresholds and ReLU otherwise");
+            }
+            return Optional.of(n);
+        }
+
+        /** ReLU, TopK with {@code k}, or empty (thresholds decide, or TopK whose k comes from elsewhere). */
+        Optional<ActivationFunction> activation(Optional<String> name) {
+            JsonNode k = node("k");
+            if (name.isEmpty() || !name.get().equals(TOPK)) {
                 if (k != null) {
                     throw error("k", "is only used with 'activation: topk'");
                 }
-                return name.map(n -> {
-                    if (!n.equals("relu")) {
-                        throw error("activation", "is '" + n + "'; use relu or topk (with k), or leave it out for "
-                                + "JumpReLU when the weights have thresholds and ReLU otherwise");
-                    }
-                    return new ActivationFunction.Relu();
-                });
+                return name.filter(RELU::equals).map(n -> new ActivationFunction.Relu());
             }
             if (k == null) {
-                if (scan.equals(Optional.of(CRV_SCAN))) {
-                    System.getLogger(ReferenceConfig.class.getName()).log(System.Logger.Level.WARNING,
-                            file + ": 'activation: topk' without k; using k = 128 for " + CRV_SCAN + " as the reference does");
-                    return Optional.of(new ActivationFunction.TopK(128));
-                }
-                throw error("k", "is missing; 'activation: topk' needs k, the number of features kept per position");
+                return Optional.empty(); // the reader finds k: the files' k tensor, the topk option, KnownTopK
             }
             if (!k.isIntegralNumber() || !k.canConvertToInt() || k.asInt() < 1) {
                 throw error("k", "must be a whole number >= 1, got " + describe(k));
@@ -277,8 +361,8 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
         if (!transcoders.isEmpty()) {
             map.put("transcoders", transcoders);
         }
+        activationName.ifPresent(n -> map.put("activation", n));
         activation.ifPresent(f -> {
-            map.put("activation", f instanceof ActivationFunction.TopK ? "topk" : "relu");
             if (f instanceof ActivationFunction.TopK topK) {
                 map.put("k", topK.k());
             }

@@ -32,7 +32,12 @@ public final class ReferenceCrossLayerProvider extends ReferenceProvider {
     }
 
     @Override
-    SparseDictionary open(DictionarySource source, ReferenceConfig config) {
-        return CrossLayerReader.open(source, config);
+    SparseDictionary open(DictionarySource source, ReferenceConfig config, ReferenceOptions options) {
+        return CrossLayerReader.open(source, config, options);
+    }
+
+    @Override
+    boolean claimsForeignCheckpoints() {
+        return true;
     }
 }

@@ -25,14 +25,19 @@ public final class ReferencePerLayerProvider extends ReferenceProvider {
                 + "layer_{i}.safetensors.";
     }
 
-    /** Not GemmaScope's {@code .npz} lists. */
+    /** Lists of {@code .safetensors} files, local or {@code hf://}; not GemmaScope's {@code .npz} lists. */
     @Override
     boolean readsListedFiles(List<String> transcoders) {
-        return transcoders.stream().allMatch(f -> f.endsWith(LayerFiles.SUFFIX));
+        return transcoders.stream().allMatch(f -> RemoteEntries.pathPart(f).endsWith(LayerFiles.SUFFIX));
     }
 
     @Override
-    SparseDictionary open(DictionarySource source, ReferenceConfig config) {
-        return PerLayerReader.open(source, config);
+    SparseDictionary open(DictionarySource source, ReferenceConfig config, ReferenceOptions options) {
+        return PerLayerReader.open(source, config, options);
+    }
+
+    @Override
+    boolean claimsForeignCheckpoints() {
+        return false;
     }
 }

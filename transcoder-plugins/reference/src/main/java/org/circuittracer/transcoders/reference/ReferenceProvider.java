@@ -3,6 +3,7 @@ package org.circuittracer.transcoders.reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
@@ -20,17 +21,32 @@ abstract class ReferenceProvider implements DictionaryFormatProvider {
     abstract boolean readsListedFiles(List<String> transcoders);
 
     /** Reads the layer files of a directory whose config has been read and has the right kind. */
-    abstract SparseDictionary open(DictionarySource source, ReferenceConfig config);
+    abstract SparseDictionary open(DictionarySource source, ReferenceConfig config, ReferenceOptions options);
+
+    /**
+     * Whether this provider claims directories with a {@code config.yaml} that has none of our {@code model_kind}s
+     * but marks another tool's checkpoint ({@link ForeignCheckpoints}), to refuse them clearly. Exactly one does.
+     */
+    abstract boolean claimsForeignCheckpoints();
 
     @Override
     public final String name() {
         return kind().formatName();
     }
 
+    /**
+     * A {@code config.yaml} with this provider's {@code model_kind} (and files this format reads), or, for
+     * {@link #claimsForeignCheckpoints()}, one without a reference {@code model_kind} beside another tool's checkpoint
+     * (EleutherAI clt-training), which {@link #create} then refuses as an unsupported format.
+     */
     @Override
     public final boolean recognizes(Path directory) {
-        return ReferenceConfig.peek(directory)
-                .filter(p -> p.modelKind().equals(kind().yamlName()) && readsListedFiles(p.transcoders())).isPresent();
+        Optional<ReferenceConfig.Peek> peek = ReferenceConfig.peek(directory);
+        if (peek.isPresent() && ModelKind.fromYamlName(peek.get().modelKind()).isPresent()) {
+            return peek.get().modelKind().equals(kind().yamlName()) && readsListedFiles(peek.get().transcoders());
+        }
+        return claimsForeignCheckpoints() && Files.isRegularFile(directory.resolve(ReferenceConfig.FILE_NAME))
+                && ForeignCheckpoints.evidence(directory).isPresent();
     }
 
     @Override
@@ -40,17 +56,15 @@ abstract class ReferenceProvider implements DictionaryFormatProvider {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The dictionary directory " + directory
                     + (Files.exists(directory) ? " is a file, not a directory." : " does not exist."));
         }
-        if (!source.options().isEmpty()) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The " + name() + " format takes no "
-                    + "options, got " + source.options().keySet() + ".");
-        }
+        ReferenceOptions options = ReferenceOptions.of(source, name());
+        ForeignCheckpoints.refuse(directory);
         ReferenceConfig config = ReferenceConfig.read(directory);
         if (config.modelKind() != kind()) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, directory.resolve(ReferenceConfig.FILE_NAME)
                     + " has model_kind: " + config.modelKind().yamlName() + "; read it with the '"
                     + config.modelKind().formatName() + "' format instead of '" + name() + "'.");
         }
-        return open(source, config);
+        return open(source, config, options);
     }
 
     /**

@@ -11,6 +11,14 @@
  *       {@code model_kind: cross_layer_transcoder}, {@code W_enc_{i}.safetensors} and {@code W_dec_{i}.safetensors}.</li>
  * </ul>
  *
+ * <p>What circuit-tracer 0.5 and its users write is read as written: its cache's {@code config.yaml}
+ * ({@code yaml.dump}: sorted keys, {@code null} values, which mean absent), keys this build does not use (ignored),
+ * {@code activation: jumprelu}, TopK sets with {@code k} in the config, in the files' scalar {@code k} tensor, from the
+ * option {@code topk} ({@link org.circuittracer.transcoders.reference.ReferenceOptions}) or hard-coded by the reference
+ * for its repository, and {@code transcoders:} lists of {@code hf://} files found in the local Hugging Face cache.
+ * EleutherAI clt-training checkpoints beside a {@code config.yaml} are recognised and refused as
+ * "unsupported format: …".
+ *
  * <p>Weights may be F32, BF16 or F16 and are computed in float32. By default decoder rows are gathered from the
  * memory-mapped files on demand and the encoder is a zero-copy view of the mapping (see
  * {@link org.circuittracer.transcoders.common.TranscoderDictionary}). Dictionaries are WRITABLE;

@@ -84,7 +84,20 @@ class MalformedDirectoryTest {
         assertUnreadable(PLT, set, StandardErrorCode.FILE_NOT_FOUND, "transcoders[1] = 'sub/nope.safetensors'",
                 "does not exist");
         Directories.editConfig(set, c -> c.replace("sub/nope.safetensors", "hf://org/repo/layer_1.safetensors"));
+        String property = org.circuittracer.hub.HubCache.PROPERTY_PREFIX + "HF_HUB_CACHE";
+        System.setProperty(property, dir.resolve("no-cache").toString());
+        try {
+            assertUnreadable(PLT, set, StandardErrorCode.FILE_NOT_FOUND,
+                    "transcoders[1] = 'hf://org/repo/layer_1.safetensors'", "must be downloaded",
+                    "huggingface-cli download org/repo layer_1.safetensors");
+        } finally {
+            System.clearProperty(property);
+        }
+        Directories.editConfig(set, c -> c.replace("hf://org/repo/layer_1.safetensors", "s3://bucket/layer_1.safetensors"));
         assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "transcoders[1]", "remote reference");
+        Directories.editConfig(set, c -> c.replace("s3://bucket/layer_1.safetensors", "hf://org/layer_1.safetensors"));
+        assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "transcoders[1]", "hf://ORG/REPO/PATH");
+        Directories.editConfig(set, c -> c.replace("hf://org/layer_1.safetensors", "hf://org/repo/layer_1.safetensors"));
         Directories.editConfig(set, c -> c.replace("hf://org/repo/layer_1.safetensors", "layer_1.npz"));
         assertThat(PLT.recognizes(set)).as("GemmaScope .npz lists are another format's").isFalse();
         assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "'layer_1.npz' is not a safetensors file");
@@ -106,14 +119,14 @@ class MalformedDirectoryTest {
         "feature_input_hook: hook_resid_mid|feature_input_hook: blocks.0.hook_resid_mid|'blocks.0.hook_resid_mid', which is not a transcoder input site",
         "feature_output_hook: mlp.hook_out|feature_output_hook: hook_resid_post|feature_output_hook is 'hook_resid_post', which is not a transcoder output site; use one of hook_mlp_out, mlp.hook_out",
         "feature_input_hook: hook_resid_mid|feature_input_hook: [hook_resid_mid]|feature_input_hook must be a single value, got a list",
-        "feature_output_hook: mlp.hook_out|feature_output_hook:|feature_output_hook must be a single value, got nothing (null)",
+        "feature_output_hook: mlp.hook_out|feature_output_hook:|feature_output_hook is missing; it is required",
+        "feature_output_hook: mlp.hook_out|feature_output_hook: null|feature_output_hook is missing; it is required",
         "scan: tiny-transcoders/llama-plt-relu|scan: {repo: x}|scan must be a single value, got a mapping",
-        "activation: relu|activation: gelu|activation is 'gelu'; use relu or topk",
+        "activation: relu|activation: gelu|activation is 'gelu'; use relu, topk (with k) or jumprelu",
         "activation: relu|activation: topk|k is missing",
         "activation: relu|activation: topk\\nk: two|k must be a whole number >= 1, got 'two'",
         "activation: relu|activation: topk\\nk: 0|k must be a whole number >= 1, got '0'",
         "activation: relu|activation: relu\\nk: 8|k is only used with 'activation: topk'",
-        "activation: relu|activation: relu\\nactivation_k: 8|unknown key [activation_k]; the keys are activation, feature_input_hook",
         "activation: relu|transcoders: layer_0.safetensors|transcoders must be a non-empty list of file paths",
         "activation: relu|transcoders: [layer_0.safetensors, [x]]|entry 1 is a list",
         "activation: relu|activation: relu\\nactivation: topk|Duplicate field 'activation'",
@@ -143,9 +156,15 @@ class MalformedDirectoryTest {
     }
 
     @Test
-    void optionsAreRejected() {
-        assertError(() -> PLT.create(new DictionarySource(pltFixture(), false, true, Map.of("dtype", "bf16"))),
-                StandardErrorCode.INVALID_ARGUMENT, "takes no options", "dtype");
+    void unknownOptionsAndBadTopKValuesAreRejected() {
+        Path set = pltFixture();
+        assertError(() -> PLT.create(new DictionarySource(set, false, true, Map.of("dtype", "bf16"))),
+                StandardErrorCode.INVALID_ARGUMENT, "Unknown option [dtype] for the reference-plt format",
+                "it takes only topk");
+        for (String k : List.of("0", "-3", "many", "")) {
+            assertError(() -> PLT.create(new DictionarySource(set, false, true, Map.of("topk", k))),
+                    StandardErrorCode.INVALID_ARGUMENT, "Option topk=" + k + " (--topk) must be a whole number >= 1");
+        }
     }
 
     @Test
@@ -245,9 +264,9 @@ class MalformedDirectoryTest {
                 .add("W_dec", DType.F32, t.wDec().shape(), t.wDec().data())
                 .add("b_dec", DType.F32, t.bDec().shape(), t.bDec().data())
                 .add("b_enc", DType.F32, t.bEnc().shape(), t.bEnc().data())
-                .addLongs("k", DType.I64, new long[0], new long[] {4})
+                .add("W_extra", DType.F32, t.bDec().shape(), t.bDec().data())
                 .write(set.resolve("layer_1.safetensors"));
-        assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "layer_1.safetensors: unexpected tensor [k]");
+        assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "layer_1.safetensors: unexpected tensor [W_extra]");
     }
 
     // ---------------------------------------------------------------- cross-layer
