@@ -487,7 +487,7 @@ class WriterLayoutsTest {
                 .addFloats("b_dec", new long[] {6}, new float[6]).addFloats("threshold", new long[] {10}, new float[10])
                 .write(set.resolve("params.safetensors"));
         writeConfig(set, CONFIG_HEAD + "transcoders: [params.safetensors]\n");
-        assertUnsupported(PLT, set, "params.safetensors is a GemmaScope 2 transcoder", "saelens");
+        assertUnsupported(PLT, set, "params.safetensors is a GemmaScope 2 transcoder", "gemma-scope-2");
     }
 
     // ------------------------------------------------------------------------------- helpers
