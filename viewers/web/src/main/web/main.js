@@ -1,7 +1,7 @@
 // Bootstraps the page: loads the graph list, the chosen graph's view and annotations, wires panes, saving,
 // keyboard shortcuts and dialogs. State precedence per key: URL > saved annotations > graph qParams > defaults.
 
-import { state, update, subscribe, readUrl, writeUrl, parseSupernodes, togglePin } from './store.js';
+import { state, update, subscribe, readUrl, writeUrl, parseSupernodes, parseClerps, togglePin, LINK_TYPES } from './store.js';
 import { api } from './api.js';
 import { buildModel, searchNodes } from './model.js';
 import { createGraphPane } from './graph-pane.js';
@@ -16,6 +16,9 @@ import { el, clear } from './dom.js';
 const $ = (sel) => document.querySelector(sel);
 const timings = {};
 let saveTimer = 0;
+let saving = null;       // the save in flight (a promise), so a graph switch can wait for it
+let clerpsApplied = new Set();
+let savedLabelIds = new Set();
 let viewTimer = 0;
 let viewSeq = 0;
 
@@ -34,7 +37,7 @@ const newGraph = createNewGraphDialog($('#dialog-new'), {
   },
 });
 
-window.viewer = { state, graphPane, timings, subgraph, ready: false };
+window.viewer = { state, update, graphPane, timings, subgraph, ready: false };
 
 subscribe((reason) => {
   if (reason === 'hover') {
@@ -67,6 +70,7 @@ subscribe((reason) => {
     return;
   }
   if (reason === 'search' || reason === 'links') graphPane.redraw();
+  if (reason === 'links') writeUrl();
   if (reason === 'save') showSaveState();
 });
 
@@ -91,18 +95,22 @@ async function loadGraphList() {
 }
 
 async function openGraph(slug, url) {
+  // edits waiting for the autosave belong to the graph on screen: save them there before anything else changes
+  await flushSave();
   const entry = state.graphs.find((g) => g.slug === slug);
-  if (!entry) {
-    showMessage(`No graph “${slug}” in this directory.`);
+  if (!entry || !entry.available) {
+    showMissing(slug, entry);
     return;
   }
+  hideMissing();
   $('#graph-select').value = slug;
   const saved = await api.annotations(slug);
   // the view is fetched after state is settled, so pinned nodes can be asked for explicitly
   const first = await api.view(slug, { maxNodes: 1, maxLinks: 0 });
   const q = first.qParams || {};
   const s = saved.state || {};
-  const pick = (...vals) => vals.find((v) => v !== undefined && v !== null);
+  // the first value that is set; null when none is (never undefined, which would end up in the URL)
+  const pick = (...vals) => { const v = vals.find((x) => x !== undefined && x !== null); return v === undefined ? null : v; };
   const pinnedFromQ = Array.isArray(q.pinnedIds) ? q.pinnedIds : typeof q.pinnedIds === 'string' ? q.pinnedIds.split(',').filter(Boolean) : [];
   const hasSaved = saved.version > 0;
   const labels = { ...saved.labels };
@@ -121,14 +129,22 @@ async function openGraph(slug, url) {
       showMessage(`No saved subgraph “${url.subgraph}”.`);
     }
   }
-  applyClerps(labels, url.clerps, first);
+  // clerps apply to every node they name as views arrive (a view holds only part of a big graph): the graph file's
+  // qParams.clerps where no saved label exists, then the URL's over everything
+  savedLabelIds = new Set(Object.keys(labels));
+  clerpsApplied = new Set();
+  const urlClerps = url.clerps && url.clerps.length ? url.clerps : null;
+  const clerpRules = [
+    ...parseClerps(q.clerps).map(([key, label]) => ({ key, label, weak: true })),
+    ...(urlClerps || []).map(([key, label]) => ({ key, label, weak: false })),
+  ];
   state.slug = slug;
   Object.assign(state, {
-    pinnedIds, supernodes, labels, sgLayout,
+    pinnedIds, supernodes, labels, sgLayout, clerpRules, urlClerps, sgSnap: s.sg_snap === true,
     clickedId: pick(url.clickedId, s.clickedId || null, q.clickedId || null, null),
     pruningThreshold: threshold,
     densityThreshold: pick(url.densityThreshold, s.densityThreshold, null),
-    linkType: pick(url.linkType, s.linkType, ['input', 'output', 'either', 'both'].includes(q.linkType) ? q.linkType : null, 'either'),
+    linkType: pick(url.linkType, LINK_TYPES.includes(s.linkType) ? s.linkType : null, LINK_TYPES.includes(q.linkType) ? q.linkType : null, 'either'),
     annotationsVersion: saved.version,
     savedSubgraphs: saved.subgraphs || [],
     subgraphSelection: new Set(),
@@ -146,6 +162,7 @@ async function openGraph(slug, url) {
   $('#density-value').textContent = Number($('#density').value).toFixed(2);
   $('#density').disabled = !(state.status && state.status.features);
   $('#link-type').value = state.linkType;
+  $('#sg-snap').checked = state.sgSnap;
   renderSubgraphMenu();
   showSaveState();
   await refreshView();
@@ -156,14 +173,67 @@ function numberOrNull(v) {
   return typeof n === 'number' && Number.isFinite(n) ? n : null;
 }
 
-/** URL label overrides: [REF] keys are feature numbers (every node with it), [NP] keys are featureIds. */
-function applyClerps(labels, clerps, view) {
-  if (!clerps || !clerps.length) return;
-  for (const [key, label] of clerps) {
-    for (const n of view.nodes || []) {
-      if (/^\d+$/.test(key) ? String(n.feature) === key : `${n.layer}_${n.feature}_${n.ctx_idx}` === key) labels[n.node_id] = label;
+/**
+ * Label overrides (graph-format.md §6.2): a [REF] key is a feature number (every feature node with it, at any
+ * position), an [NP] key a featureId `layer_feature_ctx` or a node id (one node). Each node is labelled once, when
+ * it first arrives in a view, so a label edited afterwards stays edited.
+ */
+function clerpMatches(key, n) {
+  if (/^\d+$/.test(key)) return n.kind === 'feature' && String(n.feature) === key;
+  return key === n.id || key === `${n.raw.layer}_${n.feature}_${n.pos}`;
+}
+
+function applyClerps(model) {
+  if (!state.clerpRules.length) return;
+  let labels = null;
+  for (const n of model.nodes) {
+    if (clerpsApplied.has(n.id)) continue;
+    clerpsApplied.add(n.id);
+    for (const r of state.clerpRules) {
+      if ((r.weak && savedLabelIds.has(n.id)) || !clerpMatches(r.key, n)) continue;
+      labels = labels || { ...state.labels };
+      labels[n.id] = r.label;
     }
   }
+  if (labels) state.labels = labels;
+}
+
+/** An unknown (or unavailable) slug: say so, and offer the graphs that exist instead of showing another one. */
+function showMissing(slug, entry) {
+  state.slug = null;
+  const select = $('#graph-select');
+  let placeholder = select.querySelector('option.missing');
+  if (!placeholder) {
+    placeholder = el('option', { class: 'missing', value: '', disabled: true });
+    select.prepend(placeholder);
+  }
+  placeholder.textContent = `${slug} (missing)`;
+  select.value = '';
+  const available = state.graphs.filter((g) => g.available);
+  $('#missing-message').textContent = entry
+    ? `The graph “${slug}” is listed in graph-metadata.json, but its file ${slug}.json is missing.`
+    : `There is no graph “${slug}” in this directory.`;
+  $('#missing-message').append(available.length ? ' Open one of these instead:' : ' This directory has no graphs yet.');
+  const list = clear($('#missing-list'));
+  for (const g of available) {
+    list.append(el('li', {}, el('button', { type: 'button', class: 'link', dataset: { slug: g.slug }, text: g.slug,
+      title: g.prompt || '', onclick: () => switchGraph(g.slug) })));
+  }
+  $('#missing').hidden = false;
+  document.title = `No graph “${slug}”`;
+  window.viewer.ready = true;
+  document.body.dataset.ready = 'true';
+}
+
+function hideMissing() {
+  $('#missing').hidden = true;
+  const placeholder = $('#graph-select option.missing');
+  if (placeholder) placeholder.remove();
+}
+
+function switchGraph(slug) {
+  history.replaceState(null, '', `${location.pathname}?slug=${encodeURIComponent(slug)}`);
+  return openGraph(slug, {});
 }
 
 function keepIds() {
@@ -191,6 +261,7 @@ async function refreshView() {
   if (seq !== viewSeq) return;
   const t1 = performance.now();
   const model = buildModel(view);
+  applyClerps(model);
   // thousands of faint links hide more than they show: start large graphs with only the emphasised links
   if (state.view === null || state.view.metadata?.slug !== view.metadata?.slug) {
     state.showAllLinks = view.links.length <= 4000;
@@ -229,37 +300,60 @@ function scheduleView(delay = 250) {
 // ---- saving --------------------------------------------------------------------------------------------------
 
 function scheduleSave(delay = 600) {
-  if (state.saveState === 'conflict') return;
+  if (state.saveState === 'conflict' || !state.slug) return;
   update({ saveState: 'dirty', saveMessage: 'Unsaved changes' }, 'save');
   clearTimeout(saveTimer);
   saveTimer = setTimeout(saveNow, delay);
 }
 
-async function saveNow() {
+/** Saves now; a save already in flight saves once more at its end if something changed meanwhile. */
+function saveNow() {
   clearTimeout(saveTimer);
-  if (!state.slug || state.saveState === 'conflict' || state.saveState === 'saving') return;
-  update({ saveState: 'saving', saveMessage: 'Saving…' }, 'save');
-  try {
-    const out = await api.saveAnnotations(state.slug, {
-      baseVersion: state.annotationsVersion,
-      labels: state.labels,
-      pinnedIds: state.pinnedIds,
-      supernodes: state.supernodes,
-      state: {
-        clickedId: state.clickedId, pruningThreshold: state.pruningThreshold,
-        densityThreshold: state.densityThreshold, linkType: state.linkType,
-        sg_layout: JSON.stringify(state.sgLayout),
-      },
-      subgraphs: state.savedSubgraphs,
-    });
-    const wasDirty = state.saveState === 'dirty';
-    update({ annotationsVersion: out.version, saveState: wasDirty ? 'dirty' : 'saved', saveMessage: `Saved v${out.version}` }, 'save');
-    if (wasDirty) saveNow();
-  } catch (e) {
-    if (e.status === 409) {
-      update({ saveState: 'conflict', saveMessage: e.message }, 'save');
-    } else {
-      update({ saveState: 'error', saveMessage: `Not saved: ${e.message}` }, 'save');
+  if (saving) return saving;
+  if (!state.slug || state.saveState === 'conflict') return Promise.resolve();
+  saving = saveLoop(state.slug).finally(() => { saving = null; });
+  return saving;
+}
+
+/** Waits for the save in flight and saves what is still unsaved, to the graph on screen. */
+async function flushSave() {
+  clearTimeout(saveTimer);
+  if (saving) await saving;
+  // unsaved changes, or a save that failed (not a conflict, which the banner leaves to the user): try once more
+  if (state.slug && (state.saveState === 'dirty' || state.saveState === 'error')) await saveNow();
+}
+
+async function saveLoop(slug) {
+  for (;;) {
+    update({ saveState: 'saving', saveMessage: 'Saving…' }, 'save');
+    try {
+      const out = await api.saveAnnotations(slug, {
+        baseVersion: state.annotationsVersion,
+        labels: state.labels,
+        pinnedIds: state.pinnedIds,
+        supernodes: state.supernodes,
+        state: {
+          clickedId: state.clickedId, pruningThreshold: state.pruningThreshold,
+          densityThreshold: state.densityThreshold, linkType: state.linkType,
+          sg_layout: JSON.stringify(state.sgLayout), sg_snap: state.sgSnap,
+        },
+        subgraphs: state.savedSubgraphs,
+      });
+      if (state.slug !== slug) return; // flushSave runs before a switch, so this only guards against surprises
+      state.annotationsVersion = out.version;
+      if (state.saveState === 'dirty') continue; // changed while saving: save again, from the new version
+      // the URL's label overrides are saved now: the annotations carry them from here on
+      if (state.urlClerps) { state.urlClerps = null; writeUrl(); }
+      update({ saveState: 'saved', saveMessage: `Saved v${out.version}` }, 'save');
+      return;
+    } catch (e) {
+      if (state.slug !== slug) return;
+      if (e.status === 409) {
+        update({ saveState: 'conflict', saveMessage: e.message }, 'save');
+      } else {
+        update({ saveState: 'error', saveMessage: `Not saved: ${e.message}` }, 'save');
+      }
+      return;
     }
   }
 }
@@ -333,10 +427,7 @@ function step(direction) {
 }
 
 function wire() {
-  $('#graph-select').addEventListener('change', (e) => {
-    history.replaceState(null, '', `${location.pathname}?slug=${encodeURIComponent(e.target.value)}`);
-    openGraph(e.target.value, {});
-  });
+  $('#graph-select').addEventListener('change', (e) => { if (e.target.value) switchGraph(e.target.value); });
   $('#pruning').addEventListener('input', (e) => {
     $('#pruning-value').textContent = Number(e.target.value).toFixed(2);
     state.pruningThreshold = Number(e.target.value);
@@ -377,6 +468,8 @@ function wire() {
   });
   $('#btn-save').addEventListener('click', saveNow);
   $('#btn-group').addEventListener('click', () => subgraph.groupSelection());
+  $('#btn-arrange').addEventListener('click', () => subgraph.arrange());
+  $('#sg-snap').addEventListener('change', (e) => update({ sgSnap: e.target.checked }, 'layout'));
   $('#btn-clear-pins').addEventListener('click', () => update({ pinnedIds: [], supernodes: [] }, 'annotations'));
   $('#btn-steer').addEventListener('click', () => steer.open());
   $('#btn-steer-2').addEventListener('click', () => steer.open());

@@ -4,12 +4,33 @@ import { state } from './store.js';
 import { api } from './api.js';
 import { el, clear } from './dom.js';
 
+const SLUG_MAX = 60;
+
+/**
+ * A slug of at most 60 characters that keeps the prompt's end: prompts of one template differ in their last words
+ * ("…containing Miami is" vs "…containing Dallas is"), so a long slug keeps its first and last words and drops the
+ * middle (cut at dashes).
+ */
+export function shortSlug(slug) {
+  if (slug.length <= SLUG_MAX) return slug;
+  const words = slug.split('-');
+  let head = '';
+  let tail = '';
+  let i = 0;
+  let j = words.length - 1;
+  // the end first (up to two thirds of the room), then the beginning
+  while (j > i && (tail ? tail.length + 1 : 0) + words[j].length <= (2 * SLUG_MAX) / 3) { tail = tail ? `${words[j]}-${tail}` : words[j]; j--; }
+  while (i <= j && head.length + words[i].length + 1 + 2 + tail.length <= SLUG_MAX) { head = head ? `${head}-${words[i]}` : words[i]; i++; }
+  if (!tail) return slug.slice(0, SLUG_MAX).replace(/-+$/g, '');
+  return head ? `${head}--${tail}` : tail.slice(-SLUG_MAX);
+}
+
 export function createNewGraphDialog(dialog, { onCreated }) {
   const body = dialog.querySelector('.dialog-body');
   let source = null;
 
   function slugFrom(text) {
-    return (text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'graph');
+    return shortSlug(text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')) || 'graph';
   }
 
   function open() {
@@ -21,6 +42,7 @@ export function createNewGraphDialog(dialog, { onCreated }) {
     }
     const prompt = el('textarea', { name: 'prompt', rows: 3, placeholder: 'The prompt to attribute', required: true });
     const slug = el('input', { name: 'slug', type: 'text', placeholder: 'graph name' });
+    const overwrite = el('input', { name: 'overwrite', type: 'checkbox' });
     let slugEdited = false;
     slug.addEventListener('input', () => { slugEdited = true; });
     prompt.addEventListener('input', () => { if (!slugEdited) slug.value = slugFrom(prompt.value); });
@@ -40,16 +62,19 @@ export function createNewGraphDialog(dialog, { onCreated }) {
         const job = await api.createGraph({
           prompt: prompt.value, slug: slug.value || slugFrom(prompt.value), maxFeatureNodes: Number(maxFeatures.value),
           maxNLogits: Number(maxLogits.value), nodeThreshold: Number(nodeT.value), edgeThreshold: Number(edgeT.value),
+          overwrite: overwrite.checked,
         });
         cancel.hidden = false;
         cancel.onclick = () => api.cancelJob(job.id).catch((e) => log.append(el('div', { class: 'error', text: e.message })));
         follow(job, bar, log, () => { create.disabled = false; cancel.hidden = true; });
       } catch (e) {
-        log.append(el('div', { class: 'error', text: e.message }));
+        log.append(el('div', { class: 'error', text: e.status === 409 && !overwrite.checked
+          ? `${e.message} (Tick “overwrite” to replace it.)` : e.message }));
         create.disabled = false;
       }
     });
     body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Name (slug)', slug),
+      el('label', { class: 'field-row', title: 'Replace an existing graph of this name' }, overwrite, 'overwrite a graph of this name'),
       el('div', { class: 'field-row' }, el('label', {}, 'Max features ', maxFeatures), el('label', {}, 'Max logits ', maxLogits),
         el('label', {}, 'Node threshold ', nodeT), el('label', {}, 'Edge threshold ', edgeT)),
       el('div', { class: 'field-row' }, create, cancel), bar, log);

@@ -42,7 +42,10 @@ export function createSteerPanel(dialog) {
       const use = el('input', { type: 'checkbox', checked: true, 'aria-label': `Use ${t.name}` });
       const mode = el('select', { 'aria-label': 'Mode' }, el('option', { value: 'scale', text: 'scale ×' }), el('option', { value: 'set', text: 'set to' }));
       const value = el('input', { type: 'number', step: '0.5', value: '-2', class: 'num', 'aria-label': 'Value' });
-      return { t, use, mode, value, row: el('div', { class: 'steer-row' }, use, el('span', { class: 'steer-name', text: t.name }), mode, value) };
+      const error = el('div', { class: 'field-error', role: 'alert', hidden: true });
+      value.addEventListener('input', () => { value.removeAttribute('aria-invalid'); error.hidden = true; });
+      return { t, use, mode, value, error,
+        row: el('div', { class: 'steer-row' }, use, el('span', { class: 'steer-name', text: t.name }), mode, value, error) };
     });
     const maxNew = el('input', { type: 'number', min: 1, max: 256, value: 12, class: 'num', name: 'maxNewTokens' });
     const temperature = el('input', { type: 'number', min: 0, step: '0.1', value: 0, class: 'num', name: 'temperature' });
@@ -51,8 +54,21 @@ export function createSteerPanel(dialog) {
     const results = el('div', { class: 'steer-results' });
     const run = el('button', { class: 'primary', type: 'button', text: 'Run', id: 'steer-run' });
     run.addEventListener('click', async () => {
+      // Number('') is 0 and Number('1e309') is Infinity (sent as null): either would silently ablate, so refuse them
+      let invalid = null;
+      for (const r of rows) {
+        const problem = r.use.checked ? valueProblem(r.value) : null;
+        r.error.hidden = !problem;
+        r.error.textContent = problem || '';
+        if (problem) { r.value.setAttribute('aria-invalid', 'true'); invalid = invalid || r.value; } else r.value.removeAttribute('aria-invalid');
+      }
+      if (invalid) {
+        clear(results).append(el('p', { class: 'error', text: 'Not run: fix the marked values first.' }));
+        invalid.focus();
+        return;
+      }
       const interventions = rows.filter((r) => r.use.checked).flatMap((r) => r.t.ids.map((id) => ({
-        nodeId: id, mode: r.mode.value, value: Number(r.value.value), openEnded: openEnded.checked,
+        nodeId: id, mode: r.mode.value, value: Number(r.value.value.trim()), openEnded: openEnded.checked,
       })));
       run.disabled = true;
       clear(results).append(el('p', { class: 'muted', text: 'Generating…' }));
@@ -74,6 +90,15 @@ export function createSteerPanel(dialog) {
         el('label', {}, freeze, ' freeze attention'), el('label', {}, openEnded, ' also at generated positions'), run),
       results);
     dialog.showModal();
+  }
+
+  /** Why a value field cannot be used, or null. */
+  function valueProblem(input) {
+    const raw = input.value.trim();
+    if (input.validity && input.validity.badInput) return 'Not a number: enter a finite value such as -2 or 0.5.';
+    if (raw === '') return 'Enter a value (an empty field is not 0: use 0 to ablate).';
+    if (!Number.isFinite(Number(raw))) return `“${raw}” is not a finite number: enter a value such as -2 or 0.5.`;
+    return null;
   }
 
   function showResults(box, out) {

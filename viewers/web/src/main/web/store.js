@@ -21,6 +21,9 @@ export const state = {
   searchHits: new Set(),
   subgraphSelection: new Set(), // boxes selected for grouping
   sgLayout: {},           // box key -> [x, y] in 0..1 units
+  sgSnap: false,          // snap subgraph boxes to a grid
+  clerpRules: [],         // label overrides still to apply to nodes as views arrive: {key, label, weak}
+  urlClerps: null,        // the URL's clerps, kept in the URL until they have been saved
   annotationsVersion: 0,
   savedSubgraphs: [],
   saveState: 'saved',     // saved | dirty | saving | conflict | error
@@ -38,6 +41,8 @@ export function update(patch, reason = 'state') {
   for (const fn of listeners) fn(reason, patch);
 }
 
+export const LINK_TYPES = ['input', 'output', 'either', 'both'];
+const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
 const isNone = (v) => v === null || v === undefined || v === '' || v === 'null' || v === 'undefined';
 
 /** Reads the URL's parameters; missing ones are null so saved state can fill them (URL > saved > defaults). */
@@ -57,7 +62,7 @@ export function readUrl() {
       if (Number.isFinite(v) && v >= 0 && v <= 1) out[key] = v;
     }
   }
-  if (['input', 'output', 'either', 'both'].includes(q.get('linkType'))) out.linkType = q.get('linkType');
+  if (LINK_TYPES.includes(q.get('linkType'))) out.linkType = q.get('linkType');
   if (q.has('clerps')) out.clerps = parseClerps(q.get('clerps'));
   if (!isNone(q.get('subgraph'))) out.subgraph = q.get('subgraph');
   return out;
@@ -73,10 +78,18 @@ export function parseSupernodes(value) {
   }
 }
 
-function parseClerps(value) {
+/**
+ * `clerps` in every form it is met in: Neuronpedia's array of [key, label] pairs, the reference's JSON text of that
+ * array (the URL parameter and a saved `qParams.clerps`), or that text once more JSON-encoded as a string.
+ */
+export function parseClerps(value, depth = 0) {
+  if (Array.isArray(value)) {
+    return value.filter((p) => Array.isArray(p) && p.length >= 2 && p[0] !== null && p[0] !== undefined
+      && p[1] !== null && p[1] !== undefined).map((p) => [String(p[0]).trim(), String(p[1])]).filter((p) => p[0]);
+  }
+  if (typeof value !== 'string' || isNone(value) || depth > 2) return [];
   try {
-    const pairs = Array.isArray(value) ? value : JSON.parse(value);
-    return Array.isArray(pairs) ? pairs.filter((p) => Array.isArray(p) && p.length === 2).map((p) => p.map(String)) : [];
+    return parseClerps(JSON.parse(value), depth + 1);
   } catch {
     return [];
   }
@@ -89,8 +102,11 @@ export function writeUrl() {
   if (state.pinnedIds.length) q.set('pinnedIds', state.pinnedIds.join(','));
   if (state.supernodes.length) q.set('supernodes', JSON.stringify(state.supernodes));
   if (state.clickedId) q.set('clickedId', state.clickedId);
-  if (state.pruningThreshold !== null) q.set('pruningThreshold', String(state.pruningThreshold));
-  if (state.densityThreshold !== null) q.set('densityThreshold', String(state.densityThreshold));
+  // only values that are set: never "undefined" or "null" (they would read back as nothing anyway)
+  if (isNumber(state.pruningThreshold)) q.set('pruningThreshold', String(state.pruningThreshold));
+  if (isNumber(state.densityThreshold)) q.set('densityThreshold', String(state.densityThreshold));
+  if (LINK_TYPES.includes(state.linkType)) q.set('linkType', state.linkType);
+  if (state.urlClerps && state.urlClerps.length) q.set('clerps', JSON.stringify(state.urlClerps));
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, '', url);
 }

@@ -6,8 +6,6 @@ import { displayLabel, featureName, linkColor, ownLabel, GLYPH, layerName } from
 import { el, clear, fmt } from './dom.js';
 
 const d3 = window.d3;
-const BOX_W = 136;
-const BOX_H = 40;
 
 /** The boxes: one per supernode (with at least one member in the graph), one per other pinned node. */
 export function subgraphBoxes() {
@@ -62,50 +60,167 @@ export function boxLinks(boxes) {
   });
 }
 
+// Box geometry (px). Boxes are laid out per token column, stacked by layer, and never drawn on top of each other.
+const BOX_H = 44;
+const MAX_W = 136;
+const MIN_W = 92;
+const GAP_X = 12;
+const GAP_Y = 8;
+const PAD = 8;
+
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * The automatic layout: one column per token position that has boxes (left to right), boxes in a column stacked
+ * by layer (logits on top, embeddings at the bottom) and pushed apart vertically so none overlaps another. Returns
+ * the box width and each box's top-left corner in px.
+ */
+export function autoLayout(boxes, m, width, height) {
+  const colOf = new Map();
+  const rowOf = new Map();
+  for (const b of boxes) {
+    const nodes = b.members.map((id) => m.byId.get(id));
+    colOf.set(b.key, Math.round(d3.mean(nodes, (n) => n.pos)));
+    rowOf.set(b.key, d3.mean(nodes, (n) => n.row));
+  }
+  // a token with more boxes than the pane's height holds gets several adjacent columns (top layers first)
+  const capacity = Math.max(1, Math.floor((height - 2 * PAD + GAP_Y) / (BOX_H + GAP_Y)));
+  const columns = [];
+  for (const c of [...new Set(colOf.values())].sort((a, b) => a - b)) {
+    const column = boxes.filter((b) => colOf.get(b.key) === c)
+      .sort((a, b) => rowOf.get(b.key) - rowOf.get(a.key) || (a.key < b.key ? -1 : 1));
+    const per = Math.ceil(column.length / Math.ceil(column.length / capacity));
+    for (let i = 0; i < column.length; i += per) columns.push(column.slice(i, i + per));
+  }
+  const n = columns.length;
+  const boxW = Math.max(MIN_W, Math.min(MAX_W, Math.floor((width - 2 * PAD) / Math.max(1, n)) - GAP_X));
+  const step = n > 1 ? Math.max(boxW + GAP_X, Math.min(3 * boxW, (width - 2 * PAD - boxW) / (n - 1))) : 0;
+  const x0 = n > 1 ? Math.max(PAD, (width - boxW - (n - 1) * step) / 2) : Math.max(PAD, (width - boxW) / 2);
+  const usable = Math.max(BOX_H, height - 2 * PAD - BOX_H);
+  const maxRow = Math.max(1, m.rows - 1);
+  const out = new Map();
+  columns.forEach((column, ci) => {
+    const ys = column.map((b) => PAD + (1 - rowOf.get(b.key) / maxRow) * usable);
+    for (let i = 1; i < ys.length; i++) ys[i] = Math.max(ys[i], ys[i - 1] + BOX_H + GAP_Y);
+    const bottom = height - PAD - BOX_H;
+    if (ys.length && ys[ys.length - 1] > bottom) {
+      ys[ys.length - 1] = bottom;
+      for (let i = ys.length - 2; i >= 0; i--) ys[i] = Math.min(ys[i], ys[i + 1] - BOX_H - GAP_Y);
+      if (ys[0] < PAD) { // a pane too low for even one box per row: start at the top and let the pane scroll
+        ys[0] = PAD;
+        for (let i = 1; i < ys.length; i++) ys[i] = ys[i - 1] + BOX_H + GAP_Y;
+      }
+    }
+    column.forEach((b, i) => out.set(b.key, { x: x0 + ci * step, y: ys[i] }));
+  });
+  return { boxW, positions: out };
+}
+
+/**
+ * Grid snap: every box moves to the nearest cell of a grid of box-sized cells; the priority box keeps its cell and
+ * a box that lands on a taken cell is pushed down its column to the next free one (as the reference's gridsnap
+ * pushes panes down), so snapped boxes never overlap.
+ */
+export function snapToGrid(rects, boxW, priorityKey) {
+  const cellW = boxW + GAP_X;
+  const cellH = BOX_H + GAP_Y;
+  const taken = new Set();
+  const order = [...rects.keys()].sort((a, b) => (a === priorityKey ? -1 : b === priorityKey ? 1
+    : rects.get(a).y - rects.get(b).y || rects.get(a).x - rects.get(b).x));
+  for (const key of order) {
+    const r = rects.get(key);
+    const col = Math.max(0, Math.round((r.x - PAD) / cellW));
+    let row = Math.max(0, Math.round((r.y - PAD) / cellH));
+    while (taken.has(`${col}:${row}`)) row++;
+    taken.add(`${col}:${row}`);
+    r.x = PAD + col * cellW;
+    r.y = PAD + row * cellH;
+  }
+}
+
+/**
+ * Places each weight label ({x, y, w, h}, centred on x, y) near its wanted spot where it overlaps no label placed
+ * before it, preferring spots clear of the boxes (`obstacles`), which are drawn over the links and would hide it.
+ */
+export function separateLabels(items, obstacles = []) {
+  const placed = [];
+  const rect = (it, dx, dy) => ({ x: it.x + dx - it.w / 2, y: it.y + dy - it.h / 2, w: it.w, h: it.h });
+  const free = (r, avoidBoxes) => !placed.some((p) => overlaps(p, r)) && !(avoidBoxes && obstacles.some((o) => overlaps(o, r)));
+  for (const it of [...items].sort((a, b) => a.y - b.y || a.x - b.x)) {
+    const candidates = [];
+    for (let k = 0; k < 40; k++) {
+      const dy = (k % 2 ? 1 : -1) * Math.ceil(k / 2) * (it.h / 2 + 1);
+      candidates.push([0, dy]);
+      // beside the box in the way, to its right or left
+      const hit = obstacles.find((o) => overlaps(o, rect(it, 0, dy)));
+      if (hit) {
+        candidates.push([hit.x + hit.w + 3 + it.w / 2 - it.x, dy], [hit.x - 3 - it.w / 2 - it.x, dy]);
+      }
+    }
+    const best = candidates.find(([dx, dy]) => free(rect(it, dx, dy), true))
+      || candidates.find(([dx, dy]) => free(rect(it, dx, dy), false));
+    let [dx, dy] = best || [0, 0];
+    while (!best && !free(rect(it, dx, dy), false)) dy += it.h + 1; // far away from everything: always ends
+    placed.push(rect(it, dx, dy));
+    it.x += dx;
+    it.y += dy;
+  }
+  return items;
+}
+
 export function createSubgraphPane(root, { onGroupCreated }) {
   const body = root.querySelector('.pane-body');
   const svg = d3.select(body).append('svg').attr('class', 'sg-links');
   const layer = el('div', { class: 'sg-boxes' });
   body.append(layer);
-  let positions = new Map();
-
-  function defaultPositions(boxes, width, height) {
-    const m = state.model;
-    const maxPos = Math.max(1, m.tokens.length - 1);
-    const cells = new Map();
-    const out = new Map();
-    for (const b of boxes) {
-      const nodes = b.members.map((id) => m.byId.get(id));
-      const pos = d3.mean(nodes, (n) => n.pos);
-      const row = d3.mean(nodes, (n) => n.row);
-      const key = `${Math.round(pos)}:${Math.round(row)}`;
-      const k = cells.get(key) || 0;
-      cells.set(key, k + 1);
-      const x = 0.06 + (0.82 * pos) / maxPos + k * (BOX_W + 10) / Math.max(width, 1);
-      const y = 0.88 - (0.8 * row) / Math.max(1, m.rows - 1);
-      out.set(b.key, [Math.min(0.98, x), y]);
-    }
-    return out;
-  }
 
   function render() {
     const m = state.model;
-    const { width, height } = body.getBoundingClientRect();
+    // the room inside the scroll bars; content that needs more makes the pane scroll
+    const width = body.clientWidth;
+    const height = body.clientHeight;
     clear(layer);
     svg.selectAll('*').remove();
     svg.attr('width', width).attr('height', height);
+    layer.style.width = `${width}px`;
+    layer.style.height = `${height}px`;
     const boxes = m ? subgraphBoxes() : [];
     if (!boxes.length) {
       layer.append(el('p', { class: 'hint', text: 'Ctrl/⌘-click nodes to pin them here. Shift-click (or hold G and '
         + 'click) boxes, then press G or “Group” to make a supernode; click its label to rename it.' }));
       return;
     }
-    const defaults = defaultPositions(boxes, width, height);
-    positions = new Map(boxes.map((b) => [b.key, state.sgLayout[b.layoutKey] || defaults.get(b.key)]));
-    const px = (b) => {
-      const [x, y] = positions.get(b.key);
-      return [Math.max(0, Math.min(width - BOX_W, x * width - BOX_W / 2)), Math.max(0, Math.min(height - BOX_H, y * height - BOX_H / 2))];
+    const { boxW, positions } = autoLayout(boxes, m, width, height);
+    // saved positions are box centres in units of the pane's size; boxes without one take the automatic place,
+    // moved down their column when a saved box sits there
+    const rects = new Map();
+    const saved = [];
+    for (const b of boxes) {
+      const p = state.sgLayout[b.layoutKey];
+      if (Array.isArray(p) && p.length === 2 && p.every(Number.isFinite)) {
+        rects.set(b.key, { x: Math.max(0, p[0] * width - boxW / 2), y: Math.max(0, p[1] * height - BOX_H / 2), w: boxW, h: BOX_H });
+        saved.push(rects.get(b.key));
+      }
+    }
+    for (const b of boxes) {
+      if (rects.has(b.key)) continue;
+      const r = { ...positions.get(b.key), w: boxW, h: BOX_H };
+      while (saved.some((s) => overlaps(s, r))) r.y += BOX_H + GAP_Y;
+      rects.set(b.key, r);
+      saved.push(r);
+    }
+    if (state.sgSnap) snapToGrid(rects, boxW, null);
+    const size = () => {
+      let w = width;
+      let h = height;
+      for (const r of rects.values()) { w = Math.max(w, r.x + r.w + PAD); h = Math.max(h, r.y + r.h + PAD); }
+      svg.attr('width', w).attr('height', h);
+      layer.style.width = `${w}px`;
+      layer.style.height = `${h}px`;
     };
+    size();
+    const centre = (key) => { const r = rects.get(key); return [r.x + r.w / 2, r.y + r.h / 2]; };
+
     const links = boxLinks(boxes);
     const byKey = new Map(boxes.map((b) => [b.key, b]));
     const paths = svg.selectAll('path').data(links).join('path')
@@ -115,41 +230,65 @@ export function createSubgraphPane(root, { onGroupCreated }) {
       .attr('stroke-opacity', 0.85);
     paths.append('title').text((l) => `${boxName(byKey.get(l.source))} → ${boxName(byKey.get(l.target))}: ${fmt(l.value, 3)}`);
     const labels = svg.selectAll('text.sg-weight').data(links.filter((l) => Math.abs(l.value) >= 0.05)).join('text')
-      .attr('class', 'sg-weight').text((l) => fmt(l.value, 2));
+      .attr('class', 'sg-weight').attr('text-anchor', 'middle').attr('dominant-baseline', 'central')
+      .text((l) => fmt(l.value, 2));
+    labels.append('title').text((l) => `${boxName(byKey.get(l.source))} → ${boxName(byKey.get(l.target))}: ${fmt(l.value, 3)}`);
     const drawLinks = () => {
       paths.attr('d', (l) => {
-        const [sx, sy] = px(byKey.get(l.source));
-        const [tx, ty] = px(byKey.get(l.target));
-        const a = [sx + BOX_W / 2, sy + BOX_H / 2];
-        const b = [tx + BOX_W / 2, ty + BOX_H / 2];
+        const a = centre(l.source);
+        const b = centre(l.target);
         return `M${a[0]},${a[1]} C${a[0]},${(a[1] + b[1]) / 2} ${b[0]},${(a[1] + b[1]) / 2} ${b[0]},${b[1]}`;
       });
-      labels.attr('x', (l) => (px(byKey.get(l.source))[0] + px(byKey.get(l.target))[0]) / 2 + BOX_W / 2 + 4)
-        .attr('y', (l) => (px(byKey.get(l.source))[1] + px(byKey.get(l.target))[1]) / 2 + BOX_H / 2);
+      // each weight sits at its curve's middle, moved along y until no other weight label covers it
+      const items = [];
+      labels.each(function (l) {
+        const a = centre(l.source);
+        const b = centre(l.target);
+        const box = this.getBBox();
+        items.push({ node: this, x: (a[0] + b[0]) / 2, y: (a[1] + b[1]) / 2, w: Math.max(box.width, 20) + 4, h: Math.max(box.height, 10) + 2 });
+      });
+      separateLabels(items, [...rects.values()]);
+      for (const it of items) d3.select(it.node).attr('x', it.x).attr('y', it.y);
     };
-    drawLinks();
 
     for (const b of boxes) {
       const div = boxElement(b);
-      const place = () => { const [x, y] = px(b); div.style.left = `${x}px`; div.style.top = `${y}px`; };
+      div.style.width = `${boxW}px`;
+      const place = () => { const r = rects.get(b.key); div.style.left = `${r.x}px`; div.style.top = `${r.y}px`; };
       place();
-      d3.select(div).call(d3.drag().filter((e) => !e.target.closest('input,button'))
+      d3.select(div).call(d3.drag().filter((e) => !e.target.closest('input,button') && !e.ctrlKey && !e.button)
         .on('drag', (e) => {
-          const [x, y] = positions.get(b.key);
-          positions.set(b.key, [x + e.dx / width, y + e.dy / height]);
+          const r = rects.get(b.key);
+          r.x = Math.max(0, r.x + e.dx);
+          r.y = Math.max(0, r.y + e.dy);
           place();
           drawLinks();
         })
         .on('end', (e) => {
-          if (e.dx === 0 && e.dy === 0 && !moved(e)) return;
-          update({ sgLayout: { ...state.sgLayout, [b.layoutKey]: positions.get(b.key) } }, 'layout');
+          if (!moved(e)) return;
+          const toFraction = (r) => [(r.x + r.w / 2) / width, (r.y + r.h / 2) / height];
+          const sgLayout = { ...state.sgLayout };
+          if (state.sgSnap) {
+            // the dropped box takes its cell, the boxes it displaced move down; all keep their snapped places
+            snapToGrid(rects, boxW, b.key);
+            for (const x of boxes) sgLayout[x.layoutKey] = toFraction(rects.get(x.key));
+          } else {
+            sgLayout[b.layoutKey] = toFraction(rects.get(b.key));
+          }
+          update({ sgLayout }, 'layout');
         }));
       layer.append(div);
     }
+    drawLinks();
+  }
+
+  /** Forgets the saved box positions: the automatic layout (or its grid-snapped form) again. */
+  function arrange() {
+    update({ sgLayout: {} }, 'layout');
   }
 
   function moved(e) {
-    return e.sourceEvent && e.subject && (Math.abs(e.x - e.subject.x) > 1 || Math.abs(e.y - e.subject.y) > 1);
+    return e.subject && (Math.abs(e.x - e.subject.x) > 1 || Math.abs(e.y - e.subject.y) > 1);
   }
 
   function boxName(b) {
@@ -248,5 +387,5 @@ export function createSubgraphPane(root, { onGroupCreated }) {
   }
 
   new ResizeObserver(() => render()).observe(body);
-  return { render, groupSelection };
+  return { render, groupSelection, arrange };
 }

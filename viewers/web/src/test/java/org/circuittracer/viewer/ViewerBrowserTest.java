@@ -3,8 +3,11 @@ package org.circuittracer.viewer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,6 +17,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * The whole viewer in Chromium on a real attribution graph (tiny llama) with feature files and a loaded model:
@@ -27,6 +31,27 @@ class ViewerBrowserTest {
     static Path tmp;
 
     private ViewerServer server;
+    private static String fileClerpNode;
+
+    /** Writes a copy of the tiny graph under another slug (and into the index); returns it for further edits. */
+    private static ObjectNode copy(JsonNode graph, String slug) {
+        ObjectNode g = graph.deepCopy();
+        ((ObjectNode) g.get("metadata")).put("slug", slug);
+        TestGraphs.write(tmp.resolve("graphs"), g);
+        return g;
+    }
+
+    /** The graph's feature nodes, most influential first. */
+    private static List<JsonNode> features(JsonNode graph) {
+        List<JsonNode> out = new ArrayList<>();
+        graph.get("nodes").forEach(n -> {
+            if (n.path("feature_type").asText().contains("transcoder")) {
+                out.add(n);
+            }
+        });
+        out.sort(java.util.Comparator.comparingDouble(n -> n.path("influence").asDouble(1)));
+        return out;
+    }
     private Browser browser;
 
     @BeforeAll
@@ -36,6 +61,16 @@ class ViewerBrowserTest {
         TinyModel.graph(graphs, "tiny");
         JsonNode graph = TestGraphs.JSON.readTree(graphs.resolve("tiny.json").toFile());
         TestGraphs.writePackedFeatures(tmp.resolve("features"), graph);
+        // tests that change annotations work on copies, so the order of the tests does not matter
+        for (String slug : List.of("tiny-layout", "tiny-a", "tiny-steer", "tiny-url")) {
+            copy(graph, slug);
+        }
+        // the graph file's own label overrides, in the reference's form: a JSON string of [[key, label], ...]
+        ObjectNode clerps = copy(graph, "tiny-clerps");
+        fileClerpNode = features(graph).get(3).get("node_id").asText();
+        ((ObjectNode) clerps.get("qParams")).put("clerps", TestGraphs.JSON.writeValueAsString(
+                List.of(List.of(fileClerpNode, "from the file"))));
+        TestGraphs.write(graphs, clerps);
         server = ViewerServer.start(ViewerConfig.of(graphs).withFeaturesDir(tmp.resolve("features")).withPort(0)
                 .withWorkbench(TinyModel.workbench()));
     }
@@ -179,7 +214,16 @@ class ViewerBrowserTest {
     void createsAGraphFromThePage() {
         load("slug=tiny");
         browser.find("#btn-new").click();
-        browser.find("#dialog-new textarea[name=prompt]").sendKeys("the cat sat on the mat");
+        // the automatic slug keeps the distinctive end of a long prompt
+        WebElement prompt = browser.find("#dialog-new textarea[name=prompt]");
+        prompt.sendKeys("Fact: the capital of the state containing Miami is");
+        assertThat(browser.find("#dialog-new input[name=slug]").getAttribute("value"))
+                .isEqualTo("fact-the-capital-of-the-state-containing-miami-is");
+        prompt.sendKeys(" not Dallas, Austin or Houston, but Tallahassee");
+        assertThat(browser.find("#dialog-new input[name=slug]").getAttribute("value")).hasSizeLessThanOrEqualTo(60)
+                .startsWith("fact-").endsWith("houston-but-tallahassee");
+        prompt.clear();
+        prompt.sendKeys("the cat sat on the mat");
         WebElement slug = browser.find("#dialog-new input[name=slug]");
         slug.clear();
         slug.sendKeys("from-page");
@@ -190,5 +234,237 @@ class ViewerBrowserTest {
         assertThat(browser.find("#message").getText()).contains("from-page", "nodes", "links");
         browser.screenshot("page-new-graph", null);
         assertThat(browser.find("#graph-select").getAttribute("value")).isEqualTo("from-page");
+
+        // the same name again: refused (409) unless "overwrite" is ticked
+        browser.find("#btn-new").click();
+        browser.find("#dialog-new textarea[name=prompt]").sendKeys("the cat sat on the rug");
+        WebElement again = browser.find("#dialog-new input[name=slug]");
+        again.clear();
+        again.sendKeys("from-page");
+        browser.find("#create-graph").click();
+        browser.wait.until(d -> browser.find("#dialog-new .job-log").getText().contains("already exists"));
+        assertThat(browser.find("#dialog-new .job-log").getText()).contains("overwrite");
+        browser.find("#dialog-new input[name=overwrite]").click();
+        browser.find("#create-graph").click();
+        browser.wait.until(d -> browser.find("#message").getText().startsWith("Created"));
+        assertThat(state("slug")).isEqualTo("from-page");
+    }
+
+    // ---- issue 17 ----------------------------------------------------------------------------------------------
+
+    /** Each box's (or weight label's) rectangle on screen: [left, top, right, bottom]. */
+    @SuppressWarnings("unchecked")
+    private List<List<Number>> rects(String css) {
+        return (List<List<Number>>) browser.js("return [...document.querySelectorAll(arguments[0])].map(e => {"
+                + " const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })", css);
+    }
+
+    private static void assertNoOverlap(List<List<Number>> rects, String what) {
+        for (int i = 0; i < rects.size(); i++) {
+            for (int j = i + 1; j < rects.size(); j++) {
+                List<Number> a = rects.get(i);
+                List<Number> b = rects.get(j);
+                boolean overlap = a.get(0).doubleValue() < b.get(2).doubleValue() - 0.5
+                        && b.get(0).doubleValue() < a.get(2).doubleValue() - 0.5
+                        && a.get(1).doubleValue() < b.get(3).doubleValue() - 0.5
+                        && b.get(1).doubleValue() < a.get(3).doubleValue() - 0.5;
+                assertThat(overlap).as("%s %d %s overlaps %s %d %s", what, i, a, what, j, b).isFalse();
+            }
+        }
+    }
+
+    private void shiftClickBox(String key) {
+        WebElement box = browser.find("#pane-subgraph .sg-box[data-key='" + key + "']"); // found afresh: each click redraws
+        browser.js("arguments[0].scrollIntoView({block: 'nearest', inline: 'nearest'})", box);
+        new Actions(browser.driver()).keyDown(Keys.SHIFT).click(box).keyUp(Keys.SHIFT).perform();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void subgraphBoxesNeverOverlap() {
+        load("slug=tiny-layout");
+        // ten features, five of them at the token with the most features
+        List<String> ten = (List<String>) browser.js("const m = window.viewer.state.model;"
+                + "const f = m.nodes.filter(n => n.kind === 'feature').sort((a, b) => a.influence - b.influence);"
+                + "const byPos = new Map(); f.forEach(n => byPos.set(n.pos, [...(byPos.get(n.pos) || []), n]));"
+                + "const crowded = [...byPos.values()].sort((a, b) => b.length - a.length)[0];"
+                + "const out = crowded.slice(0, 5).map(n => n.id);"
+                + "for (const n of f) { if (out.length >= 10) break; if (!out.includes(n.id)) out.push(n.id); }"
+                + "return out;");
+        assertThat(ten).hasSize(10);
+        browser.js("window.viewer.update({pinnedIds: arguments[0]}, 'annotations')", ten);
+        browser.wait.until(d -> d.findElements(By.cssSelector("#pane-subgraph .sg-box")).size() == 10);
+        browser.screenshot("pane-subgraph-ten", browser.find("#pane-subgraph"));
+        assertNoOverlap(rects("#pane-subgraph .sg-box"), "box");
+        assertNoOverlap(rects("#pane-subgraph text.sg-weight"), "weight label");
+        // boxes of one token stand in a column (or adjacent columns when one would not fit), higher layers above
+        List<Map<String, Number>> column = (List<Map<String, Number>>) browser.js("const m = window.viewer.state.model;"
+                + "return arguments[0].map(id => { const r = document.querySelector(`#pane-subgraph .sg-box[data-key=\"${id}\"]`)"
+                + ".getBoundingClientRect(); return {left: r.left, top: r.top, row: m.byId.get(id).row}; })", ten.subList(0, 5));
+        for (Map<String, Number> b : column) {
+            for (Map<String, Number> c : column) {
+                if (Math.abs(b.get("left").doubleValue() - c.get("left").doubleValue()) < 1
+                        && b.get("row").doubleValue() > c.get("row").doubleValue()) {
+                    assertThat(b.get("top").doubleValue()).isLessThan(c.get("top").doubleValue());
+                }
+            }
+        }
+
+        // shift-click five boxes: five are selected; Group makes one supernode of them
+        for (String id : ten.subList(0, 5)) {
+            shiftClickBox(id);
+        }
+        browser.wait.until(d -> d.findElements(By.cssSelector("#pane-subgraph .sg-box.selected")).size() == 5);
+        assertThat((List<Object>) browser.js("return [...window.viewer.state.subgraphSelection]"))
+                .containsExactlyInAnyOrderElementsOf(new ArrayList<>(ten.subList(0, 5)));
+        browser.find("#btn-group").click();
+        WebElement edit = browser.wait.until(d -> d.findElement(By.cssSelector("#pane-subgraph .sg-edit")));
+        edit.sendKeys(Keys.chord(Keys.CONTROL, "a"), "five", Keys.ENTER);
+        browser.wait.until(d -> d.findElements(By.cssSelector("#pane-subgraph .sg-box.group")).size() == 1);
+        assertThat(browser.find("#pane-subgraph .sg-box.group").getAttribute("data-node-ids").split(","))
+                .containsExactlyInAnyOrderElementsOf(ten.subList(0, 5));
+        assertThat(browser.driver().findElements(By.cssSelector("#pane-subgraph .sg-box"))).hasSize(6);
+        assertNoOverlap(rects("#pane-subgraph .sg-box"), "box");
+        assertNoOverlap(rects("#pane-subgraph text.sg-weight"), "weight label");
+
+        // grid snap: boxes on a grid; a box dropped on another takes its cell and pushes it down
+        browser.find("#sg-snap").click();
+        browser.wait.until(d -> Boolean.TRUE.equals(state("sgSnap")));
+        assertNoOverlap(rects("#pane-subgraph .sg-box"), "snapped box");
+        WebElement from = browser.find("#pane-subgraph .sg-box[data-key='" + ten.get(5) + "']");
+        WebElement onto = browser.find("#pane-subgraph .sg-box[data-key='" + ten.get(6) + "']");
+        new Actions(browser.driver()).clickAndHold(from).moveByOffset(5, 5).moveToElement(onto).release().perform();
+        browser.wait.until(d -> ((Number) browser.js("return Object.keys(window.viewer.state.sgLayout).length")).intValue() == 6);
+        assertNoOverlap(rects("#pane-subgraph .sg-box"), "box after a drop");
+        assertNoOverlap(rects("#pane-subgraph text.sg-weight"), "weight label after a drop");
+        browser.screenshot("pane-subgraph-snapped", browser.find("#pane-subgraph"));
+        waitSaved();
+        // Arrange forgets the dragged places
+        browser.find("#btn-arrange").click();
+        browser.wait.until(d -> ((Number) browser.js("return Object.keys(window.viewer.state.sgLayout).length")).intValue() == 0);
+        assertNoOverlap(rects("#pane-subgraph .sg-box"), "arranged box");
+    }
+
+    @Test
+    void steeringRefusesEmptyAndNonFiniteValues() {
+        load("slug=tiny-steer");
+        String feature = (String) browser.js("return window.viewer.state.model.nodes.filter(n => n.kind === 'feature')"
+                + ".sort((a, b) => a.influence - b.influence)[0].id");
+        browser.js("window.viewer.update({pinnedIds: [arguments[0]]}, 'annotations')", feature);
+        browser.find("#btn-steer").click();
+        browser.wait.until(d -> d.findElement(By.cssSelector("#dialog-steer")).isDisplayed());
+        WebElement value = browser.find("#dialog-steer input[aria-label=Value]");
+        for (String bad : new String[] {"", "1e309"}) {
+            value.clear();
+            value.sendKeys(bad);
+            browser.find("#steer-run").click();
+            WebElement error = browser.wait.until(d -> d.findElement(By.cssSelector("#dialog-steer .field-error")));
+            browser.wait.until(d -> error.isDisplayed());
+            assertThat(error.getText()).as("message for %s", bad).isNotBlank();
+            assertThat(value.getAttribute("aria-invalid")).isEqualTo("true");
+            assertThat(browser.driver().findElements(By.cssSelector("#dialog-steer .steer-col"))).as(bad).isEmpty();
+            assertThat(browser.find("#dialog-steer .steer-results").getText()).contains("Not run");
+        }
+        browser.screenshot("panel-steer-invalid", browser.find("#dialog-steer"));
+        value.clear();
+        value.sendKeys("0");
+        browser.find("#steer-run").click();
+        browser.wait.until(d -> d.findElements(By.cssSelector("#dialog-steer .steer-col")).size() == 2);
+        assertThat(browser.find("#dialog-steer .field-error").isDisplayed()).isFalse();
+        browser.find("#dialog-steer .close").click();
+
+        // the server refuses them too (it already did): 1e309 parses to infinity
+        Object answer = browser.driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "fetch('/api/graphs/tiny-steer/steer', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                + " body: '{\"interventions\": [{\"nodeId\": \"' + arguments[0] + '\", \"mode\": \"scale\", \"value\": 1e309}]}'})"
+                + ".then(r => r.text().then(t => done(r.status + ' ' + t)), e => done(String(e)));", feature);
+        assertThat(answer).asString().startsWith("400 ").contains("finite");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void anEditJustBeforeSwitchingGraphsIsSavedToItsGraph() {
+        load("slug=tiny-a");
+        String feature = (String) browser.js("return window.viewer.state.model.nodes.filter(n => n.kind === 'feature')"
+                + ".sort((a, b) => a.influence - b.influence)[0].id");
+        browser.js("window.viewer.update({clickedId: arguments[0]}, 'select')", feature);
+        WebElement label = browser.wait.until(d -> d.findElement(By.cssSelector("#pane-feature .label-input")));
+        label.clear();
+        label.sendKeys("made just before switching", Keys.ENTER);
+        new Select(browser.find("#graph-select")).selectByValue("tiny"); // well inside the autosave's delay
+        browser.wait.until(d -> "tiny".equals(browser.js("return window.viewer.state.slug === 'tiny'"
+                + " && window.viewer.state.view.metadata.slug")));
+        Map<String, Object> a = annotations("tiny-a");
+        assertThat((Map<String, Object>) a.get("labels")).containsEntry(feature, "made just before switching");
+        try {
+            Thread.sleep(1500); // past the autosave delay: nothing lands on the other graph later either
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertThat(((Map<String, Object>) annotations("tiny").get("labels")).values())
+                .doesNotContain("made just before switching");
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> annotations(String slug) {
+        return (Map<String, Object>) browser.driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "fetch('/api/graphs/' + arguments[0] + '/annotations').then(r => r.json()).then(done, e => done(null));",
+                slug);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void clerpsFromTheUrlAndTheFileLabelNodes() throws Exception {
+        load("slug=tiny-clerps");
+        // two features outside the first (one-node) view: one by feature number [REF], one by featureId [NP]
+        // (and neither shares its feature number with the node the file labels)
+        List<Map<String, Object>> f = (List<Map<String, Object>>) browser.js("const m = window.viewer.state.model;"
+                + "const fileFeature = m.byId.get(arguments[0]).feature;"
+                + "return m.nodes.filter(n => n.kind === 'feature' && n.feature !== fileFeature)"
+                + ".sort((a, b) => a.influence - b.influence).slice(1, 3)"
+                + ".map(n => ({id: n.id, feature: String(n.feature), fid: `${n.raw.layer}_${n.feature}_${n.pos}`}))",
+                fileClerpNode);
+        String clerps = TestGraphs.JSON.writeValueAsString(List.of(List.of(f.get(0).get("feature"), "by number"),
+                List.of(f.get(1).get("fid"), "by featureId")));
+        load("slug=tiny-clerps&clerps=" + java.net.URLEncoder.encode(clerps, java.nio.charset.StandardCharsets.UTF_8));
+        browser.wait.until(d -> "by number".equals(state("labels['" + f.get(0).get("id") + "']")));
+        assertThat(state("labels['" + f.get(1).get("id") + "']")).isEqualTo("by featureId");
+        assertThat(state("labels['" + fileClerpNode + "']")).isEqualTo("from the file");
+        // shown where labels show
+        browser.js("window.viewer.update({clickedId: arguments[0]}, 'select')", f.get(1).get("id"));
+        browser.wait.until(d -> "by featureId".equals(browser.find("#pane-feature .label-input").getAttribute("value")));
+        // the URL keeps them until they are saved with the annotations
+        assertThat(browser.driver().getCurrentUrl()).contains("clerps=");
+    }
+
+    @Test
+    void anUnknownSlugSaysSoAndOffersTheGraphs() {
+        load("slug=no-such-graph");
+        WebElement missing = browser.find("#missing");
+        assertThat(missing.isDisplayed()).isTrue();
+        assertThat(missing.getText()).contains("no-such-graph");
+        assertThat(browser.find("#graph-select").getAttribute("value")).isEmpty();
+        assertThat(new Select(browser.find("#graph-select")).getFirstSelectedOption().getText()).contains("no-such-graph");
+        browser.screenshot("page-missing-graph", null);
+        browser.find("#missing-list button[data-slug='tiny-url']").click();
+        browser.wait.until(d -> "tiny-url".equals(state("slug")) && !d.findElements(By.cssSelector("#pane-graph canvas")).isEmpty());
+        assertThat(missing.isDisplayed()).isFalse();
+        assertThat(browser.find("#graph-select").getAttribute("value")).isEqualTo("tiny-url");
+        assertThat(browser.driver().getCurrentUrl()).contains("slug=tiny-url");
+    }
+
+    @Test
+    void theUrlCarriesOnlyDefinedValuesAndTheLinkType() {
+        load("slug=tiny-url");
+        String url = browser.driver().getCurrentUrl();
+        // the graph file's qParams.linkType ("both" from our exporter) is the starting value
+        assertThat(url).doesNotContain("undefined").doesNotContain("=null").contains("linkType=" + state("linkType"));
+        new Select(browser.find("#link-type")).selectByValue("output");
+        browser.wait.until(d -> d.getCurrentUrl().contains("linkType=output"));
+        String query = browser.driver().getCurrentUrl().split("\\?", 2)[1];
+        load(query);
+        assertThat(browser.find("#link-type").getAttribute("value")).isEqualTo("output");
+        assertThat(state("linkType")).isEqualTo("output");
+        assertThat(browser.driver().getCurrentUrl()).doesNotContain("undefined");
     }
 }
