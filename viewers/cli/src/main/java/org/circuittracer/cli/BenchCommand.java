@@ -28,9 +28,12 @@ import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
 import org.circuittracer.spi.graph.AttributionGraph;
+import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.spi.model.ModelSource;
+import org.circuittracer.spi.model.Precision;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -52,11 +55,26 @@ import picocli.CommandLine.Option;
                 + "included); VJP per lane and layer 2*T*d*H*h + 2*H*T^2*h + 2*T*KV*h*d (the attention adjoint's "
                 + "matmuls; MLPs are cut in the linearised model).",
                 "Without --model it measures the embedded demo model on the Dallas prompt. Run it on an otherwise idle "
-                + "machine: other processes on the same cores distort the figures."},
+                + "machine: other processes on the same cores distort the figures.",
+                "--synthetic perf16|perf64|tiny builds a seeded synthetic configuration itself (issue 16; written once "
+                + "into --work-dir, default ~/.cache/circuit-tracer/bench/NAME-SEED, and reused): a Llama-style model "
+                + "with random weights (perf16/perf64: 8 layers, hidden 256, 8 heads / 4 KV heads, head dim 32, MLP "
+                + "688, vocabulary 512) and per-layer ReLU transcoders in the reference format (1,024 features per "
+                + "layer, encoder biases calibrated so that 10%% of the features fire per position), attributed on a "
+                + "fixed prompt (16 or 64 tokens, BOS first) with max_feature_nodes 7500 and batch 256. It reports "
+                + "the time per phase, the FLOP floor of the run, the rows' achieved GFLOP/s against the floor, "
+                + "x matmul, time / floor time, peak heap and peak RSS (VmHWM).",
+                "FLOP floor = rows * (L*(2*T*d*H*h + 2*H*T^2*h + 2*T*KV*h*d) + 2*d*(N_act + (L+1)*T)), rows = "
+                + "feature rows + logit rows: per row, every layer's attention adjoint over the full T x T square (no "
+                + "causal truncation) and one d-long dot product per source column (active features, error nodes, "
+                + "tokens). Floor time = floor / matmul GFLOP/s; achieved GFLOP/s = floor / (logit + feature rows "
+                + "time)."},
         footer = {"", "Examples:",
                 "  circuit-tracer bench",
                 "  circuit-tracer bench --model models/llama --transcoders transcoders/llama-plt --tokens 64 \\",
-                "      --lanes 64 --iterations 10 --json bench.json"})
+                "      --lanes 64 --iterations 10 --json bench.json",
+                "  circuit-tracer bench --synthetic perf16 --json perf16.json",
+                "  circuit-tracer bench --synthetic perf64 --graphs 3 --work-dir /tmp/perf"})
 final class BenchCommand implements Runnable {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -102,6 +120,23 @@ final class BenchCommand implements Runnable {
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
+    @Option(names = "--synthetic", paramLabel = "perf16|perf64|tiny",
+            description = "Build and measure a synthetic configuration (see above) instead of --model/--transcoders.")
+    String synthetic;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = "Seed of the synthetic model, transcoders and prompt (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Where the synthetic files are written once and reused (default: "
+                    + "~/.cache/circuit-tracer/bench/NAME-SEED, or under $XDG_CACHE_HOME).")
+    Path workDir;
+
+    @Option(names = "--graphs", paramLabel = "N",
+            description = "Timed attribution graphs (default: --iterations; with --synthetic 1, after no warm-up).")
+    Integer graphs;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -111,28 +146,57 @@ final class BenchCommand implements Runnable {
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
+    private ModelOptions.Resolved resolvedOptions;
+    private SyntheticBench.Written written;
+
     @Override
     public void run() {
-        promptOptions.ids(spec);
+        SyntheticBench.Spec syntheticSpec = null;
+        if (synthetic != null) {
+            syntheticSpec = SyntheticBench.CONFIGURATIONS.get(synthetic);
+            if (syntheticSpec == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for --synthetic: '"
+                        + synthetic + "' (one of " + String.join(", ", SyntheticBench.NAMES) + ").");
+            }
+            if (modelOptions.model != null || modelOptions.transcoders != null || randomTokens != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic builds its own model, "
+                        + "transcoders and prompt: leave out --model, --transcoders and --tokens.");
+            }
+            CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+            if (!parsed.hasMatchedOption("--max-feature-nodes")) {
+                maxFeatureNodes = syntheticSpec.maxFeatureNodes();
+            }
+            if (!parsed.hasMatchedOption("--batch-size")) {
+                batchSize = syntheticSpec.batchSize();
+            }
+        } else {
+            promptOptions.ids(spec);
+        }
+        int graphWarmups = synthetic != null ? 0 : warmups;
+        int graphIterations = graphs != null ? graphs : synthetic != null ? 1 : iterations;
         for (Object[] check : new Object[][] {{"--lanes", lanes, 1}, {"--matmul-size", matmulSize, 1},
                 {"--warmups", warmups, 0}, {"--iterations", iterations, 1}, {"--batch-size", batchSize, 1},
-                {"--max-feature-nodes", maxFeatureNodes, 0}, {"--tokens", randomTokens == null ? 2 : randomTokens, 2}}) {
+                {"--max-feature-nodes", maxFeatureNodes, 0},
+                {"--graphs", graphIterations, 1}, {"--tokens", randomTokens == null ? 2 : randomTokens, 2}}) {
             if ((int) check[1] < (int) check[2]) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + check[0]
                         + " must be >= " + check[2] + ", got " + check[1] + ".");
             }
         }
-        ModelOptions.Resolved resolved = modelOptions.resolve(spec);
+        long processStart = System.nanoTime();
         ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), true);
         Map<String, Object> figures = new LinkedHashMap<>();
         try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
-             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note);
+             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolve(registry, syntheticSpec),
+                     this::note);
              NDManager manager = NDManager.newBaseManager()) {
+            ModelOptions.Resolved resolved = resolvedOptions;
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
             TransformerModel model = loaded.model;
             ModelConfig c = model.config();
-            TokenSequence tokens = randomTokens != null ? random(c, randomTokens)
-                    : promptOptions.tokens(model, resolved.demo(), spec);
+            TokenSequence tokens = syntheticSpec != null
+                    ? new TokenSequence(SyntheticBench.tokens(syntheticSpec, seed, syntheticSpec.promptLength()))
+                    : randomTokens != null ? random(c, randomTokens) : promptOptions.tokens(model, resolved.demo(), spec);
             int t = tokens.length();
             note("Reference matmul " + matmulSize + "x" + matmulSize + " ...");
             double[] matmul = time(() -> {
@@ -172,12 +236,13 @@ final class BenchCommand implements Runnable {
             note("Attribution graphs ...");
             AttributionGraph[] last = new AttributionGraph[1];
             List<Map<AttributionPhase, Long>> phases = new ArrayList<>();
-            double graph = median(time(() -> {
+            double graph = median(time(graphWarmups, graphIterations, () -> {
                 ProgressListener listener = new ProgressListener(spec.commandLine().getErr(), true);
                 last[0] = attributorImpl.attribute(new AttributionRequest(model, loaded.dictionary, tokens,
                         AttributionTargets.Salient.defaults(), maxFeatureNodes, batchSize, 4), listener);
                 phases.add(listener.phaseNanos());
             }));
+            phases.subList(0, graphWarmups).clear();
             long rows = last[0].selected().size() + last[0].logits().size();
             double rowSeconds = phases.stream().mapToDouble(p -> (p.getOrDefault(AttributionPhase.LOGIT_ROWS, 0L)
                     + p.getOrDefault(AttributionPhase.FEATURE_ROWS, 0L)) / 1e9).sorted().toArray()[phases.size() / 2];
@@ -204,6 +269,47 @@ final class BenchCommand implements Runnable {
             figures.put("attribution_rows_per_s", rows / rowSeconds);
             figures.put("attribution_row_gflops", rowGflops);
             figures.put("attribution_x_matmul", rowGflops / matmulGflops);
+            if (syntheticSpec != null) {
+                long nAct = last[0].activeFeatures().size();
+                double floorPerRow = SyntheticBench.floorFlopsPerRow(c, t, nAct);
+                double floor = rows * floorPerRow;
+                double floorSeconds = floor / (matmulGflops * 1e9);
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("name", syntheticSpec.name());
+                s.put("description", SyntheticBench.describe(syntheticSpec));
+                s.put("seed", seed);
+                s.put("directory", written.directory().toString());
+                s.put("files_reused", written.reused());
+                s.put("files_s", written.seconds());
+                s.put("max_feature_nodes", maxFeatureNodes);
+                s.put("batch_size", batchSize);
+                s.put("graphs", graphIterations);
+                s.put("active_features", nAct);
+                s.put("active_fraction", nAct / ((double) c.layers() * t * loaded.dictionary.features(0)));
+                s.put("feature_rows", last[0].selected().size());
+                s.put("logit_rows", last[0].logits().size());
+                Map<String, Double> phaseSeconds = new LinkedHashMap<>();
+                for (AttributionPhase phase : AttributionPhase.values()) {
+                    double[] each = phases.stream().mapToDouble(p -> p.getOrDefault(phase, 0L) / 1e9).sorted()
+                            .toArray();
+                    phaseSeconds.put(phase.name().toLowerCase(Locale.ROOT), median(each));
+                }
+                s.put("phase_s", phaseSeconds);
+                s.put("graph_s", graph);
+                s.put("rows_s", rowSeconds);
+                s.put("floor_flops_per_row", floorPerRow);
+                s.put("floor_attention_flops_per_row", vjpFlops(c, 1, t));
+                s.put("floor_flops", floor);
+                s.put("floor_s", floorSeconds);
+                s.put("rows_floor_gflops", floor / rowSeconds / 1e9);
+                s.put("rows_floor_x_matmul", floor / rowSeconds / 1e9 / matmulGflops);
+                s.put("rows_x_floor_time", rowSeconds / floorSeconds);
+                s.put("graph_x_floor_time", graph / floorSeconds);
+                s.put("process_s", (System.nanoTime() - processStart) / 1e9);
+                s.put("peak_heap_mib", peakHeapBytes() / 1048576.0);
+                s.put("peak_rss_mib", peakRssKiB() / 1024.0);
+                figures.put("synthetic", s);
+            }
             print(spec.commandLine().getOut(), figures);
             if (json != null) {
                 if (json.toAbsolutePath().getParent() != null) {
@@ -217,6 +323,22 @@ final class BenchCommand implements Runnable {
         } finally {
             progress.close();
         }
+    }
+
+    /** Resolves the model options; with --synthetic, first writes (or finds) the configuration's files. */
+    private ModelOptions.Resolved resolve(Registries.Registry registry, SyntheticBench.Spec syntheticSpec) {
+        if (syntheticSpec != null) {
+            Path directory = workDir != null ? workDir
+                    : SyntheticBench.defaultCacheRoot().resolve(syntheticSpec.name() + "-" + seed);
+            written = SyntheticBench.ensure(syntheticSpec, seed, directory.toAbsolutePath(), modelDirectory -> {
+                BackendProvider backend = BackendChoice.choose(registry, modelOptions.backend, modelDirectory).provider();
+                return backend.create(new ModelSource(modelDirectory, Precision.FLOAT32, "auto", Map.of()));
+            }, this::note);
+            modelOptions.model = written.model().toString();
+            modelOptions.transcoders = written.transcoders().toString();
+        }
+        resolvedOptions = modelOptions.resolve(spec);
+        return resolvedOptions;
     }
 
     private static void print(PrintWriter out, Map<String, Object> f) {
@@ -236,7 +358,60 @@ final class BenchCommand implements Runnable {
                         "attribution, %d rows (%.0f rows/s)", (long) f.get("attribution_rows"),
                         (double) f.get("attribution_rows_per_s")), (double) f.get("attribution_s") * 1e3,
                 (double) f.get("attribution_row_gflops"), (double) f.get("attribution_x_matmul"));
+        if (f.get("synthetic") instanceof Map<?, ?> s) {
+            printSynthetic(out, s);
+        }
         out.flush();
+    }
+
+    private static void printSynthetic(PrintWriter out, Map<?, ?> s) {
+        out.printf(Locale.ROOT, "%nSynthetic configuration %s%n", s.get("description"));
+        out.printf(Locale.ROOT, "  seed %d, files %s (%s, %.1f s)%n", (long) s.get("seed"), s.get("directory"),
+                (boolean) s.get("files_reused") ? "reused" : "written", (double) s.get("files_s"));
+        out.printf(Locale.ROOT, "  active features %d (%.1f%% per position and layer), rows %d feature + %d logit, "
+                        + "median of %d graph(s)%n", (long) s.get("active_features"),
+                100 * (double) s.get("active_fraction"), (int) s.get("feature_rows"), (int) s.get("logit_rows"),
+                (int) s.get("graphs"));
+        for (Map.Entry<?, ?> phase : ((Map<?, ?>) s.get("phase_s")).entrySet()) {
+            out.printf(Locale.ROOT, "  phase %-22s %10.3f s%n", phase.getKey(), (double) phase.getValue());
+        }
+        out.printf(Locale.ROOT, "  %-28s %10.3f s%n", "graph total", (double) s.get("graph_s"));
+        out.printf(Locale.ROOT, "  %-28s %10.3f s  (%s, this process so far)%n", "process", (double) s.get("process_s"),
+                "files, loading, matmul, forward, VJP and graphs");
+        out.printf(Locale.ROOT, "  FLOP floor %.4g FLOP (%.4g per row, of which attention adjoint %.4g)%n",
+                (double) s.get("floor_flops"), (double) s.get("floor_flops_per_row"),
+                (double) s.get("floor_attention_flops_per_row"));
+        out.printf(Locale.ROOT, "  floor time %.3f s at the run's matmul; rows achieved %.2f GFLOP/s = %.4f x matmul; "
+                        + "rows time / floor time %.1f, graph time / floor time %.1f%n", (double) s.get("floor_s"),
+                (double) s.get("rows_floor_gflops"), (double) s.get("rows_floor_x_matmul"),
+                (double) s.get("rows_x_floor_time"), (double) s.get("graph_x_floor_time"));
+        out.printf(Locale.ROOT, "  peak heap %.0f MiB, peak RSS (VmHWM) %.0f MiB%n", (double) s.get("peak_heap_mib"),
+                (double) s.get("peak_rss_mib"));
+    }
+
+    /** Sum of the heap pools' peak usage. */
+    static long peakHeapBytes() {
+        long peak = 0;
+        for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        return peak;
+    }
+
+    /** Peak resident set ({@code VmHWM}) in KiB, or -1 where the OS does not report it. */
+    static long peakRssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     /** FLOPs of one forward pass over {@code t} tokens: the per-token matmuls and attention's two T x T products. */
@@ -267,6 +442,10 @@ final class BenchCommand implements Runnable {
 
     /** Seconds of each timed run, ascending. */
     private double[] time(Runnable work) {
+        return time(warmups, iterations, work);
+    }
+
+    private static double[] time(int warmups, int iterations, Runnable work) {
         for (int i = 0; i < warmups; i++) {
             work.run();
         }

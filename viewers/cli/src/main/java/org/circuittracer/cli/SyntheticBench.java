@@ -1,0 +1,425 @@
+package org.circuittracer.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.circuittracer.safetensors.DType;
+import org.circuittracer.safetensors.SafetensorsWriter;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.model.ForwardResult;
+import org.circuittracer.spi.model.Hook;
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.spi.site.SiteKind;
+
+/**
+ * The synthetic configurations of {@code circuit-tracer bench --synthetic} (issue 16): a seeded random Llama-style
+ * checkpoint (float32, with a word-level tokenizer of {@code <pad> <bos> <eos> <unk> w4 … w(V−1)}) and seeded random
+ * per-layer ReLU transcoders in the reference layout ({@code layer_i.safetensors} + {@code config.yaml}, reading
+ * {@code mlp.hook_in}, writing {@code mlp.hook_out}) whose encoder biases are calibrated so that a chosen fraction of
+ * the features fires per position.
+ *
+ * <p>Calibration: the model runs once on the calibration sequence (the first {@link Spec#calibrationLength} ids of the
+ * configuration's token stream, BOS first); for every feature {@code f} of layer {@code l} the pre-activations
+ * {@code W_enc[f]·x_t} over those positions are sorted and {@code b_enc[f]} is set to minus the midpoint between the
+ * {@code k}-th and {@code (k+1)}-th largest, {@code k = round(fraction · C)}: each feature then fires at exactly
+ * {@code k} of the {@code C} calibration positions, i.e. on average {@code fraction} of the features fire per
+ * position. Configurations that differ only in the prompt length share the calibration sequence (their prompts are
+ * prefixes of it), so perf16 and perf64 use identical files.
+ *
+ * <p>Everything is written into a temporary sibling directory and renamed into place, so a directory that exists is
+ * complete; it is reused when its {@code synthetic.json} matches the configuration.
+ */
+final class SyntheticBench {
+
+    static final String DESCRIPTION_FILE = "synthetic.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final int SPECIAL_TOKENS = 4;
+    private static final int BOS = 1;
+
+    /**
+     * One synthetic configuration.
+     *
+     * @param name              {@code --synthetic} name
+     * @param layers            {@code L}
+     * @param hidden            {@code d}
+     * @param heads             query heads {@code H}
+     * @param kvHeads           key-value heads
+     * @param headDim           head width {@code h}
+     * @param mlp               MLP width
+     * @param vocabulary        vocabulary size
+     * @param features          transcoder features per layer
+     * @param firingFraction    fraction of the features that fires per position (calibrated)
+     * @param promptLength      prompt tokens {@code T} (first = BOS)
+     * @param calibrationLength positions the encoder biases are calibrated on ({@code >= promptLength})
+     * @param maxFeatureNodes   default {@code max_feature_nodes}
+     * @param batchSize         default batch size
+     */
+    record Spec(String name, int layers, int hidden, int heads, int kvHeads, int headDim, int mlp, int vocabulary,
+                int features, double firingFraction, int promptLength, int calibrationLength, int maxFeatureNodes,
+                int batchSize) {
+
+        Spec {
+            if (layers < 1 || hidden < 1 || heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || mlp < 1
+                    || vocabulary <= SPECIAL_TOKENS || features < 1 || !(firingFraction > 0 && firingFraction < 1)
+                    || promptLength < 2 || calibrationLength < promptLength) {
+                throw new IllegalArgumentException("bad synthetic configuration " + name);
+            }
+        }
+
+        /** The files' identity (everything that changes them): the cache directory is reused only when it matches. */
+        Map<String, Object> identity(long seed) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("format", 1);
+            m.put("seed", seed);
+            m.put("layers", layers);
+            m.put("hidden", hidden);
+            m.put("heads", heads);
+            m.put("kv_heads", kvHeads);
+            m.put("head_dim", headDim);
+            m.put("mlp", mlp);
+            m.put("vocabulary", vocabulary);
+            m.put("features", features);
+            m.put("firing_fraction", firingFraction);
+            m.put("calibration_length", calibrationLength);
+            return m;
+        }
+    }
+
+    /** The named configurations. {@code tiny} is a seconds-long smoke configuration (tests). */
+    static final Map<String, Spec> CONFIGURATIONS;
+
+    static {
+        Map<String, Spec> m = new LinkedHashMap<>();
+        m.put("perf16", new Spec("perf16", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 16, 64, 7500, 256));
+        m.put("perf64", new Spec("perf64", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 64, 64, 7500, 256));
+        m.put("tiny", new Spec("tiny", 2, 32, 4, 2, 8, 64, 64, 64, 0.10, 8, 16, 32, 16));
+        CONFIGURATIONS = Map.copyOf(m);
+    }
+
+    static final List<String> NAMES = List.of("perf16", "perf64", "tiny");
+
+    private SyntheticBench() {
+    }
+
+    /** The model and transcoder directories of one written configuration. */
+    record Written(Path directory, Path model, Path transcoders, boolean reused, double seconds) {
+    }
+
+    /** {@code $XDG_CACHE_HOME/circuit-tracer/bench} or {@code ~/.cache/circuit-tracer/bench}. */
+    static Path defaultCacheRoot() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path root = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return root.resolve("circuit-tracer").resolve("bench");
+    }
+
+    /**
+     * The token ids of the configuration's stream: BOS, then uniform ids among the non-special tokens. The prompt
+     * is its first {@code length} ids.
+     */
+    static int[] tokens(Spec spec, long seed, int length) {
+        SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 3);
+        int[] ids = new int[length];
+        ids[0] = BOS;
+        for (int i = 1; i < length; i++) {
+            ids[i] = SPECIAL_TOKENS + random.nextInt(spec.vocabulary() - SPECIAL_TOKENS);
+        }
+        return ids;
+    }
+
+    /**
+     * Writes the configuration into {@code directory} unless it already holds it.
+     *
+     * @param openModel opens a model directory through the chosen backend (for the calibration forward pass)
+     */
+    static Written ensure(Spec spec, long seed, Path directory, java.util.function.Function<Path, TransformerModel> openModel,
+                          Consumer<String> note) {
+        long start = System.nanoTime();
+        Map<String, Object> identity = spec.identity(seed);
+        if (Files.isDirectory(directory)) {
+            checkIdentity(directory, identity);
+            note.accept("Reusing the synthetic " + spec.name() + " files in " + directory);
+            return new Written(directory, directory.resolve("model"), directory.resolve("transcoders"), true,
+                    (System.nanoTime() - start) / 1e9);
+        }
+        Path temporary = directory.resolveSibling("." + directory.getFileName() + ".tmp-" + ProcessHandle.current().pid()
+                + "-" + System.nanoTime());
+        try {
+            Files.createDirectories(temporary);
+            note.accept("Writing the synthetic " + spec.name() + " model and transcoders (seed " + seed + ") to "
+                    + directory + " ...");
+            Path model = writeModel(temporary.resolve("model"), spec, seed);
+            float[][] inputs;
+            try (TransformerModel opened = openModel.apply(model)) {
+                inputs = calibrationInputs(opened, spec, tokens(spec, seed, spec.calibrationLength()));
+            }
+            writeTranscoders(temporary.resolve("transcoders"), spec, seed, inputs);
+            Files.writeString(temporary.resolve(DESCRIPTION_FILE), JSON.writeValueAsString(identity));
+            try {
+                Files.move(temporary, directory, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+                // another process finished first: use its files
+                deleteRecursively(temporary);
+                checkIdentity(directory, identity);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("cannot rename " + temporary + " to " + directory + " atomically", e);
+            }
+        } catch (IOException e) {
+            deleteRecursively(temporary);
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write the synthetic "
+                    + "configuration into " + directory + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            deleteRecursively(temporary);
+            throw e;
+        }
+        return new Written(directory, directory.resolve("model"), directory.resolve("transcoders"), false,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static void checkIdentity(Path directory, Map<String, Object> identity) {
+        try {
+            // both parsed from text, so that numbers compare by value (1 vs 1L)
+            JsonNode found = JSON.readTree(directory.resolve(DESCRIPTION_FILE).toFile());
+            if (!found.equals(JSON.readTree(JSON.writeValueAsString(identity)))) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, directory + " holds another "
+                        + "synthetic configuration (" + found + "); delete it or give another --work-dir.");
+            }
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, directory + " is not a synthetic "
+                    + "benchmark directory (no readable " + DESCRIPTION_FILE + "); delete it or give another "
+                    + "--work-dir.", e);
+        }
+    }
+
+    /** config.json, model.safetensors (uniform weights, standard deviation 0.02, norm gains 1), tokenizer files. */
+    static Path writeModel(Path directory, Spec spec, long seed) throws IOException {
+        Files.createDirectories(directory);
+        ObjectNode config = JSON.createObjectNode();
+        config.putArray("architectures").add("LlamaForCausalLM");
+        config.put("model_type", "llama");
+        config.put("vocab_size", spec.vocabulary());
+        config.put("hidden_size", spec.hidden());
+        config.put("intermediate_size", spec.mlp());
+        config.put("num_hidden_layers", spec.layers());
+        config.put("num_attention_heads", spec.heads());
+        config.put("num_key_value_heads", spec.kvHeads());
+        config.put("head_dim", spec.headDim());
+        config.put("hidden_act", "silu");
+        config.put("max_position_embeddings", Math.max(2048, spec.calibrationLength()));
+        config.put("rms_norm_eps", 1e-5);
+        config.put("rope_theta", 500000.0);
+        config.put("attention_bias", false);
+        config.put("mlp_bias", false);
+        config.put("bos_token_id", BOS);
+        config.put("eos_token_id", 2);
+        config.put("pad_token_id", 0);
+        config.put("tie_word_embeddings", false);
+        config.put("torch_dtype", "float32");
+        Files.writeString(directory.resolve("config.json"), JSON.writeValueAsString(config));
+        writeTokenizer(directory, spec.vocabulary());
+
+        SplittableRandom random = new SplittableRandom(seed);
+        int d = spec.hidden();
+        int q = spec.heads() * spec.headDim();
+        int kv = spec.kvHeads() * spec.headDim();
+        int m = spec.mlp();
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        w.addFloats("model.embed_tokens.weight", new long[] {spec.vocabulary(), d}, uniform(random, spec.vocabulary() * d));
+        for (int layer = 0; layer < spec.layers(); layer++) {
+            String p = "model.layers." + layer + ".";
+            w.addFloats(p + "input_layernorm.weight", new long[] {d}, ones(d));
+            w.addFloats(p + "self_attn.q_proj.weight", new long[] {q, d}, uniform(random, q * d));
+            w.addFloats(p + "self_attn.k_proj.weight", new long[] {kv, d}, uniform(random, kv * d));
+            w.addFloats(p + "self_attn.v_proj.weight", new long[] {kv, d}, uniform(random, kv * d));
+            w.addFloats(p + "self_attn.o_proj.weight", new long[] {d, q}, uniform(random, d * q));
+            w.addFloats(p + "post_attention_layernorm.weight", new long[] {d}, ones(d));
+            w.addFloats(p + "mlp.gate_proj.weight", new long[] {m, d}, uniform(random, m * d));
+            w.addFloats(p + "mlp.up_proj.weight", new long[] {m, d}, uniform(random, m * d));
+            w.addFloats(p + "mlp.down_proj.weight", new long[] {d, m}, uniform(random, d * m));
+        }
+        w.addFloats("model.norm.weight", new long[] {d}, ones(d));
+        w.addFloats("lm_head.weight", new long[] {spec.vocabulary(), d}, uniform(random, spec.vocabulary() * d));
+        w.write(directory.resolve("model.safetensors"));
+        return directory;
+    }
+
+    /** A word-level tokenizer: {@code <pad> <bos> <eos> <unk>} (special), then {@code w4 … w(V−1)}. */
+    private static void writeTokenizer(Path directory, int vocabulary) throws IOException {
+        String[] special = {"<pad>", "<bos>", "<eos>", "<unk>"};
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int i = 0; i < special.length; i++) {
+            added.addObject().put("id", i).put("content", special[i]).put("single_word", false).put("lstrip", false)
+                    .put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        root.putNull("normalizer");
+        root.putObject("pre_tokenizer").put("type", "Whitespace");
+        root.putNull("post_processor");
+        root.putNull("decoder");
+        ObjectNode model = root.putObject("model");
+        model.put("type", "WordLevel");
+        ObjectNode vocab = model.putObject("vocab");
+        for (int i = 0; i < vocabulary; i++) {
+            vocab.put(i < special.length ? special[i] : "w" + i, i);
+        }
+        model.put("unk_token", "<unk>");
+        Files.writeString(directory.resolve("tokenizer.json"), JSON.writeValueAsString(root));
+        ObjectNode tc = JSON.createObjectNode();
+        tc.put("bos_token", "<bos>");
+        tc.put("eos_token", "<eos>");
+        tc.put("pad_token", "<pad>");
+        tc.put("unk_token", "<unk>");
+        tc.put("tokenizer_class", "PreTrainedTokenizerFast");
+        Files.writeString(directory.resolve("tokenizer_config.json"), JSON.writeValueAsString(tc));
+    }
+
+    /** {@code mlp.hook_in} of every layer over the calibration ids: {@code [L][C·d]}. */
+    private static float[][] calibrationInputs(TransformerModel model, Spec spec, int[] ids) {
+        ModelConfig c = model.config();
+        List<Hook> hooks = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            hooks.add(new Hook.Capture(HookSite.of(SiteKind.MLP_IN, l)));
+        }
+        float[][] inputs = new float[c.layers()][];
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ForwardResult result = model.forward(manager, new TokenSequence(ids), hooks);
+            for (int l = 0; l < c.layers(); l++) {
+                NDArray x = result.captured().get(HookSite.of(SiteKind.MLP_IN, l));
+                inputs[l] = x.toFloatArray();
+                if (inputs[l].length != ids.length * spec.hidden()) {
+                    throw new IllegalStateException("unexpected mlp.hook_in shape " + x.getShape());
+                }
+            }
+        }
+        return inputs;
+    }
+
+    /**
+     * {@code layer_i.safetensors} ({@code W_enc [F, d]} Gaussian with standard deviation {@code 1/√d}, calibrated
+     * {@code b_enc [F]}, {@code W_dec [F, d]} Gaussian {@code 0.1/√d}, {@code b_dec [d]} zero) and {@code config.yaml}.
+     */
+    static void writeTranscoders(Path directory, Spec spec, long seed, float[][] inputs) throws IOException {
+        Files.createDirectories(directory);
+        Random random = new Random(seed * 31 + 11);
+        int d = spec.hidden();
+        int f = spec.features();
+        int c = spec.calibrationLength();
+        int firing = Math.max(1, Math.min(c - 1, (int) Math.round(spec.firingFraction() * c)));
+        for (int layer = 0; layer < spec.layers(); layer++) {
+            float[] enc = gaussian(random, 1 / Math.sqrt(d), f * d);
+            float[] dec = gaussian(random, 0.1 / Math.sqrt(d), f * d);
+            float[] bias = new float[f];
+            float[] x = inputs[layer];
+            float[] pre = new float[c];
+            for (int feature = 0; feature < f; feature++) {
+                for (int t = 0; t < c; t++) {
+                    double s = 0;
+                    for (int k = 0; k < d; k++) {
+                        s += enc[feature * d + k] * x[t * d + k];
+                    }
+                    pre[t] = (float) s;
+                }
+                Arrays.sort(pre);
+                // fires (pre + b > 0) at exactly the `firing` largest positions
+                bias[feature] = -(pre[c - firing] + pre[c - firing - 1]) / 2;
+            }
+            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+            w.addFloats("W_enc", DType.F32, new long[] {f, d}, enc);
+            w.addFloats("b_enc", DType.F32, new long[] {f}, bias);
+            w.addFloats("W_dec", DType.F32, new long[] {f, d}, dec);
+            w.addFloats("b_dec", DType.F32, new long[] {d}, new float[d]);
+            w.write(directory.resolve("layer_" + layer + ".safetensors"));
+        }
+        String yaml = "model_kind: transcoder_set\n"
+                + "model_name: circuit-tracer/synthetic-" + spec.name() + "\n"
+                + "feature_input_hook: mlp.hook_in\n"
+                + "feature_output_hook: mlp.hook_out\n"
+                + "activation: relu\n";
+        Files.writeString(directory.resolve("config.yaml"), yaml, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The FLOP floor of one graph, per row (issue 16's counting): the attention adjoint of every layer over the full
+     * {@code T×T} square (no causal truncation): {@code L·(2·T·d·H·h + 2·H·T²·h + 2·T·KV·h·d)}, plus one
+     * {@code d}-long dot product per source column: {@code 2·d·(N_act + (L+1)·T)} (active features, error nodes,
+     * token embeddings).
+     */
+    static double floorFlopsPerRow(ModelConfig c, int t, long activeFeatures) {
+        return BenchCommand.vjpFlops(c, 1, t) + 2.0 * c.modelWidth() * (activeFeatures + (c.layers() + 1L) * t);
+    }
+
+    static String describe(Spec s) {
+        return String.format(Locale.ROOT, "%s: Llama-style, %d layers, hidden %d, %d heads / %d KV heads, head dim %d, "
+                        + "MLP %d, vocabulary %d; per-layer ReLU transcoders, %d features/layer, ~%.0f%% firing; "
+                        + "%d-token prompt; max_feature_nodes %d, batch %d", s.name(), s.layers(), s.hidden(), s.heads(),
+                s.kvHeads(), s.headDim(), s.mlp(), s.vocabulary(), s.features(), 100 * s.firingFraction(),
+                s.promptLength(), s.maxFeatureNodes(), s.batchSize());
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        Arrays.fill(v, 1f);
+        return v;
+    }
+
+    /** Uniform on [−a, a], a = 0.02·√3 (standard deviation 0.02). */
+    private static float[] uniform(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        double a = 0.02 * Math.sqrt(3);
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((random.nextDouble() * 2 - 1) * a);
+        }
+        return v;
+    }
+
+    private static float[] gaussian(Random random, double scale, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    static void deleteRecursively(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(directory)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}
