@@ -24,17 +24,19 @@ import org.circuittracer.spi.model.VjpResult;
  *
  * <p>Columns: active features {@code [0, N_act)}, errors {@code N_act + ℓ·T + p}, tokens {@code N_act + L·T + p}.
  * Contraction works layer by layer with dense buffers of at most {@code lanes × (features of one layer)} floats (and
- * gathers of at most {@link #GATHER_BUDGET} floats), so memory does not grow with the product of targets and sources.
+ * groups of at most {@link #GATHER_BUDGET} floats), so memory does not grow with the product of targets and sources.
+ * Feature columns are batched matrix products over positions ({@link #dotAtPositions}): the gradient is never
+ * gathered per feature, which made this memory-bound (docs/benchmarks/synthetic.md).
  *
  * <p>Decoder rows are not held: each contraction gathers, block by block, the rows it needs from the (lazy)
  * dictionary and scales them by the activations (docs/reference/algorithm.md §3.11). Holding them all would take
  * {@code N_act × d} floats of native memory for the whole attribution, which grows with the prompt (about
- * {@code L · T · (active per token) · d}: gigabytes for real models on 1,000-token prompts). The products are computed
- * exactly as before ({@code float32(row) · a_i}), so the edges are unchanged, bit for bit.
+ * {@code L · T · (active per token) · d}: gigabytes for real models on 1,000-token prompts). The scaled rows are
+ * {@code float32(row) · a_i} as in the reference.
  */
 final class SourceVectors {
 
-    /** Upper bound on the floats of one gathered gradient block {@code [lanes, n, d]}. */
+    /** Upper bound on the floats of one group's padded decoder rows {@code [P_c, n_max, d]} and products. */
     static final long GATHER_BUDGET = 1L << 22;
 
     private final ActiveFeatures active;
@@ -156,35 +158,85 @@ final class SourceVectors {
 
     /**
      * {@code out[lane·count + j] = ⟨G[lane, positions[j]], a_j · decoderRow(source, f_j, output)⟩} for
-     * {@code j < count}, over the active features of {@code source}; the decoder rows are gathered block by block.
+     * {@code j < count}, over the active features of {@code source}.
+     *
+     * <p>As batched matrix products: the features are grouped by position (they are sorted by position), the scaled
+     * decoder rows of a group of positions are laid out as {@code W[P_c, n_max, d]} (zero rows pad a position to the
+     * group's largest count), and one {@code [P_c, B, d] × [P_c, d, n_max]} product gives every lane's dot product
+     * with every row at its own position. Groups are cut so that padding stays below half of the work and the
+     * buffers below {@link #GATHER_BUDGET} floats. Each dot product is the same sum as before in another order, so
+     * edges agree to float rounding.
      */
     private float[] dotAtPositions(NDManager scope, NDArray gradient, int source, int output, int count, int lanes) {
         long[] positions = this.positions[source];
         float[] out = new float[lanes * count];
-        int chunk = (int) Math.max(1, Math.min(count, GATHER_BUDGET / ((long) lanes * width)));
-        // [P, B, d]: positions first, so that a gather is a plain take along axis 0
-        NDArray byPosition = gradient.transpose(1, 0, 2);
-        for (int from = 0; from < count; from += chunk) {
-            int to = Math.min(count, from + chunk);
-            try (NDManager block = scope.newSubManager()) {
-                NDArray index = block.create(Arrays.copyOfRange(positions, from, to));
-                NDArray gathered = byPosition.get(index); // [n, B, d]
-                gathered.attach(block);
-                NDArray raw = dictionary.decoderRows(block, source, Arrays.copyOfRange(features[source], from, to),
-                        output);
-                NDArray scale = block.create(Arrays.copyOfRange(values[source], from, to)).reshape(-1, 1);
-                NDArray rows = raw.toType(DataType.FLOAT32, false).mul(scale); // [n, d], as a_i · row
-                NDArray dots = gathered.mul(rows.expandDims(1)).sum(new int[] {2}); // [n, B]
-                float[] values = dots.toFloatArray();
-                int n = to - from;
-                for (int j = 0; j < n; j++) {
-                    for (int lane = 0; lane < lanes; lane++) {
-                        out[lane * count + from + j] = values[j * lanes + lane];
-                    }
+        NDArray byPosition = gradient.transpose(1, 0, 2); // [P, B, d]
+        int from = 0;
+        while (from < count) {
+            // one group: positions first..last holding features [from, to)
+            int first = (int) positions[from];
+            int to = runEnd(positions, from, count);
+            int widest = to - from;
+            int last = first;
+            while (to < count) {
+                int next = runEnd(positions, to, count);
+                int span = (int) positions[to] - first + 1;
+                int wider = Math.max(widest, next - to);
+                long padded = (long) span * wider;
+                if (padded > 2L * (next - from) || padded * Math.max(width, lanes) > GATHER_BUDGET) {
+                    break;
+                }
+                widest = wider;
+                last = (int) positions[to];
+                to = next;
+            }
+            contractGroup(scope, byPosition, source, output, from, to, first, last, widest, count, lanes, out);
+            from = to;
+        }
+        return out;
+    }
+
+    /** The end of the run of features at {@code positions[from]}. */
+    private static int runEnd(long[] positions, int from, int count) {
+        int end = from + 1;
+        while (end < count && positions[end] == positions[from]) {
+            end++;
+        }
+        return end;
+    }
+
+    /** Features {@code [from, to)} at positions {@code first … last}, at most {@code widest} at one position. */
+    private void contractGroup(NDManager scope, NDArray byPosition, int source, int output, int from, int to,
+                               int first, int last, int widest, int count, int lanes, float[] out) {
+        long[] positions = this.positions[source];
+        int span = last - first + 1;
+        int n = to - from;
+        try (NDManager block = scope.newSubManager()) {
+            NDArray raw = dictionary.decoderRows(block, source, Arrays.copyOfRange(features[source], from, to), output);
+            NDArray scale = block.create(Arrays.copyOfRange(values[source], from, to)).reshape(-1, 1);
+            NDArray rows = raw.toType(DataType.FLOAT32, false).mul(scale); // [n, d], as a_i · row
+            // slot (position - first, k) holds feature from + j, or the zero row n
+            long[] layout = new long[span * widest];
+            Arrays.fill(layout, n);
+            int[] slot = new int[n];
+            int k = 0;
+            for (int j = 0; j < n; j++) {
+                k = j == 0 || positions[from + j] != positions[from + j - 1] ? 0 : k + 1;
+                slot[j] = ((int) positions[from + j] - first) * widest + k;
+                layout[slot[j]] = j;
+            }
+            NDArray withZero = rows.concat(block.zeros(new ai.djl.ndarray.types.Shape(1, width)), 0);
+            NDArray weights = withZero.get(block.create(layout)).reshape(span, widest, width); // [P_c, n_max, d]
+            NDArray gradients = byPosition.get(new NDIndex("{}:{}", first, last + 1)); // [P_c, B, d]
+            gradients.attach(block);
+            float[] dots = gradients.matMul(weights.transpose(0, 2, 1)).toFloatArray(); // [P_c, B, n_max]
+            for (int j = 0; j < n; j++) {
+                int base = (slot[j] / widest) * lanes * widest + slot[j] % widest;
+                for (int lane = 0; lane < lanes; lane++) {
+                    out[lane * count + from + j] = dots[base + lane * widest];
                 }
             }
         }
-        return out;
     }
 
     /** Appends {@code ⟨G[lane, p], vectors[p]⟩} at column {@code first + p} for {@code p < bound}. */

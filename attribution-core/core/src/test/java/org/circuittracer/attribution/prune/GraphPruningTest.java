@@ -48,7 +48,9 @@ class GraphPruningTest {
     @MethodSource("pairs")
     void sparsePruningEqualsTheDenseReference(TinyFixtures.Pair pair) {
         AttributionGraph graph = graph(pair);
-        for (double[] thresholds : new double[][] {{0.8, 0.98}, {0.5, 0.9}, {1.0, 1.0}, {0.0, 0.5}}) {
+        // Not 1.0: there the cut is the first node whose cumulative share reaches exactly 1, which float rounding of
+        // the sum decides among the nodes of the negligible tail, differently for two summation orders.
+        for (double[] thresholds : new double[][] {{0.8, 0.98}, {0.5, 0.9}, {0.99, 0.995}, {0.0, 0.5}}) {
             PruneResult sparse = GraphPruning.prune(graph, thresholds[0], thresholds[1]);
             DenseResult dense = densePrune(graph, thresholds[0], thresholds[1]);
             assertThat(sparse.nodeMask()).as("nodes at %s", Arrays.toString(thresholds)).isEqualTo(dense.nodeMask);
