@@ -16,6 +16,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.Resources;
 import org.circuittracer.transcoders.common.RowMatrix;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
@@ -137,14 +138,7 @@ final class GemmaScope2Reader {
             return TranscoderDictionary.open(spec, source.lazyEncoder(), source.lazyDecoder(), Optional.empty(),
                     opened);
         } catch (RuntimeException e) {
-            for (AutoCloseable resource : opened) {
-                try {
-                    resource.close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw Resources.closeAfter(e, opened);
         }
     }
 

@@ -11,6 +11,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.Resources;
 import org.circuittracer.transcoders.common.RowMatrix;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
@@ -95,14 +96,7 @@ final class GemmaScopeReader {
             // Everything is in memory already: the dictionary's tensors alias the archives' buffers (one copy).
             return TranscoderDictionary.open(spec, false, false, Optional.empty(), opened);
         } catch (RuntimeException e) {
-            for (AutoCloseable resource : opened) {
-                try {
-                    resource.close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw Resources.closeAfter(e, opened);
         }
     }
 
