@@ -77,10 +77,8 @@ final class AttributeCommand implements Runnable {
             description = "Graph name (file-safe; default: made from the prompt's words).")
     String slug;
 
-    @Option(names = {"--graph-file-dir", "--graph_file_dir"}, defaultValue = "graphs", paramLabel = "DIR",
-            description = "Directory for NAME.json and graph-metadata.json, created if missing (default: "
-                    + "${DEFAULT-VALUE}).")
-    Path graphFileDir;
+    @CommandLine.Mixin
+    GraphJsonOptions graphJson = new GraphJsonOptions();
 
     @Option(names = {"-o", "--graph-output-path", "--graph_output_path"}, paramLabel = "FILE",
             description = "Also save the unpruned graph in circuit-tracer's own graph file format.")
@@ -101,20 +99,6 @@ final class AttributeCommand implements Runnable {
     @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "256", paramLabel = "N",
             description = "Rows per backward batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
-
-    @Option(names = {"--node-threshold", "--node_threshold"}, defaultValue = "0.8", paramLabel = "X",
-            description = "Node pruning threshold for the viewer JSON (default: ${DEFAULT-VALUE}).")
-    double nodeThreshold;
-
-    @Option(names = {"--edge-threshold", "--edge_threshold"}, defaultValue = "0.98", paramLabel = "Y",
-            description = "Edge pruning threshold for the viewer JSON (default: ${DEFAULT-VALUE}).")
-    double edgeThreshold;
-
-    @Option(names = "--strict-node-ids",
-            description = "Refuse to write the viewer JSON when an error node's reference id 0_L_P equals a kept "
-                    + "layer-0 feature's id, instead of writing the error node as 0_L_P_error (the computed graph is "
-                    + "still saved as a graph file).")
-    boolean strictNodeIds;
 
     /** Whether --graph-output-path was written (set after the attribution). */
     private boolean graphFileSaved;
@@ -203,9 +187,8 @@ final class AttributeCommand implements Runnable {
                 timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
             }
             t = System.nanoTime();
-            ExportOptions options = ExportOptions.of(name, ExportOptions.decodeEach(m.tokenizer(), graph.tokens()))
-                    .withThresholds(nodeThreshold, edgeThreshold)
-                    .withStrictNodeIds(strictNodeIds)
+            ExportOptions options = graphJson.apply(ExportOptions.of(name, ExportOptions.decodeEach(m.tokenizer(),
+                    graph.tokens())))
                     .withCreateTimeMs(System.currentTimeMillis());
             GraphJsonExporter.Result result = exportOrRescue(graph, options);
             timing.put("export_s", seconds(System.nanoTime() - t));
@@ -229,7 +212,7 @@ final class AttributeCommand implements Runnable {
             }
             out.flush();
             if (server) {
-                ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features).withHost(host)
+                ViewerConfig config = ViewerConfig.of(graphJson.directory).withFeaturesDir(features).withHost(host)
                         .withPort(port).withFrontendDir(frontendDir)
                         .withWorkbench(new ReplacementWorkbench(m, loaded.dictionary, attributorImpl));
                 try (ViewerServer viewer = Viewing.start(config)) {
@@ -269,7 +252,7 @@ final class AttributeCommand implements Runnable {
      */
     private GraphJsonExporter.Result exportOrRescue(AttributionGraph graph, ExportOptions options) {
         try {
-            return GraphJsonExporter.export(graph, options, graphFileDir);
+            return GraphJsonExporter.export(graph, options, graphJson.directory);
         } catch (CircuitTracerException e) {
             Path saved = graphFileSaved ? graphOutputPath : rescue(graph, options.slug());
             if (saved == null) {
@@ -279,7 +262,7 @@ final class AttributeCommand implements Runnable {
             if (!options.slug().equals(AttributeCommand.defaultSlugOf(saved))) {
                 words.addAll(List.of("--slug", options.slug()));
             }
-            words.addAll(List.of("--graph-file-dir", graphFileDir.toString()));
+            words.addAll(List.of("--graph-file-dir", graphJson.directory.toString()));
             if (modelOptions.model != null) {
                 words.addAll(List.of("--model", modelOptions.model));
             }
@@ -292,7 +275,7 @@ final class AttributeCommand implements Runnable {
     /** Saves the graph next to the graph directory's JSON, or in the temporary directory; null if neither works. */
     private Path rescue(AttributionGraph graph, String name) {
         List<Path> candidates = new ArrayList<>();
-        candidates.add(graphFileDir.resolve(name + ExportCommand.GRAPH_FILE_SUFFIX));
+        candidates.add(graphJson.directory.resolve(name + ExportCommand.GRAPH_FILE_SUFFIX));
         candidates.add(Path.of(System.getProperty("java.io.tmpdir"), "circuit-tracer-" + name + "-"
                 + System.currentTimeMillis() + ExportCommand.GRAPH_FILE_SUFFIX));
         for (Path candidate : candidates) {
@@ -320,8 +303,8 @@ final class AttributeCommand implements Runnable {
     /** The {@code serve} command that shows this graph with the same model, transcoders and features. */
     String serveCommand(ModelOptions.Resolved resolved) {
         List<String> words = new ArrayList<>(List.of("circuit-tracer", "serve"));
-        if (!graphFileDir.equals(Path.of("graphs"))) {
-            words.addAll(List.of("--graph-file-dir", graphFileDir.toString()));
+        if (!graphJson.directory.equals(GraphJsonOptions.DEFAULT_DIRECTORY)) {
+            words.addAll(List.of("--graph-file-dir", graphJson.directory.toString()));
         }
         if (featuresDir != null) {
             words.addAll(List.of("--features-dir", featuresDir.toString()));
@@ -395,8 +378,7 @@ final class AttributeCommand implements Runnable {
         if (slug != null) {
             ExportOptions.of(slug, List.of()); // the slug must be file-safe
         }
-        checkRange("--node-threshold", nodeThreshold, 0, 1);
-        checkRange("--edge-threshold", edgeThreshold, 0, 1);
+        graphJson.check(spec);
         checkRange("--desired-logit-prob", desiredLogitProb, Double.MIN_VALUE, 1);
         if (maxNLogits < 1) {
             throw usage("--max-n-logits must be >= 1, got " + maxNLogits + ".");

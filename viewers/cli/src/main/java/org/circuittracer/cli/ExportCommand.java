@@ -51,27 +51,12 @@ final class ExportCommand implements Runnable {
             description = "Graph name (file-safe; default: the graph file's name without " + GRAPH_FILE_SUFFIX + ").")
     String slug;
 
-    @Option(names = {"--graph-file-dir", "--graph_file_dir"}, defaultValue = "graphs", paramLabel = "DIR",
-            description = "Directory for NAME.json and graph-metadata.json, created if missing (default: "
-                    + "${DEFAULT-VALUE}).")
-    Path graphFileDir;
-
-    @Option(names = {"--node-threshold", "--node_threshold"}, defaultValue = "0.8", paramLabel = "X",
-            description = "Node pruning threshold (default: ${DEFAULT-VALUE}).")
-    double nodeThreshold;
-
-    @Option(names = {"--edge-threshold", "--edge_threshold"}, defaultValue = "0.98", paramLabel = "Y",
-            description = "Edge pruning threshold (default: ${DEFAULT-VALUE}).")
-    double edgeThreshold;
+    @CommandLine.Mixin
+    GraphJsonOptions graphJson = new GraphJsonOptions();
 
     @Option(names = "--scan", paramLabel = "NAME",
             description = "metadata.scan to write (default: the one saved in the graph file).")
     String scan;
-
-    @Option(names = "--strict-node-ids",
-            description = "Refuse when an error node's reference id equals a kept layer-0 feature's id, instead of "
-                    + "writing the error node as 0_L_P_error.")
-    boolean strictNodeIds;
 
     @Option(names = {"-q", "--quiet"}, description = "No progress output.")
     boolean quiet;
@@ -81,8 +66,7 @@ final class ExportCommand implements Runnable {
 
     @Override
     public void run() {
-        checkThreshold("--node-threshold", nodeThreshold);
-        checkThreshold("--edge-threshold", edgeThreshold);
+        graphJson.check(spec);
         if (!Files.isRegularFile(graphFile)) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "No graph file " + graphFile
                     + "; give the file that attribute --graph-output-path wrote.");
@@ -97,12 +81,11 @@ final class ExportCommand implements Runnable {
             checkSameModel(graph.model(), loaded.model.config(), graph.vocabularySize(),
                     loaded.model.tokenizer().vocabularySize());
             TokenSequence tokens = graph.tokens();
-            ExportOptions options = ExportOptions.of(name, ExportOptions.decodeEach(loaded.model.tokenizer(), tokens))
-                    .withThresholds(nodeThreshold, edgeThreshold)
-                    .withStrictNodeIds(strictNodeIds)
+            ExportOptions options = graphJson.apply(ExportOptions.of(name, ExportOptions.decodeEach(
+                    loaded.model.tokenizer(), tokens)))
                     .withScan(scan)
                     .withCreateTimeMs(System.currentTimeMillis());
-            GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphFileDir);
+            GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphJson.directory);
             printWarnings(spec.commandLine().getErr(), result);
             PrintWriter out = spec.commandLine().getOut();
             out.printf("Wrote %s (%d nodes, %d links)%n", result.graphFile(), result.nodes(), result.links());
@@ -121,13 +104,6 @@ final class ExportCommand implements Runnable {
                     + (renaming ? " --strict-node-ids refuses such graphs instead." : ""));
         }
         err.flush();
-    }
-
-    private void checkThreshold(String option, double value) {
-        if (!(value >= 0 && value <= 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be in [0, 1], got " + value
-                    + ".");
-        }
     }
 
     private static void checkSameModel(ModelConfig saved, ModelConfig loaded, int savedVocabulary, int vocabulary) {
