@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FuzzTest {
 
-    /** Override with -Dfuzz.attempts / -Dfuzz.seed for a longer local run. */
-    private static final int ATTEMPTS = Integer.getInteger("fuzz.attempts", 5_000);
+    /** Override with -Dfuzz.attempts (else -Dfuzz.cases, which -Pfuzz sets) / -Dfuzz.seed for a longer run. */
+    private static final int ATTEMPTS = Integer.getInteger("fuzz.attempts", Integer.getInteger("fuzz.cases", 5_000));
     private static final long SEED = Long.getLong("fuzz.seed", 20_241_124L);
     private static final String[] NUMBERS = {"0", "1", "2", "3", "4", "7", "8", "-1", "-0", "24", "255", "65536",
         "2147483647", "2147483648", "4294967296", "9223372036854775807", "9223372036854775808",
@@ -40,7 +40,7 @@ class FuzzTest {
     @TempDir
     Path dir;
 
-    private static List<byte[]> seeds() {
+    static List<byte[]> seeds() {
         List<byte[]> seeds = new ArrayList<>();
         SplittableRandom random = new SplittableRandom(3);
         SafetensorsWriter all = new SafetensorsWriter().metadata("format", "pt").metadata("k", "v\u00e9");
@@ -70,7 +70,7 @@ class FuzzTest {
     }
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    @Timeout(value = 900, unit = TimeUnit.SECONDS) // -Pfuzz: 100,000 attempts
     void mutatedFilesOpenOrFailWithSafetensorsFormatExceptionOnly() throws Exception {
         SplittableRandom random = new SplittableRandom(SEED);
         List<byte[]> seeds = seeds();
@@ -113,7 +113,7 @@ class FuzzTest {
     }
 
     /** Opens the file and reads every tensor every way that applies to its dtype. */
-    private static void exercise(Path p) {
+    static void exercise(Path p) {
         try (SafetensorsFile f = SafetensorsFile.open(p)) {
             f.metadata().forEach((k, v) -> assertThat(k).isNotNull());
             long total = 0;

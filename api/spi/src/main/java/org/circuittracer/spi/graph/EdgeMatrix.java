@@ -21,8 +21,9 @@ public record EdgeMatrix(int size, int[] rowStart, int[] columns, float[] weight
                     + rowStart.length + ", columns " + columns.length + ", weights " + weights.length);
         }
         for (int r = 0; r < size; r++) {
-            if (rowStart[r + 1] < rowStart[r]) {
-                throw new IllegalArgumentException("rowStart must be non-decreasing (row " + r + ")");
+            if (rowStart[r + 1] < rowStart[r] || rowStart[r + 1] > columns.length) {
+                throw new IllegalArgumentException("rowStart must be non-decreasing and at most " + columns.length
+                        + " (row " + r + ")");
             }
             for (int i = rowStart[r]; i < rowStart[r + 1]; i++) {
                 if (columns[i] < 0 || columns[i] >= size || i > rowStart[r] && columns[i] <= columns[i - 1]) {

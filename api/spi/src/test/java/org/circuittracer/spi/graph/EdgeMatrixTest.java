@@ -50,4 +50,11 @@ class EdgeMatrixTest {
         assertThat(matrix.get(0, 1)).isEqualTo(3f);
         assertThat(matrix).isEqualTo(new EdgeMatrix(2, new int[] {0, 1, 1}, new int[] {1}, new float[] {3f}));
     }
+
+    /** Found by fuzzing graph files: a row start past the columns threw ArrayIndexOutOfBoundsException. */
+    @Test
+    void aRowStartPastTheColumnsIsRejected() {
+        assertThatThrownBy(() -> new EdgeMatrix(2, new int[] {0, 3, 1}, new int[] {0}, new float[] {1f}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1");
+    }
 }

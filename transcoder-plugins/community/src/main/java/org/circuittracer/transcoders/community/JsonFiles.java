@@ -36,6 +36,9 @@ public record JsonFiles(Path file, JsonNode root) {
             return new JsonFiles(file, root);
         } catch (NoSuchFileException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, file + " does not exist.", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not UTF-8 text, so not "
+                    + "a JSON file.", e);
         } catch (JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not valid JSON: "
                     + e.getOriginalMessage(), e);

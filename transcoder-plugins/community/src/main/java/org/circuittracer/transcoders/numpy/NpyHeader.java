@@ -271,7 +271,12 @@ public record NpyHeader(ElementType dtype, boolean fortranOrder, long[] shape, i
             if (at < text.length() && Character.isDigit(text.charAt(at))) {
                 throw error("has a dimension too large to exist");
             }
-            long value = Long.parseLong(text.substring(start, at));
+            long value;
+            try {
+                value = Long.parseLong(text.substring(start, at));
+            } catch (NumberFormatException e) { // 19 digits above Long.MAX_VALUE
+                throw error("has a dimension too large to exist");
+            }
             if (at < text.length() && text.charAt(at) == 'L') {
                 at++;
             }

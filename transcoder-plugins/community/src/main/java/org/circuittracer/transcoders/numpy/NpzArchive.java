@@ -94,11 +94,8 @@ public final class NpzArchive implements TensorSource {
                 NpyHeader header;
                 try (InputStream in = zip.getInputStream(entry)) {
                     header = NpyHeader.read(in, where);
-                } catch (ZipException e) {
+                } catch (IOException e) { // the archive opened: a failing entry is corrupt (ZipException, EOF)
                     throw corrupt(where, e);
-                } catch (IOException e) {
-                    throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, where + ": cannot read: " + e,
-                            e);
                 }
                 long size = entry.getSize();
                 if (size >= 0 && size != header.headerBytes() + header.dataBytes()) {
@@ -120,6 +117,15 @@ public final class NpzArchive implements TensorSource {
                 entries.put(name, new Entry(entry, header, info));
             }
             return new NpzArchive(file, zip, entries);
+        } catch (IllegalArgumentException e) { // ZipFile: an entry name that is not valid in its declared charset
+            CircuitTracerException malformed = new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file
+                    + " is a corrupt zip archive (" + e.getMessage() + "); re-download or re-save it with np.savez.", e);
+            try {
+                zip.close();
+            } catch (IOException suppressed) {
+                malformed.addSuppressed(suppressed);
+            }
+            throw malformed;
         } catch (RuntimeException e) {
             try {
                 zip.close();

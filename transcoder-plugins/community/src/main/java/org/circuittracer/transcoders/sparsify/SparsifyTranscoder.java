@@ -114,11 +114,21 @@ record SparsifyTranscoder(Path directory, String hookpoint, int layer, SiteKind 
         }
         int width = cfg.requiredInteger("d_in");
         int latents = cfg.integer("num_latents").orElse(0);
-        int features = latents > 0 ? latents : Math.multiplyExact(width, cfg.integer("expansion_factor").orElse(32));
+        int expansion = cfg.integer("expansion_factor").orElse(32);
+        if (latents <= 0 && (long) width * expansion > Integer.MAX_VALUE) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, cfg.file() + " has d_in = " + width
+                    + " and expansion_factor = " + expansion + ", which make more latents than a dictionary can hold ("
+                    + Integer.MAX_VALUE + "); give num_latents.");
+        }
+        int features = latents > 0 ? latents : width * expansion;
         int k = cfg.integer("k").orElse(32);
         if (width < 1 || features < 1 || k < 1) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, cfg.file() + " has d_in = " + width
                     + ", " + features + " latents and k = " + k + "; each must be at least 1.");
+        }
+        if (k > features) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, cfg.file() + " has k = " + k + " but "
+                    + features + " latents; TopK keeps at most as many latents as there are.");
         }
         int layer = layerOf(hookpoint, cfg);
         boolean mlp = hookpoint.equals("mlp") || hookpoint.endsWith(".mlp");

@@ -55,9 +55,14 @@ public record MatchingPursuitManifest(String format, int formatVersion, int laye
                     + ". Point to a directory written by the matching-pursuit writer.", e);
         } catch (JsonProcessingException e) {
             throw malformed(file, "it is not a valid manifest: " + e.getOriginalMessage());
+        } catch (java.io.CharConversionException e) {
+            throw malformed(file, "it is not UTF-8 text: " + e.getMessage());
         } catch (IOException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot read " + file + ": "
                     + e.getMessage(), e);
+        }
+        if (manifest == null) {
+            throw malformed(file, "it holds JSON null, not a manifest object");
         }
         return manifest.validated(file);
     }

@@ -154,6 +154,9 @@ record Manifest(Kind kind, int layers, int width, int[] features, SiteKind readS
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, directory + " has no " + FILE_NAME
                     + "; a circuit-tracer dictionary directory holds " + FILE_NAME + " and one safetensors file per "
                     + "layer.", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not UTF-8 text; the file "
+                    + "is corrupt: rewrite the dictionary.", e);
         } catch (JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not valid JSON ("
                     + e.getOriginalMessage() + (e.getLocation() == null ? "" : ", line " + e.getLocation().getLineNr()

@@ -222,6 +222,9 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, file.getParent() + " has no "
                     + FILE_NAME + "; a reference transcoder directory holds config.yaml (model_kind, "
                     + "feature_input_hook, feature_output_hook) and the safetensors files.", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not UTF-8 text; "
+                    + "a transcoder config is a YAML file with keys such as 'model_kind: transcoder_set'.", e);
         } catch (JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not valid YAML: "
                     + e.getOriginalMessage() + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr()

@@ -39,7 +39,7 @@ public final class Gpt2Architecture implements Architecture {
         if (width % heads != 0) {
             throw json.malformed("\"n_embd\" (" + width + ") must be a multiple of \"n_head\" (" + heads + ")");
         }
-        return new Config(json.requirePositiveInt("vocab_size"), width, json.requirePositiveInt("n_layer"), heads,
+        return new Config(json.requirePositiveInt("vocab_size"), width, LlamaStyleConfig.layers(json, "n_layer"), heads,
                 json.positiveIntOr("n_inner", 4 * width), json.positiveIntOr("n_positions", 1024),
                 (float) json.doubleOr("layer_norm_epsilon", 1e-5),
                 Activations.read(json, "activation_function", Activation.GELU_TANH),

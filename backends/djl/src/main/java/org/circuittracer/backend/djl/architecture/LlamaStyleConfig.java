@@ -43,13 +43,34 @@ record LlamaStyleConfig(int vocabularySize, int hiddenSize, int intermediateSize
                     + heads + ") and there is no \"head_dim\"");
         }
         int headDim = json.positiveIntOr("head_dim", defaults.headDim() == 0 ? hidden / heads : defaults.headDim());
+        if ((long) heads * headDim > MAX_PROJECTION_WIDTH) {
+            // checked before the rotary tables (head_dim / 2 entries) are built from it
+            throw json.malformed("\"num_attention_heads\" × \"head_dim\" (" + heads + " × " + headDim + ") is "
+                    + "larger than any model's attention (at most " + MAX_PROJECTION_WIDTH + ")");
+        }
         return new LlamaStyleConfig(json.requirePositiveInt("vocab_size"), hidden,
-                json.requirePositiveInt("intermediate_size"), json.requirePositiveInt("num_hidden_layers"), heads,
+                json.requirePositiveInt("intermediate_size"), layers(json, "num_hidden_layers"), heads,
                 kvHeads, headDim, (float) json.doubleOr("rms_norm_eps", defaults.rmsNormEps()),
                 json.doubleOr("rope_theta", defaults.ropeTheta()),
                 json.positiveIntOr("max_position_embeddings", defaults.maxPositions()),
                 json.booleanOr("tie_word_embeddings", defaults.tieWordEmbeddings()));
     }
+
+    /** The most layers accepted: far above real models (Llama 3 405B: 126), far below a hang building them. */
+    static final int MAX_LAYERS = 4096;
+
+    /** {@code field} as a layer count, checked before per-layer settings are built from it. */
+    static int layers(JsonConfig json, String field) {
+        int layers = json.requirePositiveInt(field);
+        if (layers > MAX_LAYERS) {
+            throw json.malformed("\"" + field + "\" (" + layers + ") is more layers than any model has (at most "
+                    + MAX_LAYERS + ")");
+        }
+        return layers;
+    }
+
+    /** The widest query projection accepted: far above real models (Llama 3 405B: 128 × 128 = 16,384). */
+    static final int MAX_PROJECTION_WIDTH = 1 << 20;
 
     ModelConfig modelConfig(String modelName, String architecture) {
         return new ModelConfig(modelName, architecture, layers, hiddenSize, heads, keyValueHeads, headDim,

@@ -46,7 +46,11 @@ public final class JsonConfig {
                     + " in " + file.toAbsolutePath().getParent() + "; a Hugging Face model directory needs one.", e);
         } catch (JacksonException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not valid JSON: "
-                    + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + "). Re-download or fix it.", e);
+                    + e.getOriginalMessage() + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr()
+                    + ")") + ". Re-download or fix it.", e);
+        } catch (java.io.CharConversionException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is not UTF-8 JSON text: "
+                    + e.getMessage() + ". Re-download or fix it.", e);
         } catch (IOException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot read " + file + ": " + e, e);
         }
