@@ -40,4 +40,6 @@ export const api = {
   createGraph: (body) => request('POST', '/api/graphs', body),
   cancelJob: (id) => request('DELETE', `/api/jobs/${enc(id)}`),
   steer: (slug, body) => request('POST', `/api/graphs/${enc(slug)}/steer`, body),
+  scores: (slug, pinnedIds) => request('POST', `/api/graphs/${enc(slug)}/scores`, { pinnedIds }),
+  exportGraph: (slug, body) => request('POST', `/api/graphs/${enc(slug)}/export`, body),
 };

@@ -10,8 +10,9 @@ import { createFeaturePane } from './feature-pane.js';
 import { createSubgraphPane } from './subgraph-pane.js';
 import { createSteerPanel } from './steer-panel.js';
 import { createNewGraphDialog } from './new-graph.js';
+import { createLabelsDialog } from './labels-dialog.js';
 import { SHORTCUTS } from './help.js';
-import { el, clear } from './dom.js';
+import { el, clear, fmt } from './dom.js';
 
 const $ = (sel) => document.querySelector(sel);
 const timings = {};
@@ -37,7 +38,13 @@ const newGraph = createNewGraphDialog($('#dialog-new'), {
   },
 });
 
-window.viewer = { state, update, graphPane, timings, subgraph, ready: false };
+const labelsDialog = createLabelsDialog($('#dialog-labels'), {
+  onLabels: (labels) => update({ labels }, 'label'),
+  onDownload: (name, text) => saveFile(name, text),
+  onMessage: (text, ok) => showMessage(text, ok),
+});
+
+window.viewer = { state, update, graphPane, timings, subgraph, labelsDialog, ready: false };
 
 subscribe((reason) => {
   if (reason === 'hover') {
@@ -55,6 +62,7 @@ subscribe((reason) => {
     return;
   }
   if (reason === 'annotations' || reason === 'layout' || reason === 'label') {
+    if (reason === 'annotations') scheduleScores();
     graphPane.redraw();
     connections.render();
     subgraph.render();
@@ -165,6 +173,7 @@ async function openGraph(slug, url) {
   $('#sg-snap').checked = state.sgSnap;
   renderSubgraphMenu();
   showSaveState();
+  scheduleScores(0);
   await refreshView();
 }
 
@@ -297,6 +306,108 @@ function scheduleView(delay = 250) {
   viewTimer = setTimeout(refreshView, delay);
 }
 
+// ---- scores ------------------------------------------------------------------------------------------------------
+// Computed on the server (GraphFileScores), so pinning stays instant however big the graph is.
+
+let scoresTimer = 0;
+let scoresSeq = 0;
+
+/** The nodes of the pinned subgraph: pinned ids and supernode members. */
+function pinnedNodeIds() {
+  const ids = new Set(state.pinnedIds);
+  state.supernodes.forEach((g) => g.slice(1).forEach((id) => ids.add(id)));
+  return [...ids];
+}
+
+function scheduleScores(delay = 200) {
+  clearTimeout(scoresTimer);
+  scoresTimer = setTimeout(refreshScores, delay);
+}
+
+async function refreshScores() {
+  const seq = ++scoresSeq;
+  const slug = state.slug;
+  if (!slug) return;
+  const pinned = pinnedNodeIds();
+  let scores;
+  try {
+    scores = await api.scores(slug, pinned);
+  } catch (e) {
+    if (seq === scoresSeq) $('#scores').textContent = '';
+    return;
+  }
+  if (seq !== scoresSeq || slug !== state.slug) return;
+  window.viewer.scores = scores;
+  renderScores(scores, pinned.length);
+}
+
+function renderScores(scores, pinnedCount) {
+  const box = clear($('#scores'));
+  const pair = (name, s, title) => el('span', { class: 'score-group', dataset: { scores: name }, title },
+    `${name} `, el('b', { dataset: { score: `${name}-replacement`, value: s ? s.replacement : '' }, text: fmt(s && s.replacement, 2) }),
+    ' / ', el('b', { dataset: { score: `${name}-completeness`, value: s ? s.completeness : '' }, text: fmt(s && s.completeness, 2) }));
+  // the unpruned graph's scores when the exporter stored them, else the file's (what Neuronpedia shows)
+  const graph = scores.graph || scores.file;
+  box.append(pair('graph', graph, scores.graph
+    ? `The unpruned graph's scores (metadata.graph_scores). Of this file's nodes and links: replacement ${fmt(scores.file.replacement)}, completeness ${fmt(scores.file.completeness)}.`
+    : 'Computed from this file\'s nodes and links, as Neuronpedia does (the file has no metadata.graph_scores).'));
+  box.append(' · ');
+  if (scores.subgraph) {
+    const sub = scores.subgraph;
+    box.append(pair('pinned', sub, `The pinned subgraph (${sub.features} features, ${sub.errors} error nodes linked to them, every token and logit), as Neuronpedia scores subgraphs.`
+      + (sub.features ? '' : ' No pinned feature: 0.')));
+  } else {
+    box.append(el('span', { class: 'score-group', dataset: { scores: 'pinned' }, text: pinnedCount ? 'pinned —' : 'pinned: none',
+      title: 'Pin nodes to score the pinned subgraph' }));
+  }
+  box.prepend(el('span', { class: 'score-key', text: 'repl. / compl.: ' }));
+  box.title = 'Replacement: the share of end-to-end influence that starts at tokens rather than error nodes. '
+    + 'Completeness: the influence-weighted share of node inputs not from error nodes.';
+}
+
+// ---- share: copy link, downloads ---------------------------------------------------------------------------------
+
+async function copyLink() {
+  writeUrl();
+  const link = location.href;
+  window.viewer.lastCopied = link;
+  try {
+    await navigator.clipboard.writeText(link);
+    showMessage('Link copied.', true);
+  } catch {
+    // no clipboard permission (e.g. not a secure context): show it to copy by hand
+    showMessage(`Copy this link: ${link}`, true);
+  }
+  $('#share-menu').open = false;
+}
+
+/** Offers text as a file download (and keeps it in window.viewer.lastDownload, for tests). */
+function saveFile(name, text) {
+  window.viewer.lastDownload = { name, text };
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+async function download(subgraph) {
+  if (!state.slug) return;
+  const pinned = pinnedNodeIds();
+  if (subgraph && !pinned.length) { showMessage('Pin nodes first: the subgraph is the pinned nodes.'); return; }
+  try {
+    const json = await api.exportGraph(state.slug, {
+      subgraph, pinnedIds: state.pinnedIds, supernodes: state.supernodes, labels: state.labels,
+      linkType: state.linkType, clickedId: state.clickedId || '',
+    });
+    saveFile(`${json.metadata.slug}.json`, JSON.stringify(json));
+    $('#share-menu').open = false;
+  } catch (e) {
+    showMessage(e.message);
+  }
+}
+
 // ---- saving --------------------------------------------------------------------------------------------------
 
 function scheduleSave(delay = 600) {
@@ -374,13 +485,49 @@ function renderSubgraphMenu() {
   clear(list);
   if (!state.savedSubgraphs.length) list.append(el('li', { class: 'muted', text: 'No saved subgraphs yet.' }));
   for (const s of state.savedSubgraphs) {
-    list.append(el('li', {}, el('button', { type: 'button', class: 'link', text: `${s.name} (${s.pinnedIds.length} nodes)`,
+    const item = el('li', { class: 'sg-saved', dataset: { id: s.id } });
+    const openButton = el('button', { type: 'button', class: 'link sg-open', text: `${s.name} (${s.pinnedIds.length} nodes)`,
       title: `Saved ${s.savedAt || ''}`,
       onclick: () => {
         update({ pinnedIds: s.pinnedIds, supernodes: s.supernodes, labels: { ...state.labels, ...s.labels } }, 'annotations');
         $('#subgraph-menu').open = false;
-      } })));
+      } });
+    const rename = el('button', { type: 'button', class: 'icon sg-rename', text: '✎', title: 'Rename', 'aria-label': `Rename ${s.name}`,
+      onclick: () => {
+        const input = el('input', { type: 'text', class: 'sg-rename-input', value: s.name, 'aria-label': 'New name' });
+        let done = false;
+        const commit = () => {
+          if (done) return;
+          done = true;
+          const name = input.value.trim();
+          if (name && name !== s.name) changeSubgraphs(state.savedSubgraphs.map((x) => (x.id === s.id ? { ...x, name } : x)));
+          else renderSubgraphMenu();
+        };
+        input.addEventListener('keydown', (e) => {
+          e.stopPropagation();
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') { done = true; renderSubgraphMenu(); }
+        });
+        input.addEventListener('blur', commit);
+        openButton.replaceWith(input);
+        input.focus();
+        input.select();
+      } });
+    const remove = el('button', { type: 'button', class: 'icon sg-delete', text: '×', title: 'Delete', 'aria-label': `Delete ${s.name}`,
+      onclick: () => {
+        changeSubgraphs(state.savedSubgraphs.filter((x) => x.id !== s.id));
+        showMessage(`Deleted subgraph “${s.name}”.`, true);
+      } });
+    item.append(openButton, rename, remove);
+    list.append(item);
   }
+}
+
+/** Replaces the saved subgraphs (renamed or deleted) and saves them with the annotations. */
+function changeSubgraphs(subgraphs) {
+  state.savedSubgraphs = subgraphs;
+  renderSubgraphMenu();
+  scheduleSave(0);
 }
 
 async function saveSubgraph() {
@@ -474,6 +621,18 @@ function wire() {
   $('#btn-steer').addEventListener('click', () => steer.open());
   $('#btn-steer-2').addEventListener('click', () => steer.open());
   $('#btn-new').addEventListener('click', () => newGraph.open());
+  // dropdowns of the top bar: fixed on the viewport under their button, right edges aligned, kept on screen
+  document.querySelectorAll('.topbar details.menu').forEach((menu) => menu.addEventListener('toggle', () => {
+    if (!menu.open) return;
+    const r = menu.querySelector('summary').getBoundingClientRect();
+    const body = menu.querySelector('.menu-body');
+    body.style.top = `${r.bottom + 4}px`;
+    body.style.right = `${Math.max(4, document.documentElement.clientWidth - r.right)}px`;
+  }));
+  $('#btn-copy-link').addEventListener('click', copyLink);
+  $('#btn-labels').addEventListener('click', () => { $('#share-menu').open = false; labelsDialog.open(); });
+  $('#btn-download-graph').addEventListener('click', () => download(false));
+  $('#btn-download-subgraph').addEventListener('click', () => download(true));
   $('#btn-help').addEventListener('click', () => $('#dialog-help').showModal());
   $('#btn-save-subgraph').addEventListener('click', saveSubgraph);
   $('#subgraph-name').addEventListener('keydown', (e) => { e.stopPropagation(); if (e.key === 'Enter') saveSubgraph(); });

@@ -42,6 +42,10 @@ export function createNewGraphDialog(dialog, { onCreated }) {
     }
     const prompt = el('textarea', { name: 'prompt', rows: 3, placeholder: 'The prompt to attribute', required: true });
     const slug = el('input', { name: 'slug', type: 'text', placeholder: 'graph name' });
+    const targets = el('input', { name: 'targets', type: 'text', id: 'new-targets',
+      placeholder: 'empty: the most likely next tokens; or Austin, #1234, Austin-Dallas',
+      title: 'What to explain, comma-separated: tokens (text that is one token, or #id) or logit differences A-B (why A beats B). Not both kinds at once.' });
+    targets.addEventListener('keydown', (e) => e.stopPropagation());
     const overwrite = el('input', { name: 'overwrite', type: 'checkbox' });
     let slugEdited = false;
     slug.addEventListener('input', () => { slugEdited = true; });
@@ -63,6 +67,7 @@ export function createNewGraphDialog(dialog, { onCreated }) {
           prompt: prompt.value, slug: slug.value || slugFrom(prompt.value), maxFeatureNodes: Number(maxFeatures.value),
           maxNLogits: Number(maxLogits.value), nodeThreshold: Number(nodeT.value), edgeThreshold: Number(edgeT.value),
           overwrite: overwrite.checked,
+          targets: targets.value.split(',').map((t) => t.trim()).filter(Boolean),
         });
         cancel.hidden = false;
         cancel.onclick = () => api.cancelJob(job.id).catch((e) => log.append(el('div', { class: 'error', text: e.message })));
@@ -73,7 +78,8 @@ export function createNewGraphDialog(dialog, { onCreated }) {
         create.disabled = false;
       }
     });
-    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Name (slug)', slug),
+    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Target (logit or difference)', targets),
+      el('label', { class: 'field' }, 'Name (slug)', slug),
       el('label', { class: 'field-row', title: 'Replace an existing graph of this name' }, overwrite, 'overwrite a graph of this name'),
       el('div', { class: 'field-row' }, el('label', {}, 'Max features ', maxFeatures), el('label', {}, 'Max logits ', maxLogits),
         el('label', {}, 'Node threshold ', nodeT), el('label', {}, 'Edge threshold ', edgeT)),

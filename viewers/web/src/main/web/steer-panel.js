@@ -38,15 +38,24 @@ export function createSteerPanel(dialog) {
       dialog.showModal();
       return;
     }
+    const m = state.model;
     const rows = list.map((t) => {
+      // where each intervention acts: the token position(s) of its features
+      const positions = [...new Set(t.ids.map((id) => m.byId.get(id)?.pos).filter((p) => p !== undefined))].sort((a, b) => a - b);
+      const where = el('span', { class: 'steer-pos muted', title: 'Token position of the intervention (“also at generated positions” extends it)',
+        text: positions.map((p) => `@${p} ${JSON.stringify(m.tokens[p] ?? '')}`).join(', ') });
       const use = el('input', { type: 'checkbox', checked: true, 'aria-label': `Use ${t.name}` });
       const mode = el('select', { 'aria-label': 'Mode' }, el('option', { value: 'scale', text: 'scale ×' }), el('option', { value: 'set', text: 'set to' }));
       const value = el('input', { type: 'number', step: '0.5', value: '-2', class: 'num', 'aria-label': 'Value' });
       const error = el('div', { class: 'field-error', role: 'alert', hidden: true });
       value.addEventListener('input', () => { value.removeAttribute('aria-invalid'); error.hidden = true; });
       return { t, use, mode, value, error,
-        row: el('div', { class: 'steer-row' }, use, el('span', { class: 'steer-name', text: t.name }), mode, value, error) };
+        row: el('div', { class: 'steer-row' }, use, el('span', { class: 'steer-name' }, t.name, ' ', where), mode, value, error) };
     });
+    const ablate = el('button', { type: 'button', id: 'steer-ablate', text: 'Ablate all', title: 'Preset: set every chosen feature to 0',
+      onclick: () => rows.forEach((r) => { r.mode.value = 'set'; r.value.value = '0'; r.value.removeAttribute('aria-invalid'); r.error.hidden = true; }) });
+    const amplify = el('button', { type: 'button', id: 'steer-amplify', text: 'Scale ×2', title: 'Preset: double every chosen feature',
+      onclick: () => rows.forEach((r) => { r.mode.value = 'scale'; r.value.value = '2'; r.value.removeAttribute('aria-invalid'); r.error.hidden = true; }) });
     const maxNew = el('input', { type: 'number', min: 1, max: 256, value: 12, class: 'num', name: 'maxNewTokens' });
     const temperature = el('input', { type: 'number', min: 0, step: '0.1', value: 0, class: 'num', name: 'temperature' });
     const freeze = el('input', { type: 'checkbox', checked: true, name: 'freezeAttention' });
@@ -75,7 +84,7 @@ export function createSteerPanel(dialog) {
       try {
         const out = await api.steer(state.slug, {
           interventions, maxNewTokens: Number(maxNew.value), temperature: Number(temperature.value),
-          freezeAttention: freeze.checked, topK: 5,
+          freezeAttention: freeze.checked, topK: 10,
         });
         showResults(results, out);
       } catch (e) {
@@ -84,7 +93,8 @@ export function createSteerPanel(dialog) {
         run.disabled = false;
       }
     });
-    body.append(el('div', { class: 'steer-rows' }, rows.map((r) => r.row)),
+    body.append(el('div', { class: 'field-row steer-presets' }, el('span', { class: 'muted', text: 'Presets:' }), ablate, amplify),
+      el('div', { class: 'steer-rows' }, rows.map((r) => r.row)),
       el('div', { class: 'steer-options' },
         el('label', {}, 'New tokens ', maxNew), el('label', {}, 'Temperature ', temperature),
         el('label', {}, freeze, ' freeze attention'), el('label', {}, openEnded, ' also at generated positions'), run),
@@ -101,16 +111,46 @@ export function createSteerPanel(dialog) {
     return null;
   }
 
+  /** The graph's target token (its first logit marked as target), or null. */
+  function targetToken() {
+    const n = state.model && state.model.nodes.find((x) => x.kind === 'logit' && x.raw.is_target_logit);
+    return n ? { id: Number(n.raw.feature), label: n.clerp } : null;
+  }
+
+  /** A token's probability at a step: exact when among the candidates, else an upper bound (below the last one). */
+  function probabilityAt(step, tokenId) {
+    if (!step) return null;
+    const c = step.candidates.find((x) => x.tokenId === tokenId);
+    if (c) return { p: c.probability, exact: true };
+    const last = step.candidates[step.candidates.length - 1];
+    return last && last.probability !== null && last.probability !== undefined ? { p: last.probability, exact: false } : null;
+  }
+
+  const pct = (p) => (p === null || p === undefined ? '—' : `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`);
+
   function showResults(box, out) {
     clear(box);
+    const target = targetToken();
+    if (target) {
+      const before = probabilityAt(out.unsteered.steps[0], target.id);
+      const after = probabilityAt(out.steered.steps[0], target.id);
+      const show = (x) => (x ? `${x.exact ? '' : '< '}${pct(x.p)}` : '—');
+      const tokenText = (target.label.match(/"(.*)"/) || [null, `#${target.id}`])[1];
+      const change = before && after && before.exact && after.exact ? after.p - before.p : null;
+      box.append(el('p', { class: 'steer-target', dataset: { before: before && before.exact ? before.p : '', after: after && after.exact ? after.p : '' } },
+        'Target ', el('b', { text: JSON.stringify(tokenText) }), ' at the first new token: ',
+        el('span', { class: 'p-before', text: show(before) }), ' unsteered → ', el('span', { class: 'p-after', text: show(after) }), ' steered',
+        change === null ? '' : el('span', { class: change < 0 ? 'down' : 'up', text: ` (${change >= 0 ? '+' : '−'}${pct(Math.abs(change))})` })));
+    }
     const column = (title, run, other) => el('div', { class: 'steer-col', dataset: { run: title.toLowerCase() } },
       el('h3', { text: title }),
       el('p', { class: 'steer-text' }, el('span', { class: 'prompt-part', text: run.text.slice(0, run.text.length - run.continuation.length) }),
         el('span', { class: 'continuation', text: run.continuation })),
-      el('table', { class: 'steps' }, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'token' }), el('th', { text: 'top candidates (logit)' })),
+      el('table', { class: 'steps' }, el('tr', {}, el('th', { text: '#' }), el('th', { text: 'token' }), el('th', { text: 'top candidates (logit, probability)' })),
         run.steps.map((s, i) => el('tr', { class: other.steps[i] && other.steps[i].tokenId !== s.tokenId ? 'differs' : '' },
           el('td', { text: i + 1 }), el('td', { class: 'tok-cell', text: JSON.stringify(s.token) }),
-          el('td', { text: s.candidates.map((c) => `${JSON.stringify(c.token)} ${fmt(c.logit, 2)}`).join('  ') })))));
+          el('td', { text: s.candidates.map((c) => `${JSON.stringify(c.token)} ${fmt(c.logit, 2)}`
+            + (c.probability === null || c.probability === undefined ? '' : ` (${pct(c.probability)})`)).join('  ') })))));
     box.append(el('div', { class: 'side-by-side' }, column('Unsteered', out.unsteered, out.steered), column('Steered', out.steered, out.unsteered)));
   }
 

@@ -174,7 +174,22 @@ export function createSubgraphPane(root, { onGroupCreated }) {
   const layer = el('div', { class: 'sg-boxes' });
   body.append(layer);
 
+  /**
+   * Redraws; a supernode label being edited survives the redraw (a resize or a late view would otherwise drop the
+   * text typed so far and commit the old label).
+   */
   function render() {
+    const editing = layer.querySelector('.sg-edit:not([data-dropped])');
+    const pending = editing ? { gi: Number(editing.dataset.gi), value: editing.value, focused: document.activeElement === editing } : null;
+    if (editing) editing.dataset.dropped = 'true'; // its blur on removal must not save
+    renderBoxes();
+    if (!pending || !state.supernodes[pending.gi]) return;
+    const key = `supernode:${state.supernodes[pending.gi][0]}:${pending.gi}`;
+    const div = layer.querySelector(`.sg-box[data-key="${CSS.escape(key)}"]`);
+    if (div) editGroupLabel(pending.gi, div, pending.value, pending.focused);
+  }
+
+  function renderBoxes() {
     const m = state.model;
     // the room inside the scroll bars; content that needs more makes the pane scroll
     const width = body.clientWidth;
@@ -336,16 +351,20 @@ export function createSubgraphPane(root, { onGroupCreated }) {
   }
 
   /** An inline text field over the group's label; Enter or leaving saves, Escape cancels. */
-  function editGroupLabel(gi, div) {
-    const input = el('input', { class: 'sg-edit', type: 'text', value: state.supernodes[gi][0], 'aria-label': 'Supernode label', maxlength: 2000 });
+  function editGroupLabel(gi, div, value = state.supernodes[gi][0], focus = true) {
+    const input = el('input', { class: 'sg-edit', type: 'text', value, 'aria-label': 'Supernode label', maxlength: 2000,
+      dataset: { gi } });
     const top = div.querySelector('.sg-top');
     top.replaceChildren(input);
-    input.focus();
-    input.select();
+    if (focus) {
+      input.focus();
+      if (value === state.supernodes[gi][0]) input.select();
+    }
     let done = false;
     const finish = (save) => {
-      if (done) return;
+      if (done || input.dataset.dropped) return;
       done = true;
+      input.dataset.dropped = 'true'; // finished: the redraw below must not keep it
       if (save) {
         const label = input.value.trim() || 'supernode';
         const supernodes = state.supernodes.map((g, i) => (i === gi ? [label, ...g.slice(1)] : g));

@@ -85,6 +85,11 @@ class CircuitTracerCommandTest {
         assertThat(json.get("metadata").get("slug").asText()).isEqualTo("p0");
         assertThat(json.get("metadata").get("node_threshold").asDouble()).isEqualTo(0.7);
         assertThat(json.get("metadata").get("prompt_tokens")).hasSize(goldenIds.split(",").length);
+        // the summary line's scores are the ones stored in the file's metadata
+        JsonNode scores = json.get("metadata").get("graph_scores");
+        assertThat(r.out()).contains(String.format(java.util.Locale.ROOT,
+                "Scores: replacement %.3f, completeness %.3f", scores.get("replacement").asDouble(),
+                scores.get("completeness").asDouble()));
 
         JsonNode index = MAPPER.readTree(dir.resolve("graphs/graph-metadata.json").toFile());
         assertThat(index.get("graphs")).hasSize(1);

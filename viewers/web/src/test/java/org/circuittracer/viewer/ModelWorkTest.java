@@ -99,6 +99,40 @@ class ModelWorkTest {
         assertThat(events(Client.body(text).get("events").asText()).stream().map(e -> e[0]).toList()).endsWith("done");
     }
 
+    /** The form's target field: a token id ({@code #5}) explains that logit alone; a non-token fails the job. */
+    @Test
+    void aNewGraphExplainsTheGivenTarget() throws Exception {
+        List<Integer> ids = new ArrayList<>();
+        for (int id : TinyModel.promptIds()) {
+            ids.add(id);
+        }
+        var created = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-5", "targets", List.of("#5"),
+                "maxFeatureNodes", 50));
+        assertThat(created.statusCode()).isEqualTo(202);
+        List<String[]> events = events(Client.body(created).get("events").asText());
+        assertThat(events.get(events.size() - 1)[0]).as(events.get(events.size() - 1)[1]).isEqualTo("done");
+        JsonNode json = Client.JSON.readTree(graphs.resolve("target-5.json").toFile());
+        List<JsonNode> logits = new ArrayList<>();
+        int features = 0;
+        for (JsonNode n : json.get("nodes")) {
+            if (n.get("feature_type").asText().equals("logit")) {
+                logits.add(n);
+            }
+            features += n.get("feature_type").asText().contains("transcoder") ? 1 : 0;
+        }
+        assertThat(logits).singleElement().satisfies(n -> assertThat(n.get("feature").asInt()).isEqualTo(5));
+        assertThat(features).isLessThanOrEqualTo(50);
+
+        var bad = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-bad", "targets",
+                List.of("#99999999")));
+        assertThat(bad.statusCode()).isEqualTo(202);
+        List<String[]> failed = events(Client.body(bad).get("events").asText());
+        assertThat(failed.get(failed.size() - 1)[0]).isEqualTo("failed");
+        assertThat(failed.get(failed.size() - 1)[1]).contains("Target #99999999 is outside the model's vocabulary");
+        assertThat(client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-num", "targets", 5))
+                .statusCode()).isEqualTo(400);
+    }
+
     /** Nothing pruned on golden prompt 0: error and feature share the reference id 0_0_1; both are kept. */
     @Test
     void aNewGraphWithAnIdCollisionIsWrittenWithTheErrorRenamedAndAWarning() throws Exception {
@@ -197,6 +231,20 @@ class ModelWorkTest {
         assertThat(steered.get("steps").size()).isBetween(1, 4);
         assertThat(unsteered.get("steps").size()).isBetween(1, 4);
         assertThat(steered.at("/steps/0/candidates")).hasSize(3);
+        // probabilities over the whole vocabulary: descending with the logits, in (0, 1], summing to at most 1
+        double previous = 1;
+        double sum = 0;
+        for (JsonNode c : steered.at("/steps/0/candidates")) {
+            double p = c.get("probability").asDouble();
+            assertThat(p).isGreaterThan(0).isLessThanOrEqualTo(previous);
+            previous = p;
+            sum += p;
+        }
+        assertThat(sum).isLessThanOrEqualTo(1 + 1e-9);
+        JsonNode first = steered.at("/steps/0/candidates/0");
+        JsonNode second = steered.at("/steps/0/candidates/1");
+        assertThat(Math.log(first.get("probability").asDouble() / second.get("probability").asDouble()))
+                .isCloseTo(first.get("logit").asDouble() - second.get("logit").asDouble(), org.assertj.core.api.Assertions.within(1e-4));
         assertThat(steered.get("text").asText()).endsWith(steered.get("continuation").asText());
         // setting a feature far above its activation moves the next-token logits
         assertThat(steered.at("/steps/0/candidates/0/logit").asDouble())

@@ -62,7 +62,7 @@ class ViewerBrowserTest {
         JsonNode graph = TestGraphs.JSON.readTree(graphs.resolve("tiny.json").toFile());
         TestGraphs.writePackedFeatures(tmp.resolve("features"), graph);
         // tests that change annotations work on copies, so the order of the tests does not matter
-        for (String slug : List.of("tiny-layout", "tiny-a", "tiny-steer", "tiny-url")) {
+        for (String slug : List.of("tiny-layout", "tiny-a", "tiny-steer", "tiny-url", "tiny-scores", "tiny-labels")) {
             copy(graph, slug);
         }
         // the graph file's own label overrides, in the reference's form: a JSON string of [[key, label], ...]
@@ -175,8 +175,19 @@ class ViewerBrowserTest {
         browser.find("#btn-steer").click();
         browser.wait.until(d -> d.findElement(By.cssSelector("#dialog-steer")).isDisplayed());
         assertThat(browser.find("#dialog-steer .steer-name").getText()).contains("cat circuit");
+        // each intervention says where it acts; the ablate preset sets every row to 0
+        assertThat(browser.find("#dialog-steer .steer-pos").getText()).startsWith("@");
+        browser.find("#steer-ablate").click();
+        for (WebElement row : browser.driver().findElements(By.cssSelector("#dialog-steer .steer-row"))) {
+            assertThat(new Select(row.findElement(By.cssSelector("select"))).getFirstSelectedOption()
+                    .getAttribute("value")).isEqualTo("set");
+            assertThat(row.findElement(By.cssSelector("input[type=number]")).getAttribute("value")).isEqualTo("0");
+        }
         browser.find("#steer-run").click();
         browser.wait.until(d -> d.findElements(By.cssSelector("#dialog-steer .steer-col")).size() == 2);
+        // probabilities next to the logits, and the target token's change at the first new token
+        assertThat(browser.find("#dialog-steer .steer-col[data-run=steered] table.steps").getText()).contains("%");
+        assertThat(browser.find("#dialog-steer .steer-target").getText()).contains("Target", "unsteered", "steered");
         assertThat(browser.find("#dialog-steer .steer-col[data-run=unsteered] h3").getText()).isEqualTo("Unsteered");
         assertThat(browser.find("#dialog-steer .steer-col[data-run=steered] .continuation").getText()).isNotEmpty();
         browser.screenshot("panel-steer", browser.find("#dialog-steer"));
@@ -188,6 +199,143 @@ class ViewerBrowserTest {
         assertThat(browser.find("#dialog-help").getText()).contains("Pin or unpin", "Group the selected boxes");
         browser.screenshot("overlay-help", browser.find("#dialog-help"));
         new Actions(browser.driver()).sendKeys(Keys.ESCAPE).perform();
+    }
+
+    private double scoreShown(String name) {
+        return Double.parseDouble(browser.wait.until(d -> {
+            List<WebElement> e = d.findElements(By.cssSelector("#scores [data-score='" + name + "']"));
+            return e.isEmpty() || e.get(0).getAttribute("data-value").isEmpty() ? null : e.get(0).getAttribute("data-value");
+        }));
+    }
+
+    /** The server's scores of the page's current pins. */
+    @SuppressWarnings("unchecked")
+    private JsonNode serverScores() {
+        List<Object> pins = (List<Object>) state("pinnedIds");
+        return Client.body(new Client(server.url()).post("/api/graphs/tiny-scores/scores", Map.of("pinnedIds", pins)));
+    }
+
+    @Test
+    void scoresPanelFollowsThePinsAndTheGraphDownloads() throws Exception {
+        load("slug=tiny-scores");
+        JsonNode file = TestGraphs.JSON.readTree(tmp.resolve("graphs/tiny-scores.json").toFile());
+        JsonNode stored = file.get("metadata").get("graph_scores");
+        assertThat(stored).as("the exporter stores the unpruned graph's scores").isNotNull();
+        assertThat(scoreShown("graph-replacement")).isEqualTo(stored.get("replacement").asDouble());
+        assertThat(scoreShown("graph-completeness")).isEqualTo(stored.get("completeness").asDouble());
+        assertThat(browser.find("#scores").getText()).contains("repl. / compl.", "graph", "pinned: none");
+
+        List<String> ids = twoFeatures();
+        browser.clickNode(ids.get(0), Keys.CONTROL);
+        browser.clickNode(ids.get(1), Keys.CONTROL);
+        browser.wait.until(d -> ((List<?>) state("pinnedIds")).size() == 2);
+        JsonNode two = serverScores().get("subgraph");
+        browser.wait.until(d -> browser.js("return window.viewer.scores && window.viewer.scores.subgraph"
+                + " && window.viewer.scores.subgraph.pinned") instanceof Number n && n.intValue() == 2);
+        assertThat(scoreShown("pinned-replacement")).isEqualTo(two.get("replacement").asDouble());
+        assertThat(scoreShown("pinned-completeness")).isEqualTo(two.get("completeness").asDouble());
+        browser.screenshot("pane-subgraph-scores", browser.find("#pane-subgraph"));
+
+        // unpin one: the panel shows the one-node subgraph's scores
+        browser.clickNode(ids.get(1), Keys.CONTROL);
+        browser.wait.until(d -> ((List<?>) state("pinnedIds")).size() == 1);
+        JsonNode one = serverScores().get("subgraph");
+        browser.wait.until(d -> browser.js("return window.viewer.scores.subgraph && window.viewer.scores.subgraph.pinned")
+                instanceof Number n && n.intValue() == 1);
+        assertThat(scoreShown("pinned-replacement")).isEqualTo(one.get("replacement").asDouble());
+        assertThat(scoreShown("pinned-completeness")).isEqualTo(one.get("completeness").asDouble());
+        browser.clickNode(ids.get(1), Keys.CONTROL);
+        browser.wait.until(d -> ((List<?>) state("pinnedIds")).size() == 2);
+
+        // downloads: the subgraph holds the pinned nodes; the whole graph all of the file's
+        browser.find("#share-menu summary").click();
+        // the open menu lies below the top bar, whole (not clipped by the bar's sideways scrolling)
+        assertThat(browser.find("#btn-download-subgraph").getRect().getY())
+                .isGreaterThan(browser.find(".topbar").getRect().getY() + browser.find(".topbar").getRect().getHeight() - 1);
+        assertThat((Boolean) browser.js("const b = document.querySelector('#btn-download-subgraph').getBoundingClientRect();"
+                + "const e = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);"
+                + "return e === document.querySelector('#btn-download-subgraph');")).isTrue();
+        browser.screenshot("menu-share", null);
+        browser.find("#btn-download-subgraph").click();
+        browser.wait.until(d -> browser.js("return window.viewer.lastDownload") != null);
+        JsonNode sub = TestGraphs.JSON.readTree((String) browser.js("return window.viewer.lastDownload.text"));
+        List<String> nodeIds = new ArrayList<>();
+        sub.get("nodes").forEach(n -> nodeIds.add(n.get("node_id").asText()));
+        assertThat(nodeIds).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(sub.get("qParams").get("pinnedIds")).hasSize(2);
+        assertThat(sub.get("metadata").get("slug").asText()).isEqualTo("tiny-scores-subgraph");
+        assertThat(browser.js("return window.viewer.lastDownload.name")).isEqualTo("tiny-scores-subgraph.json");
+        browser.js("window.viewer.lastDownload = null");
+        browser.find("#share-menu summary").click();
+        browser.find("#btn-download-graph").click();
+        browser.wait.until(d -> browser.js("return window.viewer.lastDownload") != null);
+        JsonNode whole = TestGraphs.JSON.readTree((String) browser.js("return window.viewer.lastDownload.text"));
+        assertThat(whole.get("nodes")).hasSize(file.get("nodes").size());
+        assertThat(whole.get("links")).hasSize(file.get("links").size());
+        assertThat(whole.get("qParams").get("pinnedIds")).hasSize(2);
+
+        // copy link: the address with the pins
+        browser.find("#share-menu summary").click();
+        browser.find("#btn-copy-link").click();
+        browser.wait.until(d -> browser.js("return window.viewer.lastCopied") != null);
+        assertThat((String) browser.js("return window.viewer.lastCopied")).contains("slug=tiny-scores", "pinnedIds=",
+                ids.get(0));
+    }
+
+    /** The labels dialog lists, edits, exports and imports labels; saved subgraphs are renamed and deleted. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void labelsListAndSavedSubgraphs() throws Exception {
+        load("slug=tiny-labels");
+        List<String> ids = twoFeatures();
+        // import: node ids directly, in Neuronpedia's clerps form
+        browser.js("window.viewer.labelsDialog.importText(arguments[0])", TestGraphs.JSON.writeValueAsString(
+                List.of(List.of(ids.get(0), "imported one"), List.of(ids.get(1), "imported two"))));
+        browser.wait.until(d -> "imported one".equals(state("labels['" + ids.get(0) + "']")));
+        browser.find("#share-menu summary").click();
+        browser.find("#btn-labels").click();
+        browser.wait.until(d -> d.findElement(By.cssSelector("#dialog-labels")).isDisplayed());
+        assertThat(browser.driver().findElements(By.cssSelector("#dialog-labels tr[data-id]"))).hasSize(2);
+        // edit one in the list
+        WebElement edit = browser.find("#dialog-labels tr[data-id='" + ids.get(1) + "'] .label-edit");
+        edit.sendKeys(Keys.chord(Keys.CONTROL, "a"), "edited two", Keys.ENTER);
+        browser.wait.until(d -> "edited two".equals(state("labels['" + ids.get(1) + "']")));
+        // export: the same pairs
+        browser.find("#labels-export").click();
+        browser.wait.until(d -> browser.js("return window.viewer.lastDownload") != null);
+        JsonNode exported = TestGraphs.JSON.readTree((String) browser.js("return window.viewer.lastDownload.text"));
+        assertThat(exported.toString()).contains(ids.get(0), "imported one", "edited two");
+        assertThat(browser.js("return window.viewer.lastDownload.name")).isEqualTo("tiny-labels-labels.json");
+        // delete one
+        browser.find("#dialog-labels tr[data-id='" + ids.get(0) + "'] button").click();
+        browser.wait.until(d -> state("labels['" + ids.get(0) + "']") == null);
+        browser.find("#dialog-labels .close").click();
+        waitSaved();
+
+        // saved subgraphs: save two, rename one, delete the other; the change is saved
+        browser.clickNode(ids.get(0), Keys.CONTROL);
+        browser.wait.until(d -> ((List<?>) state("pinnedIds")).size() == 1);
+        browser.find("#subgraph-menu summary").click();
+        for (String name : List.of("first", "second")) {
+            WebElement field = browser.find("#subgraph-name");
+            field.sendKeys(name, Keys.ENTER);
+            browser.wait.until(d -> d.findElements(By.cssSelector("#subgraph-list .sg-saved")).size()
+                    == (name.equals("first") ? 1 : 2));
+        }
+        browser.find("#subgraph-list .sg-saved:nth-child(1) .sg-rename").click();
+        WebElement rename = browser.find("#subgraph-list .sg-rename-input");
+        rename.sendKeys(Keys.chord(Keys.CONTROL, "a"), "renamed", Keys.ENTER);
+        browser.wait.until(d -> browser.find("#subgraph-list .sg-saved:nth-child(1) .sg-open").getText()
+                .startsWith("renamed"));
+        browser.find("#subgraph-list .sg-saved:nth-child(2) .sg-delete").click();
+        browser.wait.until(d -> d.findElements(By.cssSelector("#subgraph-list .sg-saved")).size() == 1);
+        waitSaved();
+        JsonNode saved = Client.body(new Client(server.url()).get("/api/graphs/tiny-labels/subgraphs"));
+        assertThat(saved.get("subgraphs")).singleElement().satisfies(sg ->
+                assertThat(sg.get("name").asText()).isEqualTo("renamed"));
+        JsonNode annotations = Client.body(new Client(server.url()).get("/api/graphs/tiny-labels/annotations"));
+        assertThat(annotations.get("labels").get(ids.get(1)).asText()).isEqualTo("edited two");
+        assertThat(annotations.get("labels").has(ids.get(0))).isFalse();
     }
 
     @Test
@@ -227,11 +375,32 @@ class ViewerBrowserTest {
         WebElement slug = browser.find("#dialog-new input[name=slug]");
         slug.clear();
         slug.sendKeys("from-page");
+        // explain one token (by id) with at most 40 features
+        browser.find("#dialog-new input[name=targets]").sendKeys("#5");
+        WebElement maxFeatures = browser.find("#dialog-new input[name=maxFeatureNodes]");
+        maxFeatures.clear();
+        maxFeatures.sendKeys("40");
         browser.find("#create-graph").click();
         // the dialog follows the job's events, then closes and opens the new graph
         browser.wait.until(d -> "from-page".equals(state("slug")) && "true".equals(browser.js("return document.body.dataset.ready")));
         browser.wait.until(d -> browser.find("#message").getText().startsWith("Created"));
         assertThat(browser.find("#message").getText()).contains("from-page", "nodes", "links");
+        JsonNode made;
+        try {
+            made = TestGraphs.JSON.readTree(tmp.resolve("graphs/from-page.json").toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<Integer> logitTokens = new ArrayList<>();
+        int featureCount = 0;
+        for (JsonNode n : made.get("nodes")) {
+            if (n.get("feature_type").asText().equals("logit")) {
+                logitTokens.add(n.get("feature").asInt());
+            }
+            featureCount += n.get("feature_type").asText().contains("transcoder") ? 1 : 0;
+        }
+        assertThat(logitTokens).containsExactly(5);
+        assertThat(featureCount).isLessThanOrEqualTo(40);
         browser.screenshot("page-new-graph", null);
         assertThat(browser.find("#graph-select").getAttribute("value")).isEqualTo("from-page");
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.attribution.prune.GraphPruning;
 import org.circuittracer.attribution.prune.PruneResult;
+import org.circuittracer.attribution.prune.GraphScores;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.graph.AttributionGraph;
@@ -42,6 +43,11 @@ public final class GraphJsonExporter {
     public static final String INDEX_FILE = "graph-metadata.json";
     /** {@code metadata.schema_version}: feature ids are Cantor-paired. */
     public static final int SCHEMA_VERSION = 1;
+    /**
+     * {@code metadata.graph_scores}: {@code {replacement, completeness}} of the unpruned graph ({@code GraphScores},
+     * docs/reference/algorithm.md §5.3); null for a score that is not a number.
+     */
+    public static final String SCORES_FIELD = "graph_scores";
     /** {@code metadata.info.generator.name}. */
     public static final String GENERATOR_NAME = "circuit-tracer-jvm";
 
@@ -311,7 +317,19 @@ public final class GraphJsonExporter {
         ObjectNode pruning = m.putObject("pruning_settings");
         pruning.put("node_threshold", options.nodeThreshold());
         pruning.put("edge_threshold", options.edgeThreshold());
+        // of the unpruned graph: the file alone cannot give them (its error nodes and links are pruned)
+        ObjectNode scores = m.putObject(SCORES_FIELD);
+        putScore(scores, "replacement", GraphScores.replacementScore(graph));
+        putScore(scores, "completeness", GraphScores.completenessScore(graph));
         return m;
+    }
+
+    private static void putScore(ObjectNode o, String name, double value) {
+        if (Double.isFinite(value)) {
+            o.put(name, value);
+        } else {
+            o.putNull(name);
+        }
     }
 
     private static ObjectNode nodeObject(AttributionGraph graph, Node node, String id, double influence,

@@ -109,6 +109,11 @@ class GraphJsonExporterTest {
         assertThat(metadata.get("node_threshold").asDouble()).isEqualTo(0.8);
         assertThat(metadata.get("schema_version").asInt()).isEqualTo(1);
         assertThat(metadata.get("transcoder_list").isArray()).isTrue();
+        // the unpruned graph's scores, which the pruned file cannot give
+        assertThat(metadata.get("graph_scores").get("replacement").asDouble()).isEqualTo(
+                org.circuittracer.attribution.prune.GraphScores.replacementScore(graph));
+        assertThat(metadata.get("graph_scores").get("completeness").asDouble()).isEqualTo(
+                org.circuittracer.attribution.prune.GraphScores.completenessScore(graph));
         assertThat(json.get("qParams")).isEqualTo(MAPPER.readTree(
                 "{\"pinnedIds\":[],\"supernodes\":[],\"linkType\":\"both\",\"clickedId\":\"\",\"sg_pos\":\"\"}"));
 

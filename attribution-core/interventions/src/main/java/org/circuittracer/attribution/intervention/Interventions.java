@@ -119,10 +119,26 @@ public final class Interventions {
             for (int k = 0; k < top.length; k++) {
                 values[k] = row[top[k]];
             }
-            steps.add(new SteeredGeneration.TopLogits(generated[i], top, values));
+            steps.add(new SteeredGeneration.TopLogits(generated[i], top, values, logSumExp(row)));
         }
         return new SteeredGeneration.Run(result.tokens(), model.tokenizer().decode(all, false),
                 model.tokenizer().decode(generated, false), steps);
+    }
+
+    /** {@code log Σ exp(row)}, shifted by the maximum so that it neither overflows nor underflows. */
+    static double logSumExp(float[] row) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : row) {
+            max = Math.max(max, v);
+        }
+        if (!Double.isFinite(max)) {
+            return max;
+        }
+        double sum = 0;
+        for (float v : row) {
+            sum += Math.exp(v - max);
+        }
+        return max + Math.log(sum);
     }
 
     private static void requireCapabilities(TransformerModel model, InterventionPass pass, String purpose) {

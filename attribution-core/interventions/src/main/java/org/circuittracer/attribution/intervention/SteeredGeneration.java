@@ -40,11 +40,23 @@ public record SteeredGeneration(Run steered, Run unsteered) {
      * @param chosen   the token generated at this step
      * @param tokenIds the top-k token ids
      * @param logits   their logits
+     * @param logSumExp {@code log Σ_v exp(logit_v)} over the whole vocabulary, so that a token's probability is
+     *                 {@code exp(logit − logSumExp)}; NaN when unknown
      */
-    public record TopLogits(int chosen, int[] tokenIds, float[] logits) {
+    public record TopLogits(int chosen, int[] tokenIds, float[] logits, double logSumExp) {
         public TopLogits {
             tokenIds = tokenIds.clone();
             logits = logits.clone();
+        }
+
+        /** Without the normaliser: probabilities unknown. */
+        public TopLogits(int chosen, int[] tokenIds, float[] logits) {
+            this(chosen, tokenIds, logits, Double.NaN);
+        }
+
+        /** The softmax probability of the {@code k}-th candidate (NaN when {@link #logSumExp} is unknown). */
+        public double probability(int k) {
+            return Math.exp(logits[k] - logSumExp);
         }
 
         @Override

@@ -270,6 +270,15 @@ class InterventionsTest {
             SteeredGeneration.TopLogits plain = free.unsteered().steps().get(0);
             float[] cleanLast = clean.logits().get(tokens.length() - 1).toFloatArray();
             assertThat(plain.logits()[0]).isCloseTo(cleanLast[plain.tokenIds()[0]], within(1e-4f));
+            // probabilities: the softmax over the whole vocabulary
+            double denominator = 0;
+            for (float v : cleanLast) {
+                denominator += Math.exp(v);
+            }
+            for (int k = 0; k < plain.tokenIds().length; k++) {
+                assertThat(plain.probability(k)).as("rank %d", k).isCloseTo(Math.exp(cleanLast[plain.tokenIds()[k]])
+                        / denominator, within(1e-4));
+            }
             assertThat(free.unsteered().text()).startsWith(model.tokenizer().decode(tokens.ids(), false));
 
             SteeredGeneration iterative = Interventions.generate(scope, rm, tokens, steer,

@@ -25,7 +25,9 @@ import org.circuittracer.viewer.ViewerErrors;
 import org.circuittracer.viewer.annotations.AnnotationStore;
 import org.circuittracer.viewer.files.FeatureStore;
 import org.circuittracer.viewer.graph.FeatureIds;
+import org.circuittracer.viewer.graph.GraphExport;
 import org.circuittracer.viewer.graph.GraphStore;
+import org.circuittracer.viewer.graph.SubgraphScores;
 import org.circuittracer.viewer.graph.GraphView;
 import org.circuittracer.viewer.graph.LoadedGraph;
 import org.circuittracer.viewer.graph.NodeKind;
@@ -67,6 +69,28 @@ final class ApiRoutes {
         routes.post("/api/graphs/{slug}/subgraphs", ctx -> Http.json(ctx, 201, annotations.addSubgraph(
                 ctx.pathParam("slug"), Http.jsonBody(ctx, SMALL_BODY))));
         routes.post("/api/graphs/{slug}/steer", this::steer);
+        routes.get("/api/graphs/{slug}/scores", ctx -> {
+            String p = ctx.queryParam("pinnedIds");
+            List<String> pinned = p == null || p.isBlank() ? List.of() : Arrays.asList(p.split(","));
+            Http.json(ctx, SubgraphScores.compute(graphs.load(ctx.pathParam("slug")), pinned));
+        });
+        routes.post("/api/graphs/{slug}/scores", ctx -> {
+            JsonNode b = Http.jsonBody(ctx, maxBody);
+            JsonNode pins = b.path("pinnedIds");
+            if (!pins.isArray()) {
+                throw ViewerErrors.badRequest("\"pinnedIds\" must be an array of node ids.");
+            }
+            List<String> pinned = new ArrayList<>();
+            pins.forEach(n -> pinned.add(n.asText()));
+            Http.json(ctx, SubgraphScores.compute(graphs.load(ctx.pathParam("slug")), pinned));
+        });
+        routes.post("/api/graphs/{slug}/export", ctx -> {
+            JsonNode b = Http.jsonBody(ctx, maxBody);
+            ObjectNode out = GraphExport.build(graphs.load(ctx.pathParam("slug")), b);
+            String name = out.path("metadata").path("slug").asText("graph").replaceAll("[^A-Za-z0-9._-]", "_");
+            ctx.header("Content-Disposition", "attachment; filename=\"" + name + ".json\"");
+            Http.json(ctx, out);
+        });
         routes.get("/api/features/{feature}", this::feature);
         routes.get("/api/jobs/{id}", ctx -> Http.json(ctx, describe(job(ctx))));
         routes.delete("/api/jobs/{id}", ctx -> {
@@ -142,7 +166,8 @@ final class ApiRoutes {
         }
         NewGraphRequest r = new NewGraphRequest(text(b, "prompt", null), ids, text(b, "slug", null),
                 integer(b, "maxNLogits", 10), number(b, "desiredLogitProb", 0.95), integer(b, "maxFeatureNodes", 7500),
-                integer(b, "batchSize", 256), number(b, "nodeThreshold", 0.8), number(b, "edgeThreshold", 0.98));
+                integer(b, "batchSize", 256), number(b, "nodeThreshold", 0.8), number(b, "edgeThreshold", 0.98),
+                targets(b));
         boolean overwrite = b.path("overwrite").asBoolean(false);
         Runnable checkFree = () -> {
             if (!overwrite && Files.exists(graphs.directory().root().resolve(r.slug() + ".json"))) {
@@ -261,6 +286,29 @@ final class ApiRoutes {
                     + "create graphs or steer. Start it with a model and transcoders.");
         }
         return jobs;
+    }
+
+    /** {@code targets}: an array of strings, or one string of comma-separated targets. */
+    private static List<String> targets(JsonNode b) {
+        JsonNode v = b.get("targets");
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (v.isTextual()) {
+            return Arrays.asList(v.asText().split(","));
+        }
+        if (!v.isArray()) {
+            throw ViewerErrors.badRequest("\"targets\" must be an array of strings (tokens such as \"Austin\" or "
+                    + "\"#1234\", or logit differences \"Austin-Dallas\").");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : v) {
+            if (!t.isTextual()) {
+                throw ViewerErrors.badRequest("\"targets\" must hold strings, got " + t + ".");
+            }
+            out.add(t.asText());
+        }
+        return out;
     }
 
     private static String text(JsonNode b, String field, String fallback) {

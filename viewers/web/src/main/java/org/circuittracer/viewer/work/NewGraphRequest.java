@@ -1,5 +1,6 @@
 package org.circuittracer.viewer.work;
 
+import java.util.List;
 import org.circuittracer.viewer.ViewerErrors;
 import org.circuittracer.viewer.graph.GraphStore;
 
@@ -16,9 +17,20 @@ import org.circuittracer.viewer.graph.GraphStore;
  * @param batchSize        rows per backward batch
  * @param nodeThreshold    node pruning threshold of the exported file
  * @param edgeThreshold    edge pruning threshold of the exported file
+ * @param targets          what to explain, as {@code attribute --target} takes it ({@code TargetSpec}): tokens
+ *                         ({@code Austin}, {@code #1234}) or logit differences {@code A-B}; empty = the salient logits
+ *                         ({@code maxNLogits}, {@code desiredLogitProb})
  */
 public record NewGraphRequest(String prompt, int[] promptIds, String slug, int maxNLogits, double desiredLogitProb,
-                              int maxFeatureNodes, int batchSize, double nodeThreshold, double edgeThreshold) {
+                              int maxFeatureNodes, int batchSize, double nodeThreshold, double edgeThreshold,
+                              List<String> targets) {
+
+    /** Explaining the salient logits. */
+    public NewGraphRequest(String prompt, int[] promptIds, String slug, int maxNLogits, double desiredLogitProb,
+                           int maxFeatureNodes, int batchSize, double nodeThreshold, double edgeThreshold) {
+        this(prompt, promptIds, slug, maxNLogits, desiredLogitProb, maxFeatureNodes, batchSize, nodeThreshold,
+                edgeThreshold, List.of());
+    }
 
     public NewGraphRequest {
         if ((prompt == null || prompt.isBlank()) && (promptIds == null || promptIds.length == 0)) {
@@ -29,6 +41,10 @@ public record NewGraphRequest(String prompt, int[] promptIds, String slug, int m
         }
         GraphStore.checkSlug(slug);
         promptIds = promptIds == null ? null : promptIds.clone();
+        targets = targets == null ? List.of() : targets.stream().map(String::strip).filter(t -> !t.isEmpty()).toList();
+        if (targets.size() > 100) {
+            throw ViewerErrors.badRequest("At most 100 targets, got " + targets.size() + ".");
+        }
         range("maxNLogits", maxNLogits, 1, 1000);
         range("maxFeatureNodes", maxFeatureNodes, 0, 1_000_000);
         range("batchSize", batchSize, 1, 65_536);

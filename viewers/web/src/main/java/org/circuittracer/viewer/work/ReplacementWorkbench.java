@@ -12,6 +12,7 @@ import org.circuittracer.attribution.intervention.SteeredGeneration;
 import org.circuittracer.attribution.replacement.PromptTokens;
 import org.circuittracer.attribution.replacement.ReplacementModel;
 import org.circuittracer.spi.attribution.AttributionListener;
+import org.circuittracer.attribution.targets.TargetSpec;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
@@ -53,8 +54,10 @@ public final class ReplacementWorkbench implements ModelWorkbench {
                 ? PromptTokens.prepare(new TokenSequence(r.promptIds()), tokenizer, name)
                 : PromptTokens.tokenize(r.prompt(), tokenizer, name);
         tokens.requireInVocabulary(tokenizer.vocabularySize());
-        AttributionRequest request = new AttributionRequest(model, dictionary, tokens,
-                new AttributionTargets.Salient(r.maxNLogits(), r.desiredLogitProb()), r.maxFeatureNodes(),
+        AttributionTargets targets = r.targets().isEmpty()
+                ? new AttributionTargets.Salient(r.maxNLogits(), r.desiredLogitProb())
+                : TargetSpec.resolve(r.targets(), model, "Target");
+        AttributionRequest request = new AttributionRequest(model, dictionary, tokens, targets, r.maxFeatureNodes(),
                 r.batchSize(), 4);
         AttributionGraph graph = attributor.attribute(request, listener);
         ExportOptions options = ExportOptions.of(r.slug(), ExportOptions.decodeEach(tokenizer, graph.tokens()))
@@ -80,7 +83,9 @@ public final class ReplacementWorkbench implements ModelWorkbench {
             int[] ids = step.tokenIds();
             float[] logits = step.logits();
             for (int k = 0; k < ids.length; k++) {
-                candidates.add(new SteerResult.Candidate(decode(tokenizer, ids[k]), ids[k], logits[k]));
+                double p = step.probability(k);
+                candidates.add(new SteerResult.Candidate(decode(tokenizer, ids[k]), ids[k], logits[k],
+                        Double.isFinite(p) ? p : null));
             }
             steps.add(new SteerResult.Step(decode(tokenizer, step.chosen()), step.chosen(), candidates));
         }

@@ -36,7 +36,14 @@ public record SteerResult(Run steered, Run unsteered) {
         }
     }
 
-    /** A candidate token and its logit. */
-    public record Candidate(String token, int tokenId, float logit) {
+    /**
+     * A candidate token, its logit and its probability (softmax over the whole vocabulary; null when unknown).
+     */
+    public record Candidate(String token, int tokenId, float logit, Double probability) {
+
+        /** Without a probability. */
+        public Candidate(String token, int tokenId, float logit) {
+            this(token, tokenId, logit, null);
+        }
     }
 }
