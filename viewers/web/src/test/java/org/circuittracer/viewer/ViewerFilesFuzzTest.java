@@ -41,6 +41,20 @@ class ViewerFilesFuzzTest {
         r.assertSomeRejected();
     }
 
+    /** Found by the fuzzer: a graph file that is not UTF-8 was reported as missing. */
+    @Test
+    void aGraphFileThatIsNotUtf8IsMalformedNotMissing(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("bad"));
+        // three zero bytes make the JSON parser read UTF-32, where 0x7FFFFFFF is no character
+        byte[] broken = {0, 0, 0, '{', 0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
+        Files.write(dir.resolve(SLUG + ".json"), broken);
+        GraphStore graphs = new GraphStore(new ServedDirectory(dir, "graphs"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> graphs.load(SLUG))
+                .isInstanceOfSatisfying(org.circuittracer.spi.CircuitTracerException.class, e ->
+                        org.assertj.core.api.Assertions.assertThat(e.errorCode())
+                                .isEqualTo(org.circuittracer.spi.StandardErrorCode.MALFORMED_FILE));
+    }
+
     private static final String BODY = "{\"baseVersion\": 0, \"labels\": {\"1_40_3\": \"says cat\"}, "
             + "\"pinnedIds\": [\"1_40_3\", \"0_12_2\"], \"supernodes\": [[\"cat group\", \"1_40_3\", \"0_12_2\"]]}";
 

@@ -85,6 +85,9 @@ public final class GraphStore {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
                     + "valid JSON: " + e.getOriginalMessage() + ". Re-export it.", e);
+        } catch (java.io.CharConversionException e) {
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
+                    + "UTF-8 text (" + e.getMessage() + "). Re-export it.", e);
         } catch (IOException e) {
             throw ViewerErrors.notFound("Cannot read graph '" + slug + "': " + e.getMessage());
         }
