@@ -26,9 +26,9 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.circuittracer.demo.tokenizer.WordLevelVocabulary;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.safetensors.SafetensorsWriter;
 import org.circuittracer.spi.CircuitTracerException;
@@ -245,7 +245,7 @@ final class SyntheticBench {
         config.put("tie_word_embeddings", false);
         config.put("torch_dtype", "float32");
         Files.writeString(directory.resolve("config.json"), JSON.writeValueAsString(config));
-        writeTokenizer(directory, spec.vocabulary());
+        writeTokenizer(directory, spec.vocabulary(), Math.max(2048, spec.calibrationLength()));
 
         SplittableRandom random = new SplittableRandom(seed);
         int d = spec.hidden();
@@ -273,36 +273,12 @@ final class SyntheticBench {
     }
 
     /** A word-level tokenizer: {@code <pad> <bos> <eos> <unk>} (special), then {@code w4 … w(V−1)}. */
-    private static void writeTokenizer(Path directory, int vocabulary) throws IOException {
-        String[] special = {"<pad>", "<bos>", "<eos>", "<unk>"};
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int i = 0; i < special.length; i++) {
-            added.addObject().put("id", i).put("content", special[i]).put("single_word", false).put("lstrip", false)
-                    .put("rstrip", false).put("normalized", false).put("special", true);
+    private static void writeTokenizer(Path directory, int vocabulary, int maxPositions) {
+        List<String> words = new ArrayList<>();
+        for (int i = 4; i < vocabulary; i++) {
+            words.add("w" + i);
         }
-        root.putNull("normalizer");
-        root.putObject("pre_tokenizer").put("type", "Whitespace");
-        root.putNull("post_processor");
-        root.putNull("decoder");
-        ObjectNode model = root.putObject("model");
-        model.put("type", "WordLevel");
-        ObjectNode vocab = model.putObject("vocab");
-        for (int i = 0; i < vocabulary; i++) {
-            vocab.put(i < special.length ? special[i] : "w" + i, i);
-        }
-        model.put("unk_token", "<unk>");
-        Files.writeString(directory.resolve("tokenizer.json"), JSON.writeValueAsString(root));
-        ObjectNode tc = JSON.createObjectNode();
-        tc.put("bos_token", "<bos>");
-        tc.put("eos_token", "<eos>");
-        tc.put("pad_token", "<pad>");
-        tc.put("unk_token", "<unk>");
-        tc.put("tokenizer_class", "PreTrainedTokenizerFast");
-        Files.writeString(directory.resolve("tokenizer_config.json"), JSON.writeValueAsString(tc));
+        WordLevelVocabulary.ofWords(words).write(directory, maxPositions);
     }
 
     /** {@code mlp.hook_in} of every layer over the calibration ids: {@code [L][C·d]}. */

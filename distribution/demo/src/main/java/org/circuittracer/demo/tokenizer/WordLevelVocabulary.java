@@ -56,6 +56,13 @@ public final class WordLevelVocabulary {
         return new WordLevelVocabulary(tokens);
     }
 
+    /** The special tokens, then {@code words} in the given order (ids 4, 5, …). */
+    public static WordLevelVocabulary ofWords(List<String> words) {
+        List<String> tokens = new ArrayList<>(SPECIAL);
+        tokens.addAll(words);
+        return new WordLevelVocabulary(tokens);
+    }
+
     public int size() {
         return tokens.size();
     }
@@ -91,8 +98,13 @@ public final class WordLevelVocabulary {
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Writes {@code tokenizer.json} and {@code tokenizer_config.json} into {@code directory}. */
+    /** Writes {@code tokenizer.json} and {@code tokenizer_config.json} into {@code directory} (128 tokens at most). */
     public void write(Path directory) {
+        write(directory, 128);
+    }
+
+    /** As {@link #write(Path)}, with {@code model_max_length} {@code maxLength}. */
+    public void write(Path directory, int maxLength) {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
@@ -124,7 +136,7 @@ public final class WordLevelVocabulary {
         config.put("eos_token", EOS);
         config.put("pad_token", PAD);
         config.put("unk_token", UNK);
-        config.put("model_max_length", 128);
+        config.put("model_max_length", maxLength);
         config.put("tokenizer_class", "PreTrainedTokenizerFast");
         try {
             Files.writeString(directory.resolve("tokenizer.json"), json.writeValueAsString(root) + "\n",
