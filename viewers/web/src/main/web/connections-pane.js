@@ -30,8 +30,10 @@ export function createConnectionsPane(root) {
   }
 
   function column(title, items) {
-    const pos = items.filter((i) => i.link.weight > 0).sort((a, b) => b.pct - a.pct).slice(0, ROWS);
-    const neg = items.filter((i) => i.link.weight < 0).sort((a, b) => a.pct - b.pct).slice(0, ROWS);
+    // by |weight|: an output's pct is a share of each target's own input, so ordering by it scrambles the weights
+    // (most visibly for embeddings, whose outputs reach many different targets)
+    const pos = items.filter((i) => i.link.weight > 0).sort((a, b) => b.link.weight - a.link.weight).slice(0, ROWS);
+    const neg = items.filter((i) => i.link.weight < 0).sort((a, b) => a.link.weight - b.link.weight).slice(0, ROWS);
     return el('div', { class: 'conn-col' },
       el('h3', { text: `${title} (${items.length})` }),
       el('div', { class: 'conn-section', text: `Positive · ${pos.length}` }),

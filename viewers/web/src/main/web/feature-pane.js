@@ -54,7 +54,11 @@ export function createFeaturePane(root, { onLabel }) {
     const stats = el('div', { class: 'feat-stats' });
     if (n.activation !== null && n.activation !== undefined) stats.append(el('span', { text: `Act ${fmt(n.activation, 2)}` }));
     if (n.influence !== null && n.influence !== undefined) stats.append(el('span', { text: `Influence ${fmt(n.influence, 3)}` }));
-    if (n.kind === 'logit') stats.append(el('span', { text: `p = ${fmt(n.tokenProb, 3)}` }));
+    if (n.kind === 'logit' && n.difference) {
+      stats.append(el('span', { class: 'logit-diff', title: 'A logit difference target (u_A − u_B): its file "p" is the '
+        + 'target\'s weight, not a probability. Σ is the sum of its direct inputs in this view.',
+      text: `logit diff ${n.token}: Σ inputs ${fmt(n.inputSum, 3)} · weight ${fmt(n.tokenProb, 2)}` }));
+    } else if (n.kind === 'logit') stats.append(el('span', { text: `p = ${fmt(n.tokenProb, 3)}` }));
     body.append(head, stats, labelEditor(n), nodeEffects(n));
     if (n.kind !== 'feature') return;
     const slot = el('div', { class: 'feat-details' }, el('p', { class: 'muted', text: 'Loading feature details…' }));

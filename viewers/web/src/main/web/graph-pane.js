@@ -8,6 +8,7 @@ const d3 = window.d3;
 const MARGIN = { left: 46, right: 12, top: 54, bottom: 72 };
 const PIN = '#e8731a';
 const HOVER = '#d01c8b';
+const CROWD_SPACING = 6.5;   // px between node centres below which a cell wraps into more lines
 
 export function createGraphPane(root) {
   const body = root.querySelector('.pane-body');
@@ -73,13 +74,25 @@ export function createGraphPane(root) {
     const rowY = (row) => MARGIN.top + (m.rows - 1 - row + 0.5) * rowH;
     const points = new Map();
     let minSpacing = Infinity;
+    // a crowded cell wraps into several lines within its layer's band (most influential at the left), so that its
+    // nodes stay apart instead of merging into one solid line of circles
+    const band = rowH * 0.8;
+    const maxLines = Math.max(1, Math.floor(band / CROWD_SPACING));
     for (const [key, list] of cells) {
       const [p, row] = key.split(':').map(Number);
       const col = colX.get(p);
       list.sort((a, b) => (a.kind === 'logit' ? b.tokenProb - a.tokenProb : (a.influence ?? 2) - (b.influence ?? 2)));
-      const step = col.w / list.length;
-      minSpacing = Math.min(minSpacing, step);
-      list.forEach((n, i) => points.set(n.id, { x: col.x0 + (i + 0.5) * step, y: rowY(row), n }));
+      const perLineFit = Math.max(1, Math.floor(col.w / CROWD_SPACING));
+      const lines = list.length <= perLineFit || list[0].kind === 'logit' ? 1
+        : Math.min(maxLines, Math.ceil(list.length / perLineFit));
+      const perLine = Math.ceil(list.length / lines);
+      const step = col.w / perLine;
+      const stepY = lines > 1 ? band / lines : 0;
+      minSpacing = Math.min(minSpacing, lines > 1 ? Math.min(step, stepY) : step);
+      const y0 = rowY(row) - ((lines - 1) * stepY) / 2;
+      // column-major: node i sits in column floor(i / lines), so influence still decreases left to right
+      list.forEach((n, i) => points.set(n.id, {
+        x: col.x0 + (Math.floor(i / lines) + 0.5) * step, y: y0 + (i % lines) * stepY, n }));
     }
     const r = Math.max(1.8, Math.min(5.5, minSpacing * 0.42, rowH * 0.3));
     for (const pt of points.values()) pt.r = pt.n.kind === 'feature' ? r : r * 1.05;
@@ -248,7 +261,6 @@ export function createGraphPane(root) {
   }
 
   function showTooltip(n, event) {
-    const rect = body.getBoundingClientRect();
     tooltip.hidden = false;
     tooltip.textContent = '';
     const title = document.createElement('div');
@@ -268,9 +280,25 @@ export function createGraphPane(root) {
         }
       }
     }
-    const x = Math.min(event.clientX - rect.left + 14, rect.width - 260);
-    tooltip.style.left = `${Math.max(4, x)}px`;
-    tooltip.style.top = `${event.clientY - rect.top + 14}px`;
+    placeTooltip(event.clientX, event.clientY);
+  }
+
+  /**
+   * Fixed on the viewport (the pane clips what overflows it): below right of the pointer, flipped above or to the
+   * left where it would leave the window, and clamped inside it when even that does not fit (Alt lists every field).
+   */
+  function placeTooltip(cx, cy) {
+    const vw = document.documentElement.clientWidth;
+    const vh = document.documentElement.clientHeight;
+    tooltip.style.maxHeight = `${vh - 8}px`;
+    const w = tooltip.offsetWidth;
+    const h = tooltip.offsetHeight;
+    let x = cx + 14;
+    if (x + w > vw - 4) x = cx - 14 - w;
+    let y = cy + 14;
+    if (y + h > vh - 4) y = cy - 14 - h;
+    tooltip.style.left = `${Math.max(4, Math.min(x, vw - 4 - w))}px`;
+    tooltip.style.top = `${Math.max(4, Math.min(y, vh - 4 - h))}px`;
   }
 
   function hideTooltip() { tooltip.hidden = true; }
@@ -304,5 +332,8 @@ export function createGraphPane(root) {
     return { x, y };
   };
   pane.canvas = canvas;
+  pane.tooltip = tooltip;
+  /** The radius features are drawn with (CSS pixels before zoom). */
+  pane.nodeRadius = () => (layout ? layout.r : null);
   return pane;
 }

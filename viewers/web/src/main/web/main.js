@@ -96,8 +96,13 @@ async function loadGraphList() {
   const select = $('#graph-select');
   clear(select);
   for (const g of graphs) {
+    // the index entry holds the graph's metadata, scores included (metadata.graph_scores): no graph file is read
+    const sc = g.graph_scores && typeof g.graph_scores === 'object' ? g.graph_scores : null;
+    const scoreText = sc && (typeof sc.replacement === 'number' || typeof sc.completeness === 'number')
+      ? ` · repl. ${fmt(sc.replacement, 2)} / compl. ${fmt(sc.completeness, 2)}` : '';
     select.append(el('option', { value: g.slug, disabled: !g.available,
-      text: `${g.title_prefix ? `${g.title_prefix} ` : ''}${g.slug} — ${g.prompt ?? ''}${g.available ? '' : ' (missing)'}` }));
+      dataset: sc ? { replacement: sc.replacement ?? '', completeness: sc.completeness ?? '' } : undefined,
+      text: `${g.title_prefix ? `${g.title_prefix} ` : ''}${g.slug} — ${g.prompt ?? ''}${scoreText}${g.available ? '' : ' (missing)'}` }));
   }
   if (state.slug) select.value = state.slug;
 }
@@ -268,6 +273,7 @@ async function refreshView() {
     return;
   }
   if (seq !== viewSeq) return;
+  dropUnknownIds((view.view && view.view.unknownKeep) || []);
   const t1 = performance.now();
   const model = buildModel(view);
   applyClerps(model);
@@ -294,6 +300,37 @@ async function refreshView() {
   window.viewer.ready = true;
   document.body.dataset.ready = 'true';
   document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+}
+
+/**
+ * Pins, supernode members or a selection naming nodes the graph does not have (a stale or mistyped URL, an old
+ * annotations file) would linger as invisible ghosts, saved and shared on: drop them and say which.
+ */
+function dropUnknownIds(unknown) {
+  if (!unknown.length) return;
+  const bad = new Set(unknown);
+  const pins = state.pinnedIds.filter((id) => bad.has(id));
+  const members = [];
+  const emptied = [];
+  const supernodes = [];
+  for (const g of state.supernodes) {
+    const kept = g.slice(1).filter((id) => { if (bad.has(id)) { members.push(id); return false; } return true; });
+    if (kept.length) supernodes.push([g[0], ...kept]); else emptied.push(g[0]);
+  }
+  const clicked = state.clickedId && bad.has(state.clickedId) ? state.clickedId : null;
+  if (!pins.length && !members.length && !clicked) return;
+  const parts = [];
+  if (pins.length) parts.push(`pinned ${pins.join(', ')}`);
+  const memberOnly = members.filter((id) => !pins.includes(id));
+  if (memberOnly.length) parts.push(`supernode members ${memberOnly.join(', ')}`);
+  if (emptied.length) parts.push(`supernodes left empty ${emptied.map((x) => `“${x}”`).join(', ')}`);
+  if (clicked && !pins.includes(clicked) && !members.includes(clicked)) parts.push(`selection ${clicked}`);
+  state.dropped = { pinnedIds: pins, members, supernodes: emptied, clickedId: clicked };
+  Object.assign(state, { pinnedIds: state.pinnedIds.filter((id) => !bad.has(id)), supernodes,
+    clickedId: clicked ? null : state.clickedId });
+  showMessage(`Not in graph “${state.slug}”, so dropped: ${parts.join('; ')}.`);
+  // the URL is rewritten after this view; the annotations file is corrected by the next save
+  scheduleScores(0);
 }
 
 function ensureInView() {
@@ -330,13 +367,18 @@ async function refreshScores() {
   if (!slug) return;
   const pinned = pinnedNodeIds();
   let scores;
+  // the request runs in the background: the page keeps answering meanwhile, and the panel says it is computing
+  $('#scores').dataset.pending = 'true';
+  $('#scores').classList.add('pending');
   try {
     scores = await api.scores(slug, pinned);
   } catch (e) {
-    if (seq === scoresSeq) $('#scores').textContent = '';
+    if (seq === scoresSeq) { $('#scores').textContent = ''; delete $('#scores').dataset.pending; $('#scores').classList.remove('pending'); }
     return;
   }
   if (seq !== scoresSeq || slug !== state.slug) return;
+  delete $('#scores').dataset.pending;
+  $('#scores').classList.remove('pending');
   window.viewer.scores = scores;
   renderScores(scores, pinned.length);
 }

@@ -47,7 +47,11 @@ export function buildModel(view) {
     if (kind === 'feature' && meta.schema_version === 1 && raw.feature >= 0) {
       n.featureLayerIndex = unpair(raw.feature);
     }
-    if (kind === 'logit') n.token = displayToken(logitToken(raw.clerp));
+    if (kind === 'logit') {
+      n.token = displayToken(logitToken(raw.clerp));
+      // a logit-difference target (attribute --target A-B): its "p" is the target's weight, not a probability
+      n.difference = isDifferenceLabel(n.token);
+    }
     nodes.push(n);
     byId.set(n.id, n);
   }
@@ -66,7 +70,27 @@ export function buildModel(view) {
     t.inputAbs += Math.abs(l.weight);
   }
   for (const l of links) l.pct = l.target.inputAbs > 0 ? l.weight / l.target.inputAbs : 0;
+  // the value of a logit difference, as far as the file's links give it: the sum of its direct inputs (the server
+  // sums every link of the file; this view may hold fewer)
+  const sums = (view.view && view.view.logitInputSums) || {};
+  for (const n of nodes) {
+    if (n.difference) n.inputSum = typeof sums[n.id] === 'number' ? sums[n.id] : n.inputs.reduce((s, l) => s + l.weight, 0);
+  }
   return { meta, tokens, nodes, byId, links, maxLayer, rows: maxLayer + 3, view: view.view || {} };
+}
+
+/**
+ * TargetSpec labels a logit difference "A − B" (U+2212 between spaces); a custom target has a virtual token id
+ * past the vocabulary, so no token's text is written that way.
+ */
+function isDifferenceLabel(token) {
+  return / \u2212 /.test(token) && !/^\s*\u2212|\u2212\s*$/.test(token);
+}
+
+/** The short text of a logit node: its token and probability, or for a logit difference what it is. */
+export function logitText(n) {
+  if (n.difference) return `Logit diff “${n.token}”${n.inputSum === undefined ? '' : ` Σ=${n.inputSum.toFixed(3)}`}`;
+  return `Out “${n.token}” p=${n.tokenProb.toFixed(3)}`;
 }
 
 /** The node's own label: annotation, then the file's clerp, then the reference's defaults. */
@@ -83,8 +107,7 @@ export function ownLabel(n) {
 /** What lists and tooltips show: [group] label, or an id-based name for unlabelled features. */
 export function displayLabel(n) {
   // logits keep the exporter's load-bearing clerp in the file; lists show the short form
-  const own = n.kind === 'logit' && !state.labels[n.id] ? `Out “${n.token}” p=${n.tokenProb.toFixed(3)}`
-    : ownLabel(n) || featureName(n);
+  const own = n.kind === 'logit' && !state.labels[n.id] ? logitText(n) : ownLabel(n) || featureName(n);
   const g = groupOf(n.id);
   return g ? `[${g[0]}] ${own}` : own;
 }
@@ -112,14 +135,20 @@ export function linkWidth(pct) {
   return Math.min(3, 0.4 + Math.sqrt(Math.abs(pct)) * 3);
 }
 
-/** Searches labels and ids (case-insensitive substring). */
+/**
+ * Searches labels, ids and the names the page shows (`L1/686`), case-insensitive substring; a query that is a
+ * prompt token (`Dallas`, spaces ignored) also finds every node at that token's position.
+ */
 export function searchNodes(model, query) {
   const q = query.trim().toLowerCase();
   if (!q || !model) return new Set();
+  const atToken = new Set();
+  model.tokens.forEach((t, pos) => { if (t.trim().toLowerCase() === q) atToken.add(pos); });
   const hits = new Set();
   for (const n of model.nodes) {
     if (n.id.toLowerCase().includes(q) || displayLabel(n).toLowerCase().includes(q)
-        || String(n.feature) === q || (n.token || '').toLowerCase().includes(q)) hits.add(n.id);
+        || featureName(n).toLowerCase().includes(q) || String(n.feature) === q
+        || (n.token || '').toLowerCase().includes(q) || (atToken.has(n.pos) && n.kind !== 'logit')) hits.add(n.id);
   }
   return hits;
 }

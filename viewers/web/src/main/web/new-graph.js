@@ -46,6 +46,8 @@ export function createNewGraphDialog(dialog, { onCreated }) {
       placeholder: 'empty: the most likely next tokens; or Austin, #1234, Austin-Dallas',
       title: 'What to explain, comma-separated: tokens (text that is one token, or #id) or logit differences A-B (why A beats B). Not both kinds at once.' });
     targets.addEventListener('keydown', (e) => e.stopPropagation());
+    const targetError = el('div', { class: 'field-error', role: 'alert', hidden: true, id: 'new-targets-error' });
+    targets.addEventListener('input', () => { targets.removeAttribute('aria-invalid'); targetError.hidden = true; });
     const overwrite = el('input', { name: 'overwrite', type: 'checkbox' });
     let slugEdited = false;
     slug.addEventListener('input', () => { slugEdited = true; });
@@ -73,12 +75,19 @@ export function createNewGraphDialog(dialog, { onCreated }) {
         cancel.onclick = () => api.cancelJob(job.id).catch((e) => log.append(el('div', { class: 'error', text: e.message })));
         follow(job, bar, log, () => { create.disabled = false; cancel.hidden = true; });
       } catch (e) {
+        // the server checks the targets before queuing anything: show its reason at the field
+        if (e.status === 400 && /^Target\b/.test(e.message)) {
+          targets.setAttribute('aria-invalid', 'true');
+          targetError.textContent = e.message;
+          targetError.hidden = false;
+          targets.focus();
+        }
         log.append(el('div', { class: 'error', text: e.status === 409 && !overwrite.checked
           ? `${e.message} (Tick “overwrite” to replace it.)` : e.message }));
         create.disabled = false;
       }
     });
-    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Target (logit or difference)', targets),
+    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Target (logit or difference)', targets), targetError,
       el('label', { class: 'field' }, 'Name (slug)', slug),
       el('label', { class: 'field-row', title: 'Replace an existing graph of this name' }, overwrite, 'overwrite a graph of this name'),
       el('div', { class: 'field-row' }, el('label', {}, 'Max features ', maxFeatures), el('label', {}, 'Max logits ', maxLogits),

@@ -111,37 +111,37 @@ export function createSteerPanel(dialog) {
     return null;
   }
 
-  /** The graph's target token (its first logit marked as target), or null. */
-  function targetToken() {
-    const n = state.model && state.model.nodes.find((x) => x.kind === 'logit' && x.raw.is_target_logit);
-    return n ? { id: Number(n.raw.feature), label: n.clerp } : null;
-  }
-
-  /** A token's probability at a step: exact when among the candidates, else an upper bound (below the last one). */
-  function probabilityAt(step, tokenId) {
-    if (!step) return null;
-    const c = step.candidates.find((x) => x.tokenId === tokenId);
-    if (c) return { p: c.probability, exact: true };
-    const last = step.candidates[step.candidates.length - 1];
-    return last && last.probability !== null && last.probability !== undefined ? { p: last.probability, exact: false } : null;
-  }
-
   const pct = (p) => (p === null || p === undefined ? '—' : `${(100 * p).toFixed(p < 0.001 ? 3 : 1)}%`);
+  const signed = (x, f) => `${x >= 0 ? '+' : '−'}${f(Math.abs(x))}`;
+
+  /**
+   * The graph's target at the first new token, unsteered → steered, as the server computed it from the whole
+   * vocabulary (exact whatever its rank): a token's probability and logit, or a logit difference's value.
+   */
+  function targetLine(t) {
+    const before = t.unsteered;
+    const after = t.steered;
+    if (t.kind === 'difference') {
+      const change = after.logit - before.logit;
+      return el('p', { class: 'steer-target', dataset: { kind: 'difference', before: before.logit, after: after.logit } },
+        'Target logit diff ', el('b', { text: JSON.stringify(t.label) }), ' at the first new token: ',
+        el('span', { class: 'p-before', text: fmt(before.logit, 3) }), ' unsteered → ',
+        el('span', { class: 'p-after', text: fmt(after.logit, 3) }), ' steered',
+        el('span', { class: change < 0 ? 'down' : 'up', text: ` (${signed(change, (v) => v.toFixed(3))})` }));
+    }
+    const change = before.probability !== null && after.probability !== null ? after.probability - before.probability : null;
+    return el('p', { class: 'steer-target', dataset: { kind: 'token', before: before.probability ?? '', after: after.probability ?? '',
+      logitBefore: before.logit, logitAfter: after.logit } },
+      'Target ', el('b', { text: JSON.stringify(t.label) }), ' at the first new token: ',
+      el('span', { class: 'p-before', text: pct(before.probability) }), ' unsteered → ',
+      el('span', { class: 'p-after', text: pct(after.probability) }), ' steered',
+      change === null ? '' : el('span', { class: change < 0 ? 'down' : 'up', text: ` (${signed(change, pct)})` }),
+      el('span', { class: 'muted', text: ` · logit ${fmt(before.logit, 2)} → ${fmt(after.logit, 2)}` }));
+  }
 
   function showResults(box, out) {
     clear(box);
-    const target = targetToken();
-    if (target) {
-      const before = probabilityAt(out.unsteered.steps[0], target.id);
-      const after = probabilityAt(out.steered.steps[0], target.id);
-      const show = (x) => (x ? `${x.exact ? '' : '< '}${pct(x.p)}` : '—');
-      const tokenText = (target.label.match(/"(.*)"/) || [null, `#${target.id}`])[1];
-      const change = before && after && before.exact && after.exact ? after.p - before.p : null;
-      box.append(el('p', { class: 'steer-target', dataset: { before: before && before.exact ? before.p : '', after: after && after.exact ? after.p : '' } },
-        'Target ', el('b', { text: JSON.stringify(tokenText) }), ' at the first new token: ',
-        el('span', { class: 'p-before', text: show(before) }), ' unsteered → ', el('span', { class: 'p-after', text: show(after) }), ' steered',
-        change === null ? '' : el('span', { class: change < 0 ? 'down' : 'up', text: ` (${change >= 0 ? '+' : '−'}${pct(Math.abs(change))})` })));
-    }
+    if (out.target) box.append(targetLine(out.target));
     const column = (title, run, other) => el('div', { class: 'steer-col', dataset: { run: title.toLowerCase() } },
       el('h3', { text: title }),
       el('p', { class: 'steer-text' }, el('span', { class: 'prompt-part', text: run.text.slice(0, run.text.length - run.continuation.length) }),

@@ -99,7 +99,7 @@ class ModelWorkTest {
         assertThat(events(Client.body(text).get("events").asText()).stream().map(e -> e[0]).toList()).endsWith("done");
     }
 
-    /** The form's target field: a token id ({@code #5}) explains that logit alone; a non-token fails the job. */
+    /** The form's target field: a token id ({@code #5}) explains that logit alone; a non-token is a 400. */
     @Test
     void aNewGraphExplainsTheGivenTarget() throws Exception {
         List<Integer> ids = new ArrayList<>();
@@ -123,12 +123,16 @@ class ModelWorkTest {
         assertThat(logits).singleElement().satisfies(n -> assertThat(n.get("feature").asInt()).isEqualTo(5));
         assertThat(features).isLessThanOrEqualTo(50);
 
+        // refused at submission with the reason, before any job is queued (no job fails later)
         var bad = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-bad", "targets",
                 List.of("#99999999")));
-        assertThat(bad.statusCode()).isEqualTo(202);
-        List<String[]> failed = events(Client.body(bad).get("events").asText());
-        assertThat(failed.get(failed.size() - 1)[0]).isEqualTo("failed");
-        assertThat(failed.get(failed.size() - 1)[1]).contains("Target #99999999 is outside the model's vocabulary");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(Client.body(bad).get("message").asText()).contains("Target #99999999 is outside the model's vocabulary");
+        var notToken = client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-bad", "targets",
+                "Austin, not one token"));
+        assertThat(notToken.statusCode()).isEqualTo(400);
+        assertThat(Client.body(notToken).get("message").asText()).contains("Target '", "neither one token");
+        assertThat(graphs.resolve("target-bad.json")).doesNotExist();
         assertThat(client.post("/api/graphs", Map.of("promptIds", ids, "slug", "target-num", "targets", 5))
                 .statusCode()).isEqualTo(400);
     }
@@ -246,6 +250,24 @@ class ModelWorkTest {
         assertThat(Math.log(first.get("probability").asDouble() / second.get("probability").asDouble()))
                 .isCloseTo(first.get("logit").asDouble() - second.get("logit").asDouble(), org.assertj.core.api.Assertions.within(1e-4));
         assertThat(steered.get("text").asText()).endsWith(steered.get("continuation").asText());
+        // the graph's target logit, from the whole vocabulary: where it is a candidate, the same numbers
+        JsonNode t = out.get("target");
+        assertThat(t.get("kind").asText()).isEqualTo("token");
+        int targetId = t.get("tokenIds").get(0).asInt();
+        for (JsonNode n : view.get("nodes")) {
+            if (n.get("is_target_logit").asBoolean()) {
+                assertThat(n.get("feature").asInt()).isEqualTo(targetId);
+            }
+        }
+        for (JsonNode c : unsteered.at("/steps/0/candidates")) {
+            if (c.get("tokenId").asInt() == targetId) {
+                assertThat(t.at("/unsteered/probability").asDouble()).isCloseTo(c.get("probability").asDouble(),
+                        org.assertj.core.api.Assertions.within(1e-9));
+                assertThat(t.at("/unsteered/logit").asDouble()).isCloseTo(c.get("logit").asDouble(),
+                        org.assertj.core.api.Assertions.within(1e-6));
+            }
+        }
+        assertThat(t.at("/steered/probability").asDouble()).isBetween(0.0, 1.0);
         // setting a feature far above its activation moves the next-token logits
         assertThat(steered.at("/steps/0/candidates/0/logit").asDouble())
                 .isNotEqualTo(unsteered.at("/steps/0/candidates/0/logit").asDouble());

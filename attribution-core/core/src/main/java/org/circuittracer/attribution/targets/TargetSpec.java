@@ -36,6 +36,27 @@ public final class TargetSpec {
      * @throws CircuitTracerException INVALID_ARGUMENT for a value that is neither one token nor a difference of two
      */
     public static AttributionTargets resolve(List<String> values, TransformerModel model, String what) {
+        Parsed parsed = parse(values, model, what);
+        if (parsed.differences().isEmpty()) {
+            return new AttributionTargets.TokenIds(parsed.tokens());
+        }
+        return logitDifferences(parsed.differences(), model, what);
+    }
+
+    /**
+     * Checks {@code values} as {@link #resolve(List, TransformerModel, String)} would, with the tokenizer only (no
+     * model computation), so a form or request can be refused before any work is queued.
+     *
+     * @throws CircuitTracerException INVALID_ARGUMENT with resolve's message for a value it would refuse
+     */
+    public static void check(List<String> values, TransformerModel model, String what) {
+        parse(values, model, what);
+    }
+
+    private record Parsed(List<Integer> tokens, List<String[]> differences) {
+    }
+
+    private static Parsed parse(List<String> values, TransformerModel model, String what) {
         List<Integer> tokens = new ArrayList<>();
         List<String[]> differences = new ArrayList<>();
         for (String value : values) {
@@ -56,10 +77,7 @@ public final class TargetSpec {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, what + " mixes tokens and logit "
                     + "differences; give either tokens (explained by their probabilities) or differences A-B.");
         }
-        if (differences.isEmpty()) {
-            return new AttributionTargets.TokenIds(tokens);
-        }
-        return logitDifferences(differences, model, what);
+        return new Parsed(tokens, differences);
     }
 
     private static AttributionTargets logitDifferences(List<String[]> pairs, TransformerModel model,

@@ -78,7 +78,29 @@ public final class Interventions {
     public static SteeredGeneration generate(NDManager manager, ReplacementModel replacementModel, TokenSequence tokens,
                                              List<Intervention> interventions, InterventionOptions options,
                                              int maxNewTokens, Sampling sampling, int topK) {
+        return generate(manager, replacementModel, tokens, interventions, options, maxNewTokens, sampling, topK,
+                new int[0]);
+    }
+
+    /**
+     * {@link #generate(NDManager, ReplacementModel, TokenSequence, List, InterventionOptions, int, Sampling, int)}
+     * that also reports, at every step, the logits of {@code watchTokens} whatever their rank
+     * ({@link SteeredGeneration.TopLogits#watchedLogit}).
+     *
+     * @param watchTokens token ids to report at every step (each in the vocabulary)
+     */
+    public static SteeredGeneration generate(NDManager manager, ReplacementModel replacementModel, TokenSequence tokens,
+                                             List<Intervention> interventions, InterventionOptions options,
+                                             int maxNewTokens, Sampling sampling, int topK, int[] watchTokens) {
         Objects.requireNonNull(options, "options");
+        int[] watch = watchTokens.clone();
+        int vocabulary = replacementModel.model().config().vocabularySize();
+        for (int t : watch) {
+            if (t < 0 || t >= vocabulary) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Watched token " + t
+                        + " is outside the model's vocabulary [0, " + vocabulary + ").");
+            }
+        }
         Objects.requireNonNull(sampling, "sampling");
         if (topK < 1) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "top-k must be at least 1, got "
@@ -98,12 +120,13 @@ public final class Interventions {
                     stops, pass.hooks()));
             GenerationResult unsteered = model.generate(work, new GenerationRequest(tokens, maxNewTokens, sampling,
                     stops, List.of()));
-            return new SteeredGeneration(run(model, tokens, steered, topK), run(model, tokens, unsteered, topK));
+            return new SteeredGeneration(run(model, tokens, steered, topK, watch),
+                    run(model, tokens, unsteered, topK, watch));
         }
     }
 
     private static SteeredGeneration.Run run(TransformerModel model, TokenSequence prompt, GenerationResult result,
-                                             int topK) {
+                                             int topK, int[] watch) {
         int[] all = result.tokens().ids();
         int[] generated = Arrays.copyOfRange(all, prompt.length(), all.length);
         float[][] rows = new float[generated.length][];
@@ -119,7 +142,11 @@ public final class Interventions {
             for (int k = 0; k < top.length; k++) {
                 values[k] = row[top[k]];
             }
-            steps.add(new SteeredGeneration.TopLogits(generated[i], top, values, logSumExp(row)));
+            float[] watched = new float[watch.length];
+            for (int k = 0; k < watch.length; k++) {
+                watched[k] = row[watch[k]];
+            }
+            steps.add(new SteeredGeneration.TopLogits(generated[i], top, values, logSumExp(row), watch, watched));
         }
         return new SteeredGeneration.Run(result.tokens(), model.tokenizer().decode(all, false),
                 model.tokenizer().decode(generated, false), steps);

@@ -295,6 +295,36 @@ class InterventionsTest {
     }
 
     @Test
+    void watchedTokensAreReportedExactlyWhateverTheirRank() {
+        ReplacementModel rm = replacement("llama-plt-relu");
+        TokenSequence tokens = TinyFixtures.prompt("llama", 0);
+        try (NDManager scope = manager.newSubManager()) {
+            float[] clean = rm.activations(scope, tokens).logits().get(tokens.length() - 1).toFloatArray();
+            // the least likely token of the plain model's first step: far outside any top k
+            int last = 0;
+            for (int t = 1; t < clean.length; t++) {
+                last = clean[t] < clean[last] ? t : last;
+            }
+            List<Intervention> steer = List.of(Intervention.set(0, Positions.at(1), 3, 2.5));
+            SteeredGeneration g = Interventions.generate(scope, rm, tokens, steer, InterventionOptions.defaults(), 2,
+                    Sampling.greedy(), 3, new int[] {last, 5});
+            SteeredGeneration.TopLogits plain = g.unsteered().steps().get(0);
+            assertThat(plain.tokenIds()).doesNotContain(last);
+            assertThat(plain.watchedIds()).containsExactly(last, 5);
+            assertThat(plain.watchedLogit(last)).isCloseTo(clean[last], within(1e-4));
+            assertThat(plain.watchedLogit(5)).isCloseTo(clean[5], within(1e-4));
+            assertThat(plain.watchedProbability(last)).isCloseTo(Math.exp(clean[last] - Interventions.logSumExp(clean)),
+                    within(1e-9));
+            assertThat(plain.watchedLogit(6)).isNaN();
+            float[] steered = Interventions.intervene(scope, rm, tokens, steer, InterventionOptions.defaults())
+                    .logits().get(tokens.length() - 1).toFloatArray();
+            assertThat(g.steered().steps().get(0).watchedLogit(last)).isCloseTo(steered[last], within(1e-4));
+            assertInvalid(() -> Interventions.generate(scope, rm, tokens, steer, InterventionOptions.defaults(), 1,
+                    Sampling.greedy(), 3, new int[] {clean.length}), "vocabulary");
+        }
+    }
+
+    @Test
     void badInterventionsAreRejectedWithClearMessages() {
         ReplacementModel rm = replacement("llama-plt-relu");
         TokenSequence tokens = TinyFixtures.prompt("llama", 0);

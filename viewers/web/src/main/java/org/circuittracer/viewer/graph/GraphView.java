@@ -29,10 +29,13 @@ public final class GraphView {
     public static ObjectNode compute(LoadedGraph g, ViewRequest r, FeatureStore features) {
         int n = g.nodeCount();
         boolean[] forced = new boolean[n];
+        List<String> unknown = new ArrayList<>();
         for (String id : r.keep()) {
             int i = g.indexOf(id);
             if (i >= 0) {
                 forced[i] = true;
+            } else {
+                unknown.add(id);
             }
         }
         boolean[] keep = new boolean[n];
@@ -129,6 +132,23 @@ public final class GraphView {
         view.put("unlinkedHidden", orphans);
         view.put("hiddenByDensity", hiddenByDensity);
         view.put("densityKnown", densityKnown);
+        // ids the page asked to keep that the graph does not have (stale or mistyped URL state): the page drops them
+        ArrayNode unknownKeep = view.putArray("unknownKeep");
+        unknown.stream().sorted().forEach(unknownKeep::add);
+        // each logit node's summed direct input over all of the file's links (for a logit difference, its value as far
+        // as the file's links give it), not just the links this view sends
+        ObjectNode logitInputs = view.putObject("logitInputSums");
+        double[] sums = new double[n];
+        for (int l = 0; l < g.linkCount(); l++) {
+            if (g.kind(g.target(l)) == NodeKind.LOGIT) {
+                sums[g.target(l)] += g.weight(l);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (g.kind(i) == NodeKind.LOGIT && keep[i]) {
+                logitInputs.put(g.node(i).get("node_id").asText(), sums[i]);
+            }
+        }
         return root;
     }
 

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.circuittracer.attribution.intervention.Intervention;
 import org.circuittracer.attribution.intervention.InterventionOptions;
 import org.circuittracer.spi.CircuitTracerException;
@@ -42,6 +44,9 @@ final class ApiRoutes {
 
     /** Body limit of small requests (new graph, steering, subgraphs). */
     static final long SMALL_BODY = 256 * 1024;
+
+    /** The exporter's logit label, {@code Output "TOKEN" (p=0.123)} (the token may itself hold quotes). */
+    private static final Pattern LOGIT_CLERP = Pattern.compile("(?s)^Output \"(.*)\" \\(p=[^)]*\\)$");
 
     private final GraphStore graphs;
     private final AnnotationStore annotations;
@@ -168,6 +173,8 @@ final class ApiRoutes {
                 integer(b, "maxNLogits", 10), number(b, "desiredLogitProb", 0.95), integer(b, "maxFeatureNodes", 7500),
                 integer(b, "batchSize", 256), number(b, "nodeThreshold", 0.8), number(b, "edgeThreshold", 0.98),
                 targets(b));
+        // a target that is not a token (or a difference of two) is the request's fault: say so now, not in a job
+        runner.workbench().checkTargets(r.targets());
         boolean overwrite = b.path("overwrite").asBoolean(false);
         Runnable checkFree = () -> {
             if (!overwrite && Files.exists(graphs.directory().root().resolve(r.slug() + ".json"))) {
@@ -200,8 +207,33 @@ final class ApiRoutes {
         Sampling sampling = temperature == 0 ? Sampling.greedy()
                 : new Sampling(temperature, 0, 1, b.path("seed").asLong(0));
         SteerRequest r = new SteerRequest(g.promptTokenIds(), interventions, options, integer(b, "maxNewTokens", 12),
-                sampling, integer(b, "topK", 5));
+                sampling, integer(b, "topK", 5), target(g));
         Http.json(ctx, runner.runExclusive(() -> runner.workbench().steer(r)));
+    }
+
+    /** The graph's target logit: the node marked {@code is_target_logit}, else the most probable logit; or null. */
+    private static SteerRequest.Target target(LoadedGraph g) {
+        int best = -1;
+        for (int i = 0; i < g.nodeCount(); i++) {
+            if (g.kind(i) != NodeKind.LOGIT) {
+                continue;
+            }
+            ObjectNode n = g.node(i);
+            if (n.path("is_target_logit").asBoolean(false)) {
+                best = i;
+                break;
+            }
+            if (best < 0 || n.path("token_prob").asDouble(0) > g.node(best).path("token_prob").asDouble(0)) {
+                best = i;
+            }
+        }
+        if (best < 0 || !g.node(best).path("feature").canConvertToLong()) {
+            return null;
+        }
+        ObjectNode n = g.node(best);
+        String clerp = n.path("clerp").asText("");
+        Matcher m = LOGIT_CLERP.matcher(clerp);
+        return new SteerRequest.Target(n.path("feature").asLong(), m.matches() ? m.group(1) : clerp);
     }
 
     /** {@code {nodeId, mode: "scale"|"set", value, openEnded}} on a feature node of the graph. */

@@ -43,6 +43,10 @@ public final class Server {
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.jetty.host = config.host();
             cfg.jetty.port = config.port();
+            // requests Jetty refuses before routing (bad UTF-8 in a path, ...) answer in our JSON error form too
+            JsonErrorHandler errors = new JsonErrorHandler();
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(errors));
+            cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
             if (frontend == null) {
                 new UiRoutes().register(cfg.routes);
             }

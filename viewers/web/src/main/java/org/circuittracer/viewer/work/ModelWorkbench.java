@@ -20,6 +20,13 @@ public interface ModelWorkbench {
      */
     GraphJsonExporter.Result createGraph(NewGraphRequest request, Path directory, AttributionListener listener);
 
+    /**
+     * Refuses targets that {@link #createGraph} would refuse (not a token, not a difference of two), before any work
+     * is queued; the message says which and why.
+     */
+    default void checkTargets(java.util.List<String> targets) {
+    }
+
     /** Runs the steered and the unsteered generation side by side. */
     SteerResult steer(SteerRequest request);
 }

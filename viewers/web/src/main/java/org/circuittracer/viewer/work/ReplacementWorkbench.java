@@ -67,12 +67,64 @@ public final class ReplacementWorkbench implements ModelWorkbench {
     }
 
     @Override
+    public void checkTargets(List<String> targets) {
+        if (!targets.isEmpty()) {
+            TargetSpec.check(targets, model, "Target");
+        }
+    }
+
+    @Override
     public SteerResult steer(SteerRequest r) {
+        int[] watch = r.target() == null ? new int[0] : targetTokens(r.target());
         try (NDManager manager = NDManager.newBaseManager()) {
             SteeredGeneration g = Interventions.generate(manager, replacement, new TokenSequence(r.tokens()),
-                    r.interventions(), r.options(), r.maxNewTokens(), r.sampling(), r.topK());
-            return new SteerResult(run(g.steered()), run(g.unsteered()));
+                    r.interventions(), r.options(), r.maxNewTokens(), r.sampling(), r.topK(), watch);
+            SteerResult.TargetChange target = watch.length == 0 || g.steered().steps().isEmpty()
+                    || g.unsteered().steps().isEmpty() ? null
+                    : new SteerResult.TargetChange(watch.length == 1 ? "token" : "difference", r.target().label(),
+                            java.util.Arrays.stream(watch).boxed().toList(),
+                            measure(g.unsteered().steps().get(0), watch), measure(g.steered().steps().get(0), watch));
+            return new SteerResult(run(g.steered()), run(g.unsteered()), target);
         }
+    }
+
+    /**
+     * The tokens a target logit node stands for: its token, or for a logit difference (a custom target, whose index
+     * lies past the vocabulary) the two tokens its label {@code A − B} names (TargetSpec writes token texts there);
+     * none when the label names no such pair.
+     */
+    private int[] targetTokens(SteerRequest.Target t) {
+        Tokenizer tokenizer = model.tokenizer();
+        int vocabulary = model.config().vocabularySize();
+        if (t.vocabIndex() >= 0 && t.vocabIndex() < vocabulary) {
+            return new int[] {(int) t.vocabIndex()};
+        }
+        String label = t.label() == null ? "" : t.label();
+        for (int i = label.indexOf(" \u2212 "); i >= 0; i = label.indexOf(" \u2212 ", i + 1)) {
+            int a = tokenWithText(tokenizer, label.substring(0, i));
+            int b = tokenWithText(tokenizer, label.substring(i + 3));
+            if (a >= 0 && b >= 0) {
+                return new int[] {a, b};
+            }
+        }
+        return new int[0];
+    }
+
+    private static int tokenWithText(Tokenizer tokenizer, String text) {
+        for (int id = 0; id < tokenizer.vocabularySize(); id++) {
+            if (text.equals(tokenizer.tokenText(id))) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    private static SteerResult.Measure measure(SteeredGeneration.TopLogits step, int[] watch) {
+        if (watch.length == 2) {
+            return new SteerResult.Measure(step.watchedLogit(watch[0]) - step.watchedLogit(watch[1]), null);
+        }
+        double p = step.watchedProbability(watch[0]);
+        return new SteerResult.Measure(step.watchedLogit(watch[0]), Double.isFinite(p) ? p : null);
     }
 
     private SteerResult.Run run(SteeredGeneration.Run run) {

@@ -16,9 +16,26 @@ import org.circuittracer.viewer.ViewerErrors;
  * @param maxNewTokens  tokens to generate (1 to 256)
  * @param sampling      how to choose them
  * @param topK          candidates reported per step
+ * @param target        the graph's target logit, whose change is reported exactly whatever its rank; or null
  */
 public record SteerRequest(int[] tokens, List<Intervention> interventions, InterventionOptions options,
-                           int maxNewTokens, Sampling sampling, int topK) {
+                           int maxNewTokens, Sampling sampling, int topK, Target target) {
+
+    /**
+     * The graph's target logit node.
+     *
+     * @param vocabIndex its {@code feature}: a token id, or past the vocabulary for a custom target (a logit
+     *                   difference)
+     * @param label      its token text as the node's {@code clerp} quotes it ({@code A − B} for a difference)
+     */
+    public record Target(long vocabIndex, String label) {
+    }
+
+    /** Without a target. */
+    public SteerRequest(int[] tokens, List<Intervention> interventions, InterventionOptions options,
+                        int maxNewTokens, Sampling sampling, int topK) {
+        this(tokens, interventions, options, maxNewTokens, sampling, topK, null);
+    }
 
     public static final int MAX_NEW_TOKENS = 256;
 

@@ -8,7 +8,36 @@ import java.util.List;
  * @param steered   with the interventions
  * @param unsteered without them
  */
-public record SteerResult(Run steered, Run unsteered) {
+public record SteerResult(Run steered, Run unsteered, TargetChange target) {
+
+    /** Without a target. */
+    public SteerResult(Run steered, Run unsteered) {
+        this(steered, unsteered, null);
+    }
+
+    /**
+     * The graph's target at the first generated token, unsteered and steered, computed from the whole vocabulary's
+     * logits (exact whatever the target's rank).
+     *
+     * @param kind      {@code "token"} (one token: its logit and probability) or {@code "difference"} (a logit
+     *                  difference A − B: {@code logit} is {@code logit_A − logit_B}, no probability)
+     * @param label     the token text, or {@code A − B}
+     * @param tokenIds  the token, or A and B
+     * @param unsteered without the interventions
+     * @param steered   with them
+     */
+    public record TargetChange(String kind, String label, List<Integer> tokenIds, Measure unsteered, Measure steered) {
+        public TargetChange {
+            tokenIds = List.copyOf(tokenIds);
+        }
+    }
+
+    /**
+     * @param logit       the logit (or logit difference)
+     * @param probability the softmax probability over the whole vocabulary; null for a difference
+     */
+    public record Measure(double logit, Double probability) {
+    }
 
     /**
      * One generation.

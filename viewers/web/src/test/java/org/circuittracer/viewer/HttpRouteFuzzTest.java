@@ -1,0 +1,334 @@
+package org.circuittracer.viewer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.ErrorCategory;
+import org.circuittracer.spi.ErrorCode;
+import org.circuittracer.testkit.fuzz.Fuzzer;
+import org.circuittracer.viewer.annotations.AnnotationStore;
+import org.circuittracer.viewer.graph.FeatureIds;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every HTTP route of the viewer, fuzzed with the testkit's harness (docs/develop/fuzzing.md) through a real server
+ * on loopback: mutated request targets (paths and query strings of every GET route), {@code Range} headers and
+ * JSON bodies of every POST/PUT route. The contract of each case: a 2xx, or a 4xx whose body is our JSON error
+ * ({@code error}, {@code status}, {@code message}); never a 5xx, a hang (the harness's per-case limit), a stack
+ * trace in the answer, or a file created or changed outside the graph directory. The server has a stub model, so the
+ * model routes parse their bodies for real without attributing anything.
+ *
+ * <p>{@code -Dfuzz.cases} (default 5,000) is split over the routes by {@code share}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HttpRouteFuzzTest {
+
+    private static final String SLUG = "small-demo";
+    /** A stack frame as {@code Throwable.printStackTrace} writes it. */
+    private static final Pattern STACK_FRAME = Pattern.compile("\\bat [\\w$]+(\\.[\\w$]+)+\\([\\w$]*(\\.java)?:?\\d*\\)");
+
+    private Path tmp;
+    private Path graphs;
+    private byte[] graphBytes;
+    private Map<String, String> outsideBefore;
+    private ViewerServer server;
+    private Client client;
+    private String jobId;
+    private long featureId;
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws IOException {
+        tmp = dir;
+        graphs = tmp.resolve("graphs");
+        Path features = tmp.resolve("features");
+        JsonNode graph = TestGraphs.smallGraph(SLUG);
+        TestGraphs.write(graphs, (com.fasterxml.jackson.databind.node.ObjectNode) graph);
+        TestGraphs.writePackedFeatures(features, graph);
+        featureId = FeatureIds.pair(1, 40);
+        graphBytes = Files.readAllBytes(graphs.resolve(SLUG + ".json"));
+        Files.writeString(tmp.resolve("outside.txt"), "a canary: no request may touch this file\n");
+        Files.writeString(tmp.resolve("outside.json"), "{\"canary\": true}\n");
+        server = ViewerServer.start(ViewerConfig.of(graphs).withFeaturesDir(features).withPort(0)
+                .withWorkbench(new StubWorkbench()));
+        client = new Client(server.url());
+        JsonNode job = Client.body(client.post("/api/graphs", Map.of("prompt", "the cat", "slug", "job-seed")));
+        jobId = job.get("id").asText();
+        outsideBefore = outside();
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void everyGetRouteAnswersMutatedTargetsWithJsonOrA4xx() {
+        List<String> seeds = List.of(
+                "/api/status",
+                "/api/graphs",
+                "/api/graphs/" + SLUG + "/view?pruningThreshold=0.8&densityThreshold=0.5&maxNodes=100&maxLinks=500"
+                        + "&keep=1_40_3,0_12_2",
+                "/api/graphs/" + SLUG + "/annotations",
+                "/api/graphs/" + SLUG + "/subgraphs",
+                "/api/graphs/" + SLUG + "/scores?pinnedIds=1_40_3,0_12_2",
+                "/api/features/" + featureId,
+                "/api/jobs/" + jobId,
+                "/api/jobs/" + jobId + "/events",
+                "/data/graph-metadata.json",
+                "/graph_data/" + SLUG + ".json",
+                "/features/index.json.gz",
+                "/features/layer_1.bin",
+                "/",
+                "/index.html",
+                "/ui/app.css",
+                "/favicon.ico");
+        Fuzzer.Result r = Fuzzer.named("viewer HTTP GET targets").text().seedTexts(seeds).share(0.3)
+                .strings(List.of("..", "%2e%2e", "%2F", "%00", "..%2f", "%", "%zz", "?", "&", "=", "//", SLUG,
+                        "graph-metadata.json", "outside.txt", "pruningThreshold", "maxNodes", "keep", "pinnedIds"))
+                .run((input, dir) -> check(client.raw("GET", target(input), null, null)));
+        r.assertSomeLoaded().assertSomeRejected();
+        assertUntouchedOutside();
+    }
+
+    @Test
+    void deletingAndHeadingMutatedTargetsAnswersJsonOrA4xx() {
+        List<String> seeds = List.of("/api/jobs/" + jobId, "/features/layer_0.bin", "/features/index.json.gz");
+        Fuzzer.Result r = Fuzzer.named("viewer HTTP DELETE/HEAD targets").text().seedTexts(seeds).share(0.04)
+                .run((input, dir) -> {
+                    String t = target(input);
+                    if (t.startsWith("/features/")) {
+                        checkHead(client.raw("HEAD", t, null, null));
+                    } else {
+                        check(client.raw("DELETE", t, null, null));
+                    }
+                });
+        r.assertSomeLoaded().assertSomeRejected();
+        assertUntouchedOutside();
+    }
+
+    @Test
+    void featureFilesAnswerMutatedRangesWithBytesOrA4xx() {
+        List<String> seeds = List.of("bytes=0-99", "bytes=10-", "bytes=-20", "bytes=5-5", "bytes=0-0,4-8");
+        Fuzzer.Result r = Fuzzer.named("viewer HTTP Range header").text().seedTexts(seeds).share(0.04)
+                .run((input, dir) -> check(client.raw("GET", "/features/layer_0.bin", "Range: " + header(input)
+                        + "\r\n", null)));
+        r.assertSomeLoaded().assertSomeRejected();
+    }
+
+    @Test
+    void annotationBodies() {
+        fuzzBody("PUT", "/api/graphs/" + SLUG + "/annotations", 0.12, List.of(
+                "{\"baseVersion\": 0, \"labels\": {\"1_40_3\": \"says cat\"}, \"pinnedIds\": [\"1_40_3\", \"0_12_2\"], "
+                        + "\"supernodes\": [[\"cat group\", \"1_40_3\", \"0_12_2\"]], \"state\": {\"clickedId\": "
+                        + "\"1_40_3\", \"pruningThreshold\": 0.6, \"densityThreshold\": null, \"linkType\": \"both\"}, "
+                        + "\"subgraphs\": [{\"id\": \"sg-1\", \"name\": \"cat\", \"pinnedIds\": [\"1_40_3\"], "
+                        + "\"supernodes\": [], \"labels\": {}}]}"),
+                List.of("baseVersion", "labels", "pinnedIds", "supernodes", "state", "subgraphs", "linkType"));
+    }
+
+    @Test
+    void subgraphBodies() {
+        fuzzBody("POST", "/api/graphs/" + SLUG + "/subgraphs", 0.08, List.of(
+                "{\"name\": \"cat circuit\", \"pinnedIds\": [\"1_40_3\", \"0_12_2\"], \"supernodes\": [[\"cats\", "
+                        + "\"1_40_3\"]], \"labels\": {\"1_40_3\": \"cat\"}}"),
+                List.of("name", "pinnedIds", "supernodes", "labels"));
+    }
+
+    @Test
+    void scoreAndExportBodies() {
+        fuzzBody("POST", "/api/graphs/" + SLUG + "/scores", 0.06, List.of(
+                "{\"pinnedIds\": [\"1_40_3\", \"0_12_2\", \"E_11_2\"]}"), List.of("pinnedIds", "1_40_3"));
+        fuzzBody("POST", "/api/graphs/" + SLUG + "/export", 0.08, List.of(
+                "{\"subgraph\": true, \"pinnedIds\": [\"1_40_3\", \"0_12_2\"], \"supernodes\": [[\"cats\", "
+                        + "\"1_40_3\", \"0_12_2\"]], \"labels\": {\"1_40_3\": \"cat\"}, \"linkType\": \"both\", "
+                        + "\"clickedId\": \"1_40_3\", \"slug\": \"small-demo\"}",
+                "{\"subgraph\": false, \"pinnedIds\": [], \"supernodes\": [], \"labels\": {}}"),
+                List.of("subgraph", "pinnedIds", "supernodes", "labels", "linkType", "clickedId", "slug"));
+    }
+
+    @Test
+    void modelRouteBodies() {
+        fuzzBody("POST", "/api/graphs/" + SLUG + "/steer", 0.1, List.of(
+                "{\"interventions\": [{\"nodeId\": \"1_40_3\", \"mode\": \"scale\", \"value\": -1, \"openEnded\": "
+                        + "false}, {\"nodeId\": \"0_12_2\", \"mode\": \"set\", \"value\": 0}], \"maxNewTokens\": 5, "
+                        + "\"temperature\": 0, \"seed\": 3, \"topK\": 5, \"freezeAttention\": true}"),
+                List.of("interventions", "nodeId", "mode", "scale", "set", "value", "openEnded", "maxNewTokens",
+                        "temperature", "topK"));
+        fuzzBody("POST", "/api/graphs", 0.1, List.of(
+                "{\"prompt\": \"the cat sat\", \"slug\": \"new-cat\", \"targets\": [\"Austin\", \"Austin-Dallas\"], "
+                        + "\"maxFeatureNodes\": 100, \"maxNLogits\": 5, \"desiredLogitProb\": 0.9, \"batchSize\": 8, "
+                        + "\"nodeThreshold\": 0.8, \"edgeThreshold\": 0.98, \"overwrite\": false}",
+                "{\"promptIds\": [1, 10, 11], \"slug\": \"ids\", \"targets\": \"#12\"}"),
+                List.of("prompt", "promptIds", "slug", "targets", "overwrite", "batchSize", SLUG));
+    }
+
+    @Test
+    void saveGraphBodies() {
+        fuzzBody("POST", "/save_graph/" + SLUG, 0.08, List.of(
+                "{\"qParams\": {\"pinnedIds\": [\"1_40_3\"], \"supernodes\": [[\"cats\", \"1_40_3\"]], \"linkType\": "
+                        + "\"both\", \"clickedId\": \"1_40_3\", \"sg_pos\": \"\"}}"),
+                List.of("qParams", "pinnedIds", "supernodes"));
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private void fuzzBody(String method, String path, double share, List<String> seeds, List<String> words) {
+        Fuzzer.Result r = Fuzzer.named("viewer HTTP " + method + " " + path.replace(SLUG, "<slug>")).text()
+                .seedTexts(seeds).strings(words).share(share).timeLimit(Duration.ofSeconds(20))
+                .run((input, dir) -> {
+                    try {
+                        check(client.raw(method, path, "Content-Type: application/json\r\n", input));
+                    } finally {
+                        restoreGraphDirectory();
+                    }
+                });
+        r.assertSomeLoaded().assertSomeRejected();
+        assertUntouchedOutside();
+    }
+
+    /** The contract of one answer; a 4xx becomes a CircuitTracerException so the harness counts its code. */
+    private static void check(Client.RawResponse r) {
+        String context = " (answer: " + shorten(r.whole()) + ")";
+        assertThat(STACK_FRAME.matcher(r.body()).find()).as("a stack trace in the answer" + context).isFalse();
+        if (r.status() >= 200 && r.status() < 300) {
+            return;
+        }
+        assertThat(r.status()).as("status" + context).isBetween(400, 499);
+        JsonNode body;
+        try {
+            body = Client.JSON.readTree(r.body().getBytes(StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            throw new AssertionError("a " + r.status() + " answer that is not our JSON error" + context, e);
+        }
+        assertThat(body.path("error").asText()).as("error code" + context).isNotBlank();
+        assertThat(body.path("status").asInt()).as("status field" + context).isEqualTo(r.status());
+        assertThat(body.path("message").asText()).as("message" + context).isNotBlank();
+        throw new CircuitTracerException(new HttpCode(r.status() + " " + body.get("error").asText()),
+                body.get("message").asText());
+    }
+
+    /** A HEAD answer has no body: only its status can be checked. */
+    private static void checkHead(Client.RawResponse r) {
+        assertThat(r.status()).as("status (answer: " + shorten(r.whole()) + ")").isBetween(200, 499);
+        if (r.status() >= 400) {
+            throw new CircuitTracerException(new HttpCode(r.status() + " HEAD"), "HEAD answered " + r.status());
+        }
+    }
+
+    /** A request target from mutated bytes: what a client can send (visible ASCII, the rest %-encoded; '%' raw). */
+    static String target(byte[] input) {
+        StringBuilder s = new StringBuilder(input.length + 16);
+        for (byte b : input) {
+            int c = b & 0xff;
+            if (c > 0x20 && c < 0x7f && c != '#') {
+                s.append((char) c);
+            } else {
+                s.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return s.isEmpty() || s.charAt(0) != '/' ? "/" + s : s.toString();
+    }
+
+    /** A header value from mutated bytes: line breaks and other controls become spaces (they would end it). */
+    private static String header(byte[] input) {
+        StringBuilder s = new StringBuilder(input.length);
+        for (byte b : input) {
+            int c = b & 0xff;
+            s.append(c < 0x20 && c != '\t' || c == 0x7f ? ' ' : (char) c);
+        }
+        return s.toString();
+    }
+
+    /** Puts the graph directory back as it was (writes of one case must not change the next case's answers). */
+    private void restoreGraphDirectory() throws IOException {
+        Files.deleteIfExists(graphs.resolve(SLUG + AnnotationStore.SUFFIX));
+        Files.deleteIfExists(graphs.resolve(SLUG + ".json.bak"));
+        Path graph = graphs.resolve(SLUG + ".json");
+        if (Files.size(graph) != graphBytes.length || !java.util.Arrays.equals(Files.readAllBytes(graph), graphBytes)) {
+            Files.write(graph, graphBytes);
+        }
+        Set<String> expected = Set.of(SLUG + ".json", "graph-metadata.json");
+        try (Stream<Path> list = Files.list(graphs)) {
+            List<String> extra = list.map(p -> p.getFileName().toString()).filter(n -> !expected.contains(n)).toList();
+            assertThat(extra).as("files a request left in the graph directory").isEmpty();
+        }
+        assertUntouchedOutside();
+    }
+
+    private void assertUntouchedOutside() {
+        assertThat(outside()).as("files outside the graph directory").isEqualTo(outsideBefore);
+    }
+
+    /** Every file of the test's directory outside the graph directory: path to size and modification time. */
+    private Map<String, String> outside() {
+        Map<String, String> files = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(tmp)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (!p.startsWith(graphs)) {
+                    files.put(tmp.relativize(p).toString(), Files.isDirectory(p) ? "dir"
+                            : Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return files;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 600 ? s : s.substring(0, 600) + "…";
+    }
+
+    /** The error code of an answer, for the harness's counts. */
+    private record HttpCode(String code) implements ErrorCode {
+        @Override
+        public ErrorCategory category() {
+            return ErrorCategory.USER_ERROR;
+        }
+    }
+
+    /** Parses like a model would be asked to, never attributes: new graphs finish at once without writing. */
+    private static final class StubWorkbench implements org.circuittracer.viewer.work.ModelWorkbench {
+        @Override
+        public org.circuittracer.viewer.work.WorkbenchInfo info() {
+            return new org.circuittracer.viewer.work.WorkbenchInfo("stub", "stub", 2);
+        }
+
+        @Override
+        public org.circuittracer.attribution.export.GraphJsonExporter.Result createGraph(
+                org.circuittracer.viewer.work.NewGraphRequest request, Path directory,
+                org.circuittracer.spi.attribution.AttributionListener listener) {
+            return new org.circuittracer.attribution.export.GraphJsonExporter.Result(
+                    directory.resolve(request.slug() + ".json"), directory.resolve("graph-metadata.json"), 0, 0,
+                    List.of(), List.of());
+        }
+
+        @Override
+        public org.circuittracer.viewer.work.SteerResult steer(org.circuittracer.viewer.work.SteerRequest request) {
+            org.circuittracer.viewer.work.SteerResult.Run run = new org.circuittracer.viewer.work.SteerResult.Run(
+                    "the cat sat", " on", new ArrayList<>());
+            return new org.circuittracer.viewer.work.SteerResult(run, run);
+        }
+    }
+}
