@@ -38,8 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>{@link #write(Path)} is atomic: it writes a temporary file in the target directory, syncs it, and
  * renames it over the target, so readers never see a half-written file.
  *
- * <p>Data buffers passed to {@link #add(String, DType, long[], ByteBuffer)} are not copied; they are read
- * when the file is written. Not thread-safe.
+ * <p>Data buffers passed to {@link #add(String, DType, long[], ByteBuffer)}, and F32 float / I32 int arrays, are not
+ * copied: arrays are encoded chunk by chunk and buffers read when the file is written (do not change them before),
+ * so tensors of any size cost no extra memory. Not thread-safe.
  */
 public final class SafetensorsWriter {
 
@@ -56,7 +57,90 @@ public final class SafetensorsWriter {
         INSERTION
     }
 
-    private record Entry(String name, DType dtype, long[] shape, ByteBuffer data) {
+    private record Entry(String name, DType dtype, long[] shape, Data data) {
+    }
+
+    /** A tensor's bytes, produced when the file is written. */
+    private interface Data {
+        long size();
+
+        /** Appends every byte to {@code sink}, in order. */
+        void writeTo(ByteSink sink) throws IOException;
+    }
+
+    private interface ByteSink {
+        void accept(ByteBuffer bytes) throws IOException;
+    }
+
+    private record BufferData(ByteBuffer bytes) implements Data {
+        @Override
+        public long size() {
+            return bytes.remaining();
+        }
+
+        @Override
+        public void writeTo(ByteSink sink) throws IOException {
+            sink.accept(bytes.duplicate());
+        }
+    }
+
+    /** Bytes of another file, copied when written. */
+    private record FileRegionData(Path file, long offset, long size) implements Data {
+        @Override
+        public void writeTo(ByteSink sink) throws IOException {
+            try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(size, 1 << 22));
+                for (long at = 0; at < size; ) {
+                    chunk.clear().limit((int) Math.min(chunk.capacity(), size - at));
+                    while (chunk.hasRemaining()) {
+                        if (in.read(chunk, offset + at + chunk.position()) < 0) {
+                            throw new IOException("unexpected end of " + file + " at byte "
+                                    + (offset + at + chunk.position()));
+                        }
+                    }
+                    chunk.flip();
+                    at += chunk.remaining();
+                    sink.accept(chunk);
+                }
+            }
+        }
+    }
+
+    /** Bytes per chunk when arrays are encoded at write time: bounded memory for arrays of any length. */
+    private static final int CHUNK_ELEMENTS = 1 << 20;
+
+    /** Puts elements {@code [from, from + n)} of an array into a little-endian buffer. */
+    @FunctionalInterface
+    private interface ChunkEncoder {
+        void put(ByteBuffer chunk, int from, int n);
+    }
+
+    /** 4-byte little-endian elements of an array, encoded chunk by chunk when written (never a whole copy). */
+    private record ArrayData(int length, ChunkEncoder encoder) implements Data {
+        static ArrayData of(int[] values) {
+            return new ArrayData(values.length, (chunk, from, n) -> chunk.asIntBuffer().put(values, from, n));
+        }
+
+        static ArrayData of(float[] values) {
+            return new ArrayData(values.length, (chunk, from, n) -> chunk.asFloatBuffer().put(values, from, n));
+        }
+
+        @Override
+        public long size() {
+            return 4L * length;
+        }
+
+        @Override
+        public void writeTo(ByteSink sink) throws IOException {
+            ByteBuffer chunk = ByteBuffer.allocate(4 * Math.min(CHUNK_ELEMENTS, length)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int from = 0; from < length; from += CHUNK_ELEMENTS) {
+                int n = Math.min(CHUNK_ELEMENTS, length - from);
+                chunk.clear();
+                encoder.put(chunk, from, n);
+                chunk.limit(4 * n);
+                sink.accept(chunk);
+            }
+        }
     }
 
     private final Map<String, Entry> tensors = new LinkedHashMap<>();
@@ -111,6 +195,18 @@ public final class SafetensorsWriter {
      * @throws IllegalArgumentException for a duplicate or reserved name, a bad shape or the wrong data length
      */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, ByteBuffer data) {
+        long[] dims = checkNew(name, dtype, shape);
+        long bytes = byteSize(name, dtype, dims);
+        if (data.remaining() != bytes) {
+            throw new IllegalArgumentException("tensor " + Json.quote(name) + ": dtype " + dtype + " and shape "
+                    + Arrays.toString(dims) + " need " + bytes + " bytes, but " + data.remaining() + " were given");
+        }
+        tensors.put(name, new Entry(name, dtype, dims, new BufferData(data.slice().asReadOnlyBuffer())));
+        return this;
+    }
+
+    /** Checks a new tensor's name and dtype; returns a copy of its shape. */
+    private long[] checkNew(String name, DType dtype, long[] shape) {
         checkText(name, "tensor name");
         Objects.requireNonNull(dtype, "dtype");
         if (name.equals(HeaderParser.METADATA_KEY)) {
@@ -119,13 +215,35 @@ public final class SafetensorsWriter {
         if (tensors.containsKey(name)) {
             throw new IllegalArgumentException("a tensor named " + Json.quote(name) + " was already added");
         }
-        long[] dims = shape.clone();
+        return shape.clone();
+    }
+
+    /**
+     * Adds a tensor whose little-endian bytes are a region of another file, copied in chunks when this file is
+     * written (tensors larger than memory, e.g. a graph's edges kept on disk). The region must not change before.
+     *
+     * @param name   a unique name
+     * @param dtype  the element type
+     * @param shape  the dimensions
+     * @param file   the file holding the bytes
+     * @param offset where the tensor's bytes start in {@code file}
+     * @return this writer
+     * @throws IllegalArgumentException when {@code file} is shorter than the region
+     */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, Path file, long offset) {
+        long[] dims = checkNew(name, dtype, shape);
         long bytes = byteSize(name, dtype, dims);
-        if (data.remaining() != bytes) {
-            throw new IllegalArgumentException("tensor " + Json.quote(name) + ": dtype " + dtype + " and shape "
-                    + Arrays.toString(dims) + " need " + bytes + " bytes, but " + data.remaining() + " were given");
+        long length;
+        try {
+            length = Files.size(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("tensor " + Json.quote(name) + ": cannot read " + file + ": " + e, e);
         }
-        tensors.put(name, new Entry(name, dtype, dims, data.slice().asReadOnlyBuffer()));
+        if (offset < 0 || offset + bytes > length) {
+            throw new IllegalArgumentException("tensor " + Json.quote(name) + ": " + file + " has " + length
+                    + " bytes, too few for " + bytes + " bytes at offset " + offset);
+        }
+        tensors.put(name, new Entry(name, dtype, dims, new FileRegionData(file, offset, bytes)));
         return this;
     }
 
@@ -177,6 +295,13 @@ public final class SafetensorsWriter {
      * @return this writer
      */
     public SafetensorsWriter addFloats(String name, DType dtype, long[] shape, float[] values) {
+        if (dtype == DType.F32) {
+            // encoded when written, so arrays beyond 2 GiB of bytes work and nothing is copied
+            long[] dims = checkNew(name, dtype, shape);
+            checkElements(name, dims, values.length);
+            tensors.put(name, new Entry(name, dtype, dims, ArrayData.of(values)));
+            return this;
+        }
         checkCount(name, dtype, shape, values.length);
         ByteBuffer b = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
@@ -262,6 +387,12 @@ public final class SafetensorsWriter {
      * @return this writer
      */
     public SafetensorsWriter addInts(String name, DType dtype, long[] shape, int[] values) {
+        if (dtype == DType.I32) {
+            long[] dims = checkNew(name, dtype, shape);
+            checkElements(name, dims, values.length);
+            tensors.put(name, new Entry(name, dtype, dims, ArrayData.of(values)));
+            return this;
+        }
         return addLongs(name, dtype, shape, Arrays.stream(values).asLongStream().toArray());
     }
 
@@ -276,7 +407,7 @@ public final class SafetensorsWriter {
         byte[] header = header(ordered, null);
         long total = 8L + header.length;
         for (Entry e : ordered) {
-            total += e.data().remaining();
+            total += e.data().size();
         }
         if (total > TensorReads.MAX_ARRAY) {
             throw new SafetensorsFormatException(TOO_LARGE, null, null, "the file would have " + total
@@ -285,7 +416,11 @@ public final class SafetensorsWriter {
         ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(header.length).put(header);
         for (Entry e : ordered) {
-            out.put(e.data().duplicate());
+            try {
+                e.data().writeTo(out::put);
+            } catch (IOException impossible) {
+                throw new IllegalStateException(impossible);
+            }
         }
         return out.array();
     }
@@ -310,7 +445,7 @@ public final class SafetensorsWriter {
                 writeFully(ch, prefix);
                 writeFully(ch, ByteBuffer.wrap(header));
                 for (Entry e : ordered) {
-                    writeFully(ch, e.data().duplicate());
+                    e.data().writeTo(bytes -> writeFully(ch, bytes));
                 }
                 ch.force(true); // the data must be durable before the rename makes it visible
             }
@@ -382,7 +517,7 @@ public final class SafetensorsWriter {
                 }
                 sb.append(e.shape()[i]);
             }
-            long end = offset + e.data().remaining();
+            long end = offset + e.data().size();
             sb.append("],\"data_offsets\":[").append(offset).append(',').append(end).append("]}");
             offset = end;
         }
@@ -413,6 +548,14 @@ public final class SafetensorsWriter {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("tensor " + Json.quote(name) + ": shape " + Arrays.toString(shape)
                     + " is too large", e);
+        }
+    }
+
+    private static void checkElements(String name, long[] shape, int count) {
+        long elements = byteSize(name, DType.U8, shape);
+        if (elements != count) {
+            throw new IllegalArgumentException("tensor " + Json.quote(name) + ": shape " + Arrays.toString(shape)
+                    + " has " + elements + " elements, but " + count + " values were given");
         }
     }
 

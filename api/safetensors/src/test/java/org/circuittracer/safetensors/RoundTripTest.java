@@ -254,4 +254,65 @@ class RoundTripTest {
         assertThat(TestSupport.read(b)).isEqualTo(TestSupport.read(a));
         assertThat(new String(TestSupport.read(b), 8, 10, StandardCharsets.UTF_8)).startsWith("{\"ids\"");
     }
+
+    @Test
+    void intAndFloatArraysSpanningSeveralWriteChunksRoundTripExactly() throws Exception {
+        // more than two of the writer's 2^20-element chunks, with a partial last chunk
+        int n = (1 << 21) + 12_345;
+        SplittableRandom random = new SplittableRandom(7);
+        int[] ints = new int[n];
+        float[] floats = new float[n];
+        for (int i = 0; i < n; i++) {
+            ints[i] = random.nextInt();
+            floats[i] = Float.intBitsToFloat(random.nextInt());
+        }
+        SafetensorsWriter w = new SafetensorsWriter()
+                .addInts("ints", DType.I32, new long[] {n}, ints)
+                .addFloats("floats", new long[] {n}, floats)
+                .addInts("none", DType.I32, new long[] {0}, new int[0]);
+        Path file = dir.resolve("chunks.safetensors");
+        w.write(file);
+        byte[] inMemory = w.toByteArray();
+        assertThat(Files.readAllBytes(file)).isEqualTo(inMemory);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertThat(f.readInts("ints")).isEqualTo(ints);
+            int[] bits = new int[n];
+            float[] back = f.readFloats("floats");
+            for (int i = 0; i < n; i++) {
+                bits[i] = Float.floatToRawIntBits(back[i]);
+            }
+            int[] expected = new int[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = Float.floatToRawIntBits(floats[i]);
+            }
+            assertThat(bits).isEqualTo(expected); // NaN payloads included: F32 is written bit for bit
+            assertThat(f.readInts("none")).isEmpty();
+        }
+    }
+
+    @Test
+    void arraysGivenWithTheWrongElementCountAreRefusedWhenAdded() {
+        assertThatThrownBy(() -> new SafetensorsWriter().addInts("x", DType.I32, new long[] {2, 3}, new int[5]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("6 elements, but 5 values");
+        assertThatThrownBy(() -> new SafetensorsWriter().addFloats("x", new long[] {4}, new float[3]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4 elements, but 3 values");
+    }
+
+    @Test
+    void aTensorCanComeFromARegionOfAnotherFile() throws Exception {
+        Path source = dir.resolve("source.bin");
+        ByteBuffer b = ByteBuffer.allocate(3 + 4 * 5).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {9, 9, 9});
+        for (int i = 0; i < 5; i++) {
+            b.putFloat(i * 1.5f);
+        }
+        Files.write(source, b.array());
+        Path file = dir.resolve("region.safetensors");
+        new SafetensorsWriter().add("x", DType.F32, new long[] {5}, source, 3).write(file);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertThat(f.readFloats("x")).containsExactly(0f, 1.5f, 3f, 4.5f, 6f);
+        }
+        assertThatThrownBy(() -> new SafetensorsWriter().add("x", DType.F32, new long[] {6}, source, 3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too few");
+    }
 }

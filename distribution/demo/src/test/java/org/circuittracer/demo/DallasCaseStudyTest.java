@@ -156,7 +156,7 @@ class DallasCaseStudyTest {
     /** Every node with a kept path of kept edges into {@code target}. */
     private static Set<Integer> upstreamOf(EdgeMatrix a, PruneResult pruned, int target) {
         boolean[] nodes = pruned.nodeMask();
-        boolean[] edges = pruned.edgeMask();
+        boolean[] edges = pruned.edgeMask(a.nonZeros());
         Set<Integer> seen = new java.util.HashSet<>();
         Deque<Integer> queue = new ArrayDeque<>(List.of(target));
         while (!queue.isEmpty()) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.circuittracer.attribution.io.EdgeMemory;
 import org.circuittracer.attribution.replacement.ActiveFeatures;
 import org.circuittracer.attribution.replacement.ReplacementActivations;
 import org.circuittracer.attribution.replacement.ReplacementModel;
@@ -37,7 +38,8 @@ final class AttributionRun {
     private LinearizedModel linear;
     private SourceVectors sources;
     private ActiveFeatures active;
-    private final EdgeRows rows = new EdgeRows();
+    private final EdgeMemory memory = EdgeMemory.fromSystem();
+    private final EdgeRows rows = new EdgeRows(memory);
 
     AttributionRun(AttributionRequest request, ReplacementModel replacement, TokenSequence tokens, Progress progress,
                    NDManager manager) {
@@ -74,11 +76,12 @@ final class AttributionRun {
             progress.begin(AttributionPhase.ASSEMBLE, 1);
             AttributionGraph graph = GraphAssembly.assemble(model.config(), tokens,
                     model.tokenizer().decode(tokens.ids(), false), active, selected, targets, rows,
-                    model.tokenizer().vocabularySize(), dictionary.scan());
+                    model.tokenizer().vocabularySize(), dictionary.scan(), memory);
             progress.step();
             progress.end();
             return graph;
         } finally {
+            rows.close();
             linear.close();
         }
     }
@@ -195,18 +198,20 @@ final class AttributionRun {
     }
 
     /**
-     * Upper bound on {@code lanes × heads × P²} of one VJP call, P the batch's position bound: the backend's attention
-     * adjoint holds about that many floats ({@code [B, H, P, P]}), which on long prompts dominates native memory
-     * (1 GiB per layer for 64 lanes on 1,024 tokens and 4 heads). Larger batches are split into sub-batches; lanes are
-     * independent, so rows are unchanged (docs/reference/algorithm.md §3.11).
+     * Upper bound on {@code lanes × P × d × (L + 1)} of one VJP call, P the batch's position bound: the floats of its
+     * result ({@code [B, P, d]} per write site and at the embeddings), which on long prompts dominates native memory
+     * (2.5 GiB for 256 lanes on 8,192 tokens of a 4-layer, 64-wide model; the backend's sweep holds a few more such
+     * arrays, its attention adjoint only {@code O(H·P² + B·P·d)} since issue 16). Larger batches are split into
+     * sub-batches (512 MiB of results each: 51 lanes there; fewer, larger sub-batches amortise a long prompt's
+     * per-call pattern work); lanes are independent, so rows are unchanged (docs/reference/algorithm.md §3.11).
      */
-    static final long ATTENTION_BUDGET = 1L << 25;
+    static final long GRADIENT_BUDGET = 1L << 27;
 
     private void computeRows(int[] seedLayers, int[] positions, float[] vectors, int[] nodes) {
         int n = nodes.length;
         long bound = 1 + Arrays.stream(positions).max().orElse(0);
-        long perLane = Math.max(1, (long) request.model().config().heads() * bound * bound);
-        int lanes = (int) Math.max(1, Math.min(n, ATTENTION_BUDGET / perLane));
+        long perLane = Math.max(1, bound * width * (layers + 1L));
+        int lanes = (int) Math.max(1, Math.min(n, GRADIENT_BUDGET / perLane));
         if (lanes < n) {
             for (int from = 0; from < n; from += lanes) {
                 int to = Math.min(n, from + lanes);

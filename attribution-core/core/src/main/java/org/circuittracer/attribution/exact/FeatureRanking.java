@@ -34,23 +34,26 @@ final class FeatureRanking {
         }
         double[] influence = new double[columns];
         double[] next = new double[columns];
+        EdgeRows.Reader reader = rows.reader();
         for (int step = 0; step < MAX_STEPS; step++) {
             Arrays.fill(next, 0);
-            boolean any = false;
+            boolean[] any = {false};
+            double[] from = current;
+            double[] to = next;
             for (int r = 0; r < rows.size(); r++) {
-                double coefficient = current[rows.node(r)];
-                if (coefficient == 0) {
+                double coefficient = from[rows.node(r)];
+                if (coefficient == 0 || rows.length(r) == 0) {
                     continue;
                 }
                 double scale = coefficient / Math.max(rows.absoluteSum(r), ROW_SUM_FLOOR);
-                int[] cols = rows.columns(r);
-                float[] weights = rows.weights(r);
-                for (int i = 0; i < cols.length; i++) {
-                    next[cols[i]] += scale * Math.abs(weights[i]);
-                    any = true;
-                }
+                reader.read(r, (row, cols, weights, length) -> {
+                    for (int i = 0; i < length; i++) {
+                        to[cols[i]] += scale * Math.abs(weights[i]);
+                    }
+                    any[0] = true;
+                });
             }
-            if (!any) {
+            if (!any[0]) {
                 return influence;
             }
             for (int c = 0; c < columns; c++) {

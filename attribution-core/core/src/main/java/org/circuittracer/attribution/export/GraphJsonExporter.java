@@ -148,38 +148,30 @@ public final class GraphJsonExporter {
         }
         PruneResult pruned = GraphPruning.prune(graph, options.nodeThreshold(), options.edgeThreshold());
         boolean[] keep = pruned.nodeMask();
-        boolean[] edgeKept = pruned.edgeMask();
         double[] cumulative = pruned.cumulativeScores();
 
         EdgeMatrix a = graph.adjacency();
-        int[] rowStart = a.rowStart();
-        int[] columns = a.columns();
-        float[] weights = a.weights();
         List<Node> nodes = graph.nodes();
         int firstToken = graph.tokenIndex(0);
 
         // Which links and nodes the file keeps: a kept edge between kept nodes, with a finite non-zero weight.
         boolean[] linked = new boolean[n];
-        int nonFinite = 0;
-        for (int t = 0; t < n; t++) {
-            if (!keep[t]) {
-                continue;
-            }
-            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                int s = columns[i];
-                if (!edgeKept[i] || !keep[s] || weights[i] == 0) {
-                    continue;
-                }
+        int[] nonFiniteCount = {0};
+        a.forEachRow((t, columns, weights, from, to) -> {
+            int at = a.rowOffset(t) - from;
+            for (int i = from; i < to; i++) {
                 if (!Float.isFinite(weights[i])) {
+                    nonFiniteCount[0]++;
                     continue;
                 }
-                linked[s] = true;
-                linked[t] = true;
+                int s = columns[i];
+                if (keep[t] && pruned.keepsEdge(at + i) && keep[s] && weights[i] != 0) {
+                    linked[s] = true;
+                    linked[t] = true;
+                }
             }
-        }
-        for (float w : weights) {
-            nonFinite += Float.isFinite(w) ? 0 : 1;
-        }
+        });
+        int nonFinite = nonFiniteCount[0];
         boolean[] emitted = new boolean[n];
         for (int i = 0; i < n; i++) {
             emitted[i] = i >= firstToken || (keep[i] && linked[i]); // embeddings and logits always
@@ -190,13 +182,14 @@ public final class GraphJsonExporter {
 
         JsonNodeFactory f = JsonNodeFactory.instance;
         ArrayNode links = f.arrayNode();
-        for (int t = 0; t < n; t++) {
+        a.forEachRow((t, columns, weights, from, to) -> {
             if (!keep[t]) {
-                continue;
+                return;
             }
-            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
+            int at = a.rowOffset(t) - from;
+            for (int i = from; i < to; i++) {
                 int s = columns[i];
-                if (!edgeKept[i] || !keep[s] || weights[i] == 0 || !Float.isFinite(weights[i])) {
+                if (!pruned.keepsEdge(at + i) || !keep[s] || weights[i] == 0 || !Float.isFinite(weights[i])) {
                     continue;
                 }
                 ObjectNode link = links.addObject();
@@ -204,7 +197,7 @@ public final class GraphJsonExporter {
                 link.put("target", ids[t]);
                 link.put("weight", (double) weights[i]);
             }
-        }
+        });
 
         ArrayNode nodeArray = f.arrayNode();
         for (int i = 0; i < n; i++) {

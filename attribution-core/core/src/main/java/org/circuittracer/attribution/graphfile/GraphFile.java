@@ -6,14 +6,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.circuittracer.attribution.io.EdgeMemory;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.safetensors.SafetensorsFormatException;
 import org.circuittracer.safetensors.SafetensorsWriter;
+import org.circuittracer.safetensors.TensorInfo;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.graph.AttributionGraph;
@@ -99,7 +102,19 @@ public final class GraphFile {
         }
         EdgeMatrix a = graph.adjacency();
         String json = writerMetadata(graph);
-        return new SafetensorsWriter().order(SafetensorsWriter.Order.NAME)
+        SafetensorsWriter writer = new SafetensorsWriter().order(SafetensorsWriter.Order.NAME);
+        long[] entries = {a.nonZeros()};
+        if (a.entries() instanceof EdgeMatrix.OnDisk disk) {
+            // copied from the matrix's file while writing: never all in memory
+            writer.add("adjacency.columns", DType.I32, entries, disk.file(), disk.columnsOffset())
+                    .add("adjacency.weights", DType.F32, entries, disk.file(), disk.weightsOffset());
+        } else {
+            EdgeMatrix.InMemory held = (EdgeMatrix.InMemory) a.entries();
+            // the writer encodes these arrays when it writes (no copy); nothing changes them
+            writer.addInts("adjacency.columns", DType.I32, entries, held.columns())
+                    .addFloats("adjacency.weights", entries, held.weights());
+        }
+        return writer
                 .metadata("format", FORMAT)
                 .metadata("format_version", Integer.toString(FORMAT_VERSION))
                 .metadata("graph", json)
@@ -108,8 +123,6 @@ public final class GraphFile {
                 .addFloats("activations", new long[] {nAct}, activations)
                 .addInts("selected", DType.I32, new long[] {selected.length}, selected)
                 .addInts("adjacency.row_start", DType.I32, new long[] {a.size() + 1L}, a.rowStart())
-                .addInts("adjacency.columns", DType.I32, new long[] {a.nonZeros()}, a.columns())
-                .addFloats("adjacency.weights", new long[] {a.nonZeros()}, a.weights())
                 .addInts("logit_ids", DType.I32, new long[] {k}, logitIds)
                 .addInts("logit_positions", DType.I32, new long[] {k}, logitPositions)
                 .addFloats("logit_weights", new long[] {k}, logitWeights);
@@ -238,8 +251,7 @@ public final class GraphFile {
         if (rowStart.length == 0) {
             throw malformed(file, "adjacency.row_start is empty", null);
         }
-        EdgeMatrix adjacency = new EdgeMatrix(rowStart.length - 1, rowStart, vector(st, "adjacency.columns", file),
-                st.readFloats("adjacency.weights"));
+        EdgeMatrix adjacency = adjacency(st, rowStart, file);
         int[] logitIds = vector(st, "logit_ids", file);
         int[] logitPositions = vector(st, "logit_positions", file);
         float[] logitWeights = st.readFloats("logit_weights");
@@ -257,6 +269,31 @@ public final class GraphFile {
         }
         return new AttributionGraph(model, tokens, text(meta, "input_string", file), active, selected, logits,
                 adjacency, integer(meta, "vocabulary_size", file), text(meta, "scan", file));
+    }
+
+    /**
+     * The edges, in memory when they fit the {@link EdgeMemory} budget, else read from this file's own data regions on
+     * each pass (validated once): a graph with every feature of a long prompt has more edges than the heap holds.
+     */
+    private static EdgeMatrix adjacency(SafetensorsFile st, int[] rowStart, Path file) {
+        TensorInfo columns = st.info("adjacency.columns");
+        TensorInfo weights = st.info("adjacency.weights");
+        long bytes = columns.byteSize() + weights.byteSize();
+        if (bytes <= EdgeMemory.fromSystem().budgetBytes() || columns.rank() != 1 || weights.rank() != 1
+                || columns.dtype() != DType.I32 || weights.dtype() != DType.F32) {
+            return new EdgeMatrix(rowStart.length - 1, rowStart, vector(st, "adjacency.columns", file),
+                    st.readFloats("adjacency.weights"));
+        }
+        if (columns.numel() != weights.numel()) {
+            throw malformed(file, "adjacency.columns has " + columns.numel() + " entries but adjacency.weights has "
+                    + weights.numel(), null);
+        }
+        try {
+            return EdgeMatrix.onDisk(rowStart.length - 1, rowStart, st.path(), st.dataOffset() + columns.dataBegin(),
+                    st.dataOffset() + weights.dataBegin(), false, true);
+        } catch (UncheckedIOException e) {
+            throw malformed(file, "its edges cannot be read: " + e.getMessage(), e);
+        }
     }
 
     private static int[] vector(SafetensorsFile st, String name, Path file) {

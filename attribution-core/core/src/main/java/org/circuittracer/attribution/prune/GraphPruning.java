@@ -1,6 +1,7 @@
 package org.circuittracer.attribution.prune;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.stream.IntStream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -61,61 +62,60 @@ public final class GraphPruning {
             keep[i] = influence[i] >= nodeCut || i >= n - k - tokens;
         }
 
-        EdgeMatrix masked = mask(a, keep);
-        double[] maskedScores = Influence.edgeScores(masked, w);
-        // scores per stored entry of a (entries removed by the mask score 0)
-        int[] rowStart = a.rowStart();
-        int[] columns = a.columns();
-        double[] scores = new double[columns.length];
-        int[] maskedStart = masked.rowStart();
-        for (int t = 0; t < n; t++) {
-            int j = maskedStart[t];
-            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                if (j < maskedStart[t + 1] && masked.columnAt(t, j - maskedStart[t]) == columns[i]) {
-                    scores[i] = maskedScores[j++];
+        // edge scores on the matrix masked to the kept nodes, computed per entry as |A[t,s]|·factor[t] on each pass
+        // (never one double per entry: every feature of a long prompt has hundreds of millions of entries)
+        double[] factors = Influence.edgeFactors(a, w, keep);
+        EdgeScores scores = visitor -> a.forEachRow((t, columns, weights, from, to) -> {
+            double factor = factors[t];
+            for (int i = from; i < to; i++) {
+                visitor.score(factor == 0 || !keep[columns[i]] ? 0 : Math.abs(weights[i]) * factor);
+            }
+        });
+        long unstored = (long) n * n - a.nonZeros();
+        double edgeCut = EdgeThreshold.find(scores, unstored, edgeThreshold);
+        BitSet edge = new BitSet(a.nonZeros());
+        a.forEachRow((t, columns, weights, from, to) -> {
+            double factor = factors[t];
+            int at = a.rowOffset(t) - from;
+            for (int i = from; i < to; i++) {
+                double score = factor == 0 || !keep[columns[i]] ? 0 : Math.abs(weights[i]) * factor;
+                if (score >= edgeCut) {
+                    edge.set(at + i);
                 }
             }
-        }
-        long unstored = (long) n * n - columns.length;
-        double edgeCut = threshold(scores, unstored, edgeThreshold);
-        boolean[] edge = new boolean[columns.length];
-        for (int i = 0; i < edge.length; i++) {
-            edge[i] = scores[i] >= edgeCut;
-        }
+        });
         boolean unstoredKept = unstored > 0 && edgeCut <= 0;
 
         if (!unstoredKept) {
-            cleanUp(n, rowStart, columns, edge, keep, n - k - tokens, features);
+            cleanUp(a, edge, keep, n - k - tokens, features);
         }
         return new PruneResult(keep, edge, cumulativeScores(influence), unstoredKept);
     }
 
     /** Removes nodes without kept outgoing (features, errors) or incoming (features) edges until stable. */
-    private static void cleanUp(int n, int[] rowStart, int[] columns, boolean[] edge, boolean[] keep, int sourceBound,
-                                int features) {
+    private static void cleanUp(EdgeMatrix a, BitSet edge, boolean[] keep, int sourceBound, int features) {
+        int n = a.size();
         boolean first = true;
         while (true) {
             boolean[] old = keep.clone();
-            if (!first) {
-                for (int t = 0; t < n; t++) {
-                    for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                        if (!keep[t] || !keep[columns[i]]) {
-                            edge[i] = false;
-                        }
-                    }
-                }
-            }
-            first = false;
             boolean[] hasOutgoing = new boolean[n];
             boolean[] hasIncoming = new boolean[n];
-            for (int t = 0; t < n; t++) {
-                for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                    if (edge[i]) {
-                        hasOutgoing[columns[i]] = true;
-                        hasIncoming[t] = true;
+            boolean dropEdges = !first;
+            a.forEachRow((t, columns, weights, from, to) -> {
+                int at = a.rowOffset(t) - from;
+                for (int i = from; i < to; i++) {
+                    if (!edge.get(at + i)) {
+                        continue;
                     }
+                    if (dropEdges && (!keep[t] || !keep[columns[i]])) {
+                        edge.clear(at + i);
+                        continue;
+                    }
+                    hasOutgoing[columns[i]] = true;
+                    hasIncoming[t] = true;
                 }
-            }
+            });
+            first = false;
             for (int i = 0; i < sourceBound; i++) {
                 keep[i] &= hasOutgoing[i];
             }
@@ -126,30 +126,6 @@ public final class GraphPruning {
                 return;
             }
         }
-    }
-
-    /** {@code A} with the rows and columns of unkept nodes removed (stored entries dropped). */
-    static EdgeMatrix mask(EdgeMatrix a, boolean[] keep) {
-        int n = a.size();
-        int[] rowStart = a.rowStart();
-        int[] columns = a.columns();
-        float[] weights = a.weights();
-        int[] start = new int[n + 1];
-        int[] cols = new int[columns.length];
-        float[] ws = new float[columns.length];
-        int at = 0;
-        for (int t = 0; t < n; t++) {
-            if (keep[t]) {
-                for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                    if (keep[columns[i]]) {
-                        cols[at] = columns[i];
-                        ws[at++] = weights[i];
-                    }
-                }
-            }
-            start[t + 1] = at;
-        }
-        return new EdgeMatrix(n, start, Arrays.copyOf(cols, at), Arrays.copyOf(ws, at));
     }
 
     /**

@@ -44,20 +44,19 @@ public final class GraphScores {
         double[] scales = Influence.rowScales(a);
         int errorStart = graph.errorIndex(0, 0);
         int errorEnd = graph.tokenIndex(0);
-        int[] rowStart = a.rowStart();
-        int[] columns = a.columns();
-        float[] weights = a.weights();
+        double[] fromErrors = new double[a.size()];
+        a.forEachRow((t, columns, weights, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (columns[i] >= errorStart && columns[i] < errorEnd) {
+                    fromErrors[t] += Math.abs(weights[i]);
+                }
+            }
+        });
         double numerator = 0;
         double denominator = 0;
         for (int t = 0; t < a.size(); t++) {
-            double fromErrors = 0;
-            for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
-                if (columns[i] >= errorStart && columns[i] < errorEnd) {
-                    fromErrors += Math.abs(weights[i]);
-                }
-            }
             double mass = influence[t] + w[t];
-            numerator += (1 - fromErrors * scales[t]) * mass;
+            numerator += (1 - fromErrors[t] * scales[t]) * mass;
             denominator += mass;
         }
         return numerator / denominator;

@@ -1,20 +1,24 @@
 package org.circuittracer.attribution.prune;
 
+import java.util.BitSet;
+
 /**
  * What {@link GraphPruning} keeps.
  *
  * @param nodeMask          per node (graph order): kept
- * @param edgeMask          per <em>stored</em> entry of the adjacency (CSR storage order): kept
+ * @param edgeBits          per <em>stored</em> entry of the adjacency (CSR storage order, i.e. entry
+ *                          {@code rowOffset(t) + i}): set when kept. A bit set rather than a {@code boolean[]}: a graph
+ *                          with every feature of a long prompt has hundreds of millions of entries
  * @param cumulativeScores  per node: the fraction of total influence held by nodes at least as influential
  *                          (smaller = more important; logit nodes, with no influence, come last)
  * @param unstoredEdgesKept true only in the degenerate case where the edge threshold came out as 0: the reference then
  *                          also marks every zero entry of the matrix as kept, which a sparse mask cannot list
  */
-public record PruneResult(boolean[] nodeMask, boolean[] edgeMask, double[] cumulativeScores, boolean unstoredEdgesKept) {
+public record PruneResult(boolean[] nodeMask, BitSet edgeBits, double[] cumulativeScores, boolean unstoredEdgesKept) {
 
     public PruneResult {
         nodeMask = nodeMask.clone();
-        edgeMask = edgeMask.clone();
+        edgeBits = (BitSet) edgeBits.clone();
         cumulativeScores = cumulativeScores.clone();
     }
 
@@ -24,8 +28,24 @@ public record PruneResult(boolean[] nodeMask, boolean[] edgeMask, double[] cumul
     }
 
     @Override
-    public boolean[] edgeMask() {
-        return edgeMask.clone();
+    public BitSet edgeBits() {
+        return (BitSet) edgeBits.clone();
+    }
+
+    /**
+     * Per stored entry: kept, as an array of {@code entries} booleans.
+     *
+     * @param entries the adjacency's number of stored entries
+     */
+    public boolean[] edgeMask(int entries) {
+        boolean[] mask = new boolean[entries];
+        edgeBits.stream().forEach(i -> mask[i] = true);
+        return mask;
+    }
+
+    /** Whether stored entry {@code entry} is kept. */
+    public boolean keepsEdge(int entry) {
+        return edgeBits.get(entry);
     }
 
     @Override
@@ -46,10 +66,6 @@ public record PruneResult(boolean[] nodeMask, boolean[] edgeMask, double[] cumul
     }
 
     public int keptEdges() {
-        int n = 0;
-        for (boolean b : edgeMask) {
-            n += b ? 1 : 0;
-        }
-        return n;
+        return edgeBits.cardinality();
     }
 }

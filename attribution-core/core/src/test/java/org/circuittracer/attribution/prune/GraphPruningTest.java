@@ -57,7 +57,7 @@ class GraphPruningTest {
             EdgeMatrix a = graph.adjacency();
             int[] rowStart = a.rowStart();
             int[] columns = a.columns();
-            boolean[] edges = sparse.edgeMask();
+            boolean[] edges = sparse.edgeMask(a.nonZeros());
             for (int t = 0; t < graph.size(); t++) {
                 for (int i = rowStart[t]; i < rowStart[t + 1]; i++) {
                     assertThat(edges[i]).as("edge %d ← %d", t, columns[i]).isEqualTo(dense.edgeMask[t][columns[i]]);
@@ -80,7 +80,7 @@ class GraphPruningTest {
         EdgeMatrix a = graph.adjacency();
         int[] rowStart = a.rowStart();
         int[] columns = a.columns();
-        boolean[] edges = result.edgeMask();
+        boolean[] edges = result.edgeMask(a.nonZeros());
         boolean[] in = new boolean[graph.size()];
         boolean[] out = new boolean[graph.size()];
         for (int t = 0; t < graph.size(); t++) {
