@@ -149,6 +149,51 @@ class CircuitTracerCommandTest {
         assertThat(wrongModel.err()).contains("Give the graph's model with --model");
     }
 
+    /**
+     * Every feature with an edge budget of 4 KiB: the rows spill, the graph's edges live in a temporary file, and the
+     * viewer JSON, the graph file and an export from that file are the same as with the edges in memory.
+     */
+    @Test
+    void edgesBeyondTheMemoryBudgetGiveTheSameFiles(@TempDir Path dir) throws IOException {
+        String[] all = {"--prompt-ids", goldenIds, "--max-feature-nodes", "0"};
+        Run held = run(attribute(dir.resolve("held"), all, "--graph-output-path", dir.resolve("held.ctgraph").toString()));
+        assertThat(held.exit()).as(held.err()).isZero();
+        String budget = System.getProperty("circuittracer.edges.memory");
+        System.setProperty("circuittracer.edges.memory", "4k");
+        System.setProperty("circuittracer.edges.dir", dir.toString());
+        try {
+            Run spilled = run(attribute(dir.resolve("spilled"), all, "--graph-output-path",
+                    dir.resolve("spilled.ctgraph").toString()));
+            assertThat(spilled.exit()).as(spilled.err()).isZero();
+            Run export = run("export", dir.resolve("spilled.ctgraph").toString(), "--model", model.toString(),
+                    "--transcoders", transcoders.toString(), "--graph-file-dir", dir.resolve("exported").toString(),
+                    "--slug", "p0", "--quiet");
+            assertThat(export.exit()).as(export.err()).isZero();
+        } finally {
+            if (budget == null) {
+                System.clearProperty("circuittracer.edges.memory");
+            } else {
+                System.setProperty("circuittracer.edges.memory", budget);
+            }
+            System.clearProperty("circuittracer.edges.dir");
+        }
+        JsonNode expected = MAPPER.readTree(dir.resolve("held/p0.json").toFile());
+        for (String written : List.of("spilled/p0.json", "exported/p0.json")) {
+            JsonNode json = MAPPER.readTree(dir.resolve(written).toFile());
+            assertThat(json.get("nodes")).as(written).isEqualTo(expected.get("nodes"));
+            assertThat(json.get("links")).as(written).isEqualTo(expected.get("links"));
+            assertThat(json.get("metadata").get("graph_scores")).as(written)
+                    .isEqualTo(expected.get("metadata").get("graph_scores"));
+        }
+        assertThat(expected.get("links").size()).isPositive();
+        assertThat(GraphFile.load(dir.resolve("spilled.ctgraph")).adjacency())
+                .isEqualTo(GraphFile.load(dir.resolve("held.ctgraph")).adjacency());
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("circuit-tracer-rows-")))
+                    .as("spilled rows are deleted").isEmpty();
+        }
+    }
+
     /** A TopK set whose files don't record k (as circuit-tracer's crv sets): --topk supplies it. */
     @Test
     void topKTranscodersWithoutAKInTheirFilesTakeTopk(@TempDir Path dir) throws IOException {
