@@ -64,6 +64,8 @@ final class AttributionRun {
             active = activations.active();
             List<LogitTarget> targets = LogitTargets.build(request.targets(), activations.lastLogits(), model, manager);
             sources = SourceVectors.build(dictionary, active, activations.errors(), activations.tokenVectors());
+            int cap = request.maxFeatureNodes() == 0 ? active.size() : Math.min(request.maxFeatureNodes(), active.size());
+            EdgeBound.check(EdgeBound.rowBounds(active, layers, tokens.length()), cap, targets.size(), sources.columns());
             progress.step();
             progress.end();
             // the linearisation was recorded by the same forward pass
