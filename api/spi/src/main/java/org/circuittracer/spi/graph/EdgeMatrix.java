@@ -277,6 +277,9 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the edge file " + region.file() + ": " + e.getMessage(), e);
+        } finally {
+            // this matrix deletes a temporary file once unreachable: not before the walk over it ends
+            java.lang.ref.Reference.reachabilityFence(this);
         }
     }
 

@@ -61,6 +61,8 @@ public final class GraphFile {
     /** Writes {@code graph} to {@code file} atomically (replacing it). */
     public static void save(AttributionGraph graph, Path file) {
         writer(graph).write(file);
+        // a file-backed adjacency deletes its file once unreachable; the writer reads that file, so keep it alive
+        java.lang.ref.Reference.reachabilityFence(graph);
     }
 
     /** The writer for {@code graph}'s file (package-private for tests that build odd files). */
