@@ -48,6 +48,22 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
                         + ", weights " + weights.length);
             }
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof InMemory that && Arrays.equals(columns, that.columns)
+                    && Arrays.equals(weights, that.weights);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(columns) + Arrays.hashCode(weights);
+        }
+
+        @Override
+        public String toString() {
+            return "InMemory[entries=" + columns.length + "]";
+        }
     }
 
     /**
