@@ -163,6 +163,12 @@ final class AttributeCommand implements Runnable {
             timing.put("load_model_s", loaded.modelSeconds);
             timing.put("load_transcoders_s", loaded.dictionarySeconds);
             TokenSequence tokens = promptOptions.tokens(m, resolved.demo(), spec);
+            if (PromptOptions.onlySpecialTokens(tokens, m)) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt (token ids "
+                        + java.util.Arrays.toString(tokens.ids()) + ") holds no token besides special ones, so there is nothing to attribute (features at the "
+                        + "first position are not attributed); add the tokens to explain after it with --prompt-ids, "
+                        + "or give --prompt text.");
+            }
             AttributionTargets chosen = targets != null ? TargetSpec.resolve(targets, m)
                     : new AttributionTargets.Salient(maxNLogits, desiredLogitProb);
             AttributionRequest request = new AttributionRequest(m, loaded.dictionary, tokens, chosen, maxFeatureNodes,

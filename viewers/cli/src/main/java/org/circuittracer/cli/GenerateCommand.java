@@ -11,6 +11,8 @@ import org.circuittracer.attribution.intervention.InterventionOptions;
 import org.circuittracer.attribution.intervention.Interventions;
 import org.circuittracer.attribution.intervention.SteeredGeneration;
 import org.circuittracer.attribution.replacement.ReplacementModel;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.Sampling;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.Tokenizer;
@@ -82,6 +84,13 @@ final class GenerateCommand implements Runnable {
              NDManager manager = NDManager.newBaseManager()) {
             Tokenizer tokenizer = loaded.model.tokenizer();
             TokenSequence tokens = promptOptions.tokens(loaded.model, resolved.demo(), spec);
+            int context = loaded.model.config().maxPositions();
+            if (tokens.length() + maxNewTokens > context) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has "
+                        + tokens.length() + " tokens and --max-new-tokens is " + maxNewTokens + ": together more than "
+                        + "the " + context + " positions of the model; lower --max-new-tokens to at most "
+                        + Math.max(0, context - tokens.length()) + " or shorten the prompt.");
+            }
             List<Intervention> interventions = steering.resolve(specs, loaded.dictionary, tokens, tokenizer, spec);
             InterventionOptions options = steering.options(loaded.model.config().layers(), spec);
             progress.note("Generating up to " + maxNewTokens + " tokens with and without " + interventions.size()

@@ -18,7 +18,9 @@ public enum ViewerErrorCode implements ErrorCode {
     /** Creating graphs and steering need a model, and the server was started without one. */
     NO_MODEL(501),
     /** The model is busy with another job. */
-    BUSY(503);
+    BUSY(503),
+    /** A file could not be saved: the directory is read-only or the disk is full (nothing was changed). */
+    CANNOT_WRITE(507);
 
     private final int httpStatus;
 
@@ -37,6 +39,6 @@ public enum ViewerErrorCode implements ErrorCode {
 
     @Override
     public ErrorCategory category() {
-        return httpStatus == 503 ? ErrorCategory.INSUFFICIENT_RESOURCES : ErrorCategory.USER_ERROR;
+        return httpStatus == 503 || httpStatus == 507 ? ErrorCategory.INSUFFICIENT_RESOURCES : ErrorCategory.USER_ERROR;
     }
 }

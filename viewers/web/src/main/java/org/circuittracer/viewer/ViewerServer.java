@@ -2,6 +2,7 @@ package org.circuittracer.viewer;
 
 import io.javalin.Javalin;
 import java.net.URI;
+import org.circuittracer.viewer.files.FileWrites;
 import org.circuittracer.viewer.http.Server;
 import org.circuittracer.viewer.work.JobRunner;
 
@@ -29,9 +30,14 @@ public final class ViewerServer implements AutoCloseable {
 
     /** Starts a server; it runs until {@link #close()}. */
     public static ViewerServer start(ViewerConfig config) {
+        return start(config, FileWrites.ATOMIC);
+    }
+
+    /** Starts a server whose writes into the graph directory go through {@code writes} (tests inject failures). */
+    static ViewerServer start(ViewerConfig config, FileWrites writes) {
         JobRunner jobs = config.workbench() == null ? null : new JobRunner(config.workbench());
         try {
-            Javalin app = Server.create(config, jobs).start();
+            Javalin app = Server.create(config, jobs, writes).start();
             return new ViewerServer(app, jobs, config.host());
         } catch (RuntimeException e) {
             if (jobs != null) {

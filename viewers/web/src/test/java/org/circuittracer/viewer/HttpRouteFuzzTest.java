@@ -190,6 +190,48 @@ class HttpRouteFuzzTest {
                 List.of("qParams", "pinnedIds", "supernodes"));
     }
 
+    /** Found by the fuzzer: a feature id past the pairing's range made the decoding loop for ever. */
+    @Test
+    void aHugeFeatureIdIsRefusedNotDecodedForEver() {
+        Client.RawResponse r = client.raw("GET", "/api/features/9223372036854775807", null, null);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("larger than any paired feature id");
+    }
+
+    /** Found by the fuzzer: JSON nested past Jackson's limit has no location, and the message's NPE gave a 500. */
+    @Test
+    void aBodyNestedTooDeeplyIsA400() {
+        byte[] deep = ("{\"pinnedIds\": " + "[".repeat(5000) + "]".repeat(5000) + "}").getBytes(StandardCharsets.UTF_8);
+        Client.RawResponse r = client.raw("POST", "/api/graphs/" + SLUG + "/scores",
+                "Content-Type: application/json\r\n", deep);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("not valid JSON");
+    }
+
+    /** Found by the fuzzer: requests Jetty refuses before routing answered with its HTML page (or nothing). */
+    @Test
+    void requestsRefusedBeforeRoutingAnswerInOurJsonForm() throws IOException {
+        for (String target : List.of("/api/graph%97s/small-demo/view", "/../../escape", "/data/%2e%2e%2Foutside.txt")) {
+            Client.RawResponse r = client.raw("GET", target, null, null);
+            assertThat(r.status()).as(target).isBetween(400, 499);
+            JsonNode body = Client.JSON.readTree(r.body());
+            assertThat(body.path("status").asInt()).as(target).isEqualTo(r.status());
+            assertThat(body.path("message").asText()).as(target).isNotBlank();
+        }
+    }
+
+    /** Found by a -Pfuzz run: a slug with a lone surrogate reached the file system and gave a 500. */
+    @Test
+    void aSlugThatNoFileCanBeNamedIsA400() {
+        Client.RawResponse lone = client.raw("POST", "/api/graphs", "Content-Type: application/json\r\n",
+                "{\"promptIds\": [1, 10], \"slug\": \"\\ud800\"}".getBytes(StandardCharsets.UTF_8));
+        assertThat(lone.status()).isEqualTo(400);
+        Client.RawResponse r = client.raw("POST", "/api/graphs", "Content-Type: application/json\r\n",
+                "{\"promptIds\": [1, 10], \"slug\": \"a\\ud800b\"}".getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body()).contains("is not a graph slug");
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     private void fuzzBody(String method, String path, double share, List<String> seeds, List<String> words) {

@@ -166,6 +166,10 @@ class ModelWorkTest {
                 .contains("not a graph slug");
         assertThat(client.post("/api/graphs", Map.of("prompt", "a", "slug", "y", "nodeThreshold", 3)).statusCode())
                 .isEqualTo(400);
+        // refused before a job is queued: nothing to attribute after the special token
+        HttpResponse<byte[]> onlyBos = client.post("/api/graphs", Map.of("promptIds", List.of(0), "slug", "z"));
+        assertThat(onlyBos.statusCode()).isEqualTo(400);
+        assertThat(Client.body(onlyBos).get("message").asText()).contains("no token besides special ones");
         assertThat(client.get("/api/jobs/nope").statusCode()).isEqualTo(404);
         assertThat(client.send("DELETE", "/api/jobs/nope", null).statusCode()).isEqualTo(404);
     }

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.ViewerErrorCode;
-import org.circuittracer.attribution.io.AtomicFiles;
+import org.circuittracer.viewer.files.FileWrites;
 import org.circuittracer.viewer.graph.GraphStore;
 
 /**
@@ -164,7 +164,8 @@ public final class AnnotationStore {
         String savedAt = Instant.now().toString();
         ObjectNode doc = document(slug, version, savedAt, content);
         try {
-            AtomicFiles.write(file(slug), JSON.writeValueAsBytes(doc));
+            FileWrites.write(graphs.writes(), file(slug), JSON.writeValueAsBytes(doc), "the annotations of '" + slug
+                    + "' (version " + version + ")");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Cannot serialise annotations: " + e, e);
         }

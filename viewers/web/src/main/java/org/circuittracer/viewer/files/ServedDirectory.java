@@ -52,7 +52,8 @@ public final class ServedDirectory {
      */
     public Path resolveFile(String rawPath) {
         Path file = resolve(percentDecode(rawPath));
-        if (!Files.isRegularFile(file)) {
+        // a half-written temporary file of an atomic write is never content
+        if (!Files.isRegularFile(file) || FileWrites.isTemporary(file.getFileName().toString())) {
             throw ViewerErrors.notFound("No file '" + shorten(rawPath) + "' in the " + name + ".");
         }
         return file;
@@ -71,7 +72,13 @@ public final class ServedDirectory {
                         + "' segment; only plain names inside the " + name + " are served.");
             }
         }
-        Path candidate = root.resolve(relative).normalize();
+        Path candidate;
+        try {
+            candidate = root.resolve(relative).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw ViewerErrors.badRequest("The path '" + shorten(relative) + "' is not a file name this system can "
+                    + "hold (" + e.getReason() + ").");
+        }
         if (!candidate.startsWith(root)) {
             throw ViewerErrors.forbiddenPath("The path '" + shorten(relative) + "' leaves the " + name + ".");
         }

@@ -9,6 +9,12 @@ public final class FeatureIds {
     public record LayerIndex(int layer, long index) {
     }
 
+    /**
+     * Ids from here on would overflow the triangular numbers of the decoding (w(w+1)/2 past 2^63), which made it loop
+     * for ever (found by HttpRouteFuzzTest: {@code GET /api/features/9223372036854775807}); T(3037000499).
+     */
+    static final long MAX_PAIRED = 4_611_686_016_981_624_750L;
+
     private FeatureIds() {
     }
 
@@ -20,6 +26,10 @@ public final class FeatureIds {
     public static LayerIndex unpair(long z) {
         if (z < 0) {
             throw ViewerErrors.badRequest("Feature id " + z + " is negative; paired feature ids are >= 0.");
+        }
+        if (z >= MAX_PAIRED) {
+            throw ViewerErrors.badRequest("Feature id " + z + " is larger than any paired feature id (at most "
+                    + (MAX_PAIRED - 1) + "); give the node's \"feature\" number.");
         }
         long w = (long) Math.floor((Math.sqrt(8.0 * z + 1) - 1) / 2);
         while (w * (w + 1) / 2 > z) {

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +20,7 @@ import org.circuittracer.attribution.export.GraphJsonExporter;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.ViewerErrors;
-import org.circuittracer.attribution.io.AtomicFiles;
+import org.circuittracer.viewer.files.FileWrites;
 import org.circuittracer.viewer.files.ServedDirectory;
 
 /**
@@ -36,6 +35,7 @@ public final class GraphStore {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServedDirectory directory;
+    private final FileWrites writes;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -43,7 +43,18 @@ public final class GraphStore {
     }
 
     public GraphStore(ServedDirectory directory) {
+        this(directory, FileWrites.ATOMIC);
+    }
+
+    /** @param writes how files of the directory are replaced ({@link FileWrites#ATOMIC}; tests inject failures) */
+    public GraphStore(ServedDirectory directory, FileWrites writes) {
         this.directory = directory;
+        this.writes = writes;
+    }
+
+    /** How files of the directory are replaced. */
+    public FileWrites writes() {
+        return writes;
     }
 
     public ServedDirectory directory() {
@@ -118,22 +129,25 @@ public final class GraphStore {
         ReentrantLock lock = lock(slug);
         lock.lock();
         try {
-            JsonNode root = JSON.readTree(file.toFile());
+            byte[] previous = Files.readAllBytes(file);
+            JsonNode root = JSON.readTree(previous);
             if (root == null || !root.isObject()) {
                 throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is "
                         + "not a JSON object; cannot save into it.");
             }
             ((ObjectNode) root).set("qParams", qParams);
             byte[] bytes = REWRITE.writeValueAsBytes(root);
-            Files.copy(file, file.resolveSibling(slug + ".json.bak"), StandardCopyOption.REPLACE_EXISTING);
-            AtomicFiles.write(file, bytes);
+            // the backup is written atomically too: a copy killed half-way would leave a torn .bak
+            FileWrites.write(writes, file.resolveSibling(slug + ".json.bak"), previous, "the backup of graph '" + slug
+                    + "'");
+            FileWrites.write(writes, file, bytes, "the view state of graph '" + slug + "'");
             cache.remove(slug);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Graph file '" + slug + ".json' is not "
                     + "valid JSON (" + e.getOriginalMessage() + "); cannot save into it.", e);
         } catch (IOException e) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot save graph '" + slug + "': "
-                    + e.getMessage(), e);
+            // reading the file or copying its backup failed: the graph file itself is untouched
+            throw FileWrites.cannotWrite(file, "the view state of graph '" + slug + "'", e);
         } finally {
             lock.unlock();
         }
@@ -150,6 +164,26 @@ public final class GraphStore {
 
     static boolean validSlug(String slug) {
         return slug != null && !slug.isEmpty() && slug.length() <= 200 && slug.charAt(0) != '.'
-                && slug.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7f || c == ':');
+                && slug.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7f || c == ':')
+                && isFileName(slug);
+    }
+
+    /** Whether the file system can name a file {@code slug}: a lone surrogate (found by HttpRouteFuzzTest, a 500),
+     *  or any non-ASCII name under a non-UTF-8 file name encoding, cannot. */
+    private static boolean isFileName(String slug) {
+        for (int i = 0; i < slug.length(); i++) {
+            char c = slug.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < slug.length() && Character.isLowSurrogate(slug.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        try {
+            Path.of(slug + ".annotations.json");
+            return true;
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 }

@@ -175,6 +175,7 @@ final class ApiRoutes {
                 targets(b));
         // a target that is not a token (or a difference of two) is the request's fault: say so now, not in a job
         runner.workbench().checkTargets(r.targets());
+        runner.workbench().checkPrompt(r); // the same for a prompt past the context or of special tokens only
         boolean overwrite = b.path("overwrite").asBoolean(false);
         Runnable checkFree = () -> {
             if (!overwrite && Files.exists(graphs.directory().root().resolve(r.slug() + ".json"))) {

@@ -50,7 +50,15 @@ final class DataRoutes {
 
     private void data(Context ctx, String prefix) throws IOException {
         Path file = graphs.directory().resolveFile(Http.rawPathAfter(ctx, prefix));
-        long size = Files.size(file);
+        // size and bytes from one open file: a file replaced (renamed over) meanwhile is sent whole, old or new,
+        // never the new one's bytes under the old one's Content-Length
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            sendData(ctx, ch);
+        }
+    }
+
+    private static void sendData(Context ctx, FileChannel ch) throws IOException {
+        long size = ch.size();
         ctx.status(200);
         ctx.contentType("application/json");
         ctx.header("Cache-Control", "no-store");
@@ -58,15 +66,22 @@ final class DataRoutes {
         ctx.header("Vary", "Accept-Encoding");
         if (size > DATA_GZIP_ABOVE && Http.acceptsGzip(ctx)) {
             ctx.header("Content-Encoding", "gzip");
-            try (InputStream in = Files.newInputStream(file);
+            try (InputStream in = Channels.newInputStream(ch);
                  OutputStream out = new GZIPOutputStream(ctx.res().getOutputStream(), 1 << 16)) {
                 in.transferTo(out);
             }
         } else {
             ctx.header("Content-Length", Long.toString(size));
-            try (InputStream in = Files.newInputStream(file)) {
-                in.transferTo(ctx.res().getOutputStream());
+            OutputStream out = ctx.res().getOutputStream();
+            long sent = 0;
+            while (sent < size) {
+                long n = ch.transferTo(sent, size - sent, Channels.newChannel(out));
+                if (n <= 0) {
+                    break; // the file shrank under us (rewritten in place): the client sees a short body
+                }
+                sent += n;
             }
+            out.flush();
         }
     }
 
@@ -77,7 +92,13 @@ final class DataRoutes {
                     + "files.");
         }
         Path file = features.resolveFile(Http.rawPathAfter(ctx, "/features/"));
-        long size = Files.size(file);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            sendFeature(ctx, ch, body);
+        }
+    }
+
+    private static void sendFeature(Context ctx, FileChannel ch, boolean body) throws IOException {
+        long size = ch.size();
         ctx.contentType("application/octet-stream");
         ctx.header("Accept-Ranges", "bytes");
         ctx.header("Access-Control-Allow-Origin", "*");
@@ -97,11 +118,16 @@ final class DataRoutes {
         if (!body) {
             return;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            OutputStream out = ctx.res().getOutputStream();
-            ch.transferTo(start, length, Channels.newChannel(out));
-            out.flush();
+        OutputStream out = ctx.res().getOutputStream();
+        long sent = 0;
+        while (sent < length) {
+            long n = ch.transferTo(start + sent, length - sent, Channels.newChannel(out));
+            if (n <= 0) {
+                break;
+            }
+            sent += n;
         }
+        out.flush();
     }
 
     private void saveGraph(Context ctx) {

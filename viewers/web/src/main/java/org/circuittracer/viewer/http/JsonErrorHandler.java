@@ -24,6 +24,17 @@ final class JsonErrorHandler extends org.eclipse.jetty.ee10.servlet.ErrorHandler
     }
 
     @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        int code = response.getStatus() >= 400 ? response.getStatus() : 500;
+        Object message = request.getAttribute(ERROR_MESSAGE);
+        if (message == null && request.getAttribute(ERROR_EXCEPTION) instanceof Throwable t) {
+            message = t.getMessage();
+        }
+        write(response, code, message == null ? null : message.toString(), callback);
+        return true;
+    }
+
+    @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                     Callback callback) {
         write(response, code, message, callback);

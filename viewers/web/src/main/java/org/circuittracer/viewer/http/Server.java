@@ -9,6 +9,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.viewer.ViewerConfig;
 import org.circuittracer.viewer.annotations.AnnotationStore;
 import org.circuittracer.viewer.files.FeatureStore;
+import org.circuittracer.viewer.files.FileWrites;
 import org.circuittracer.viewer.files.ServedDirectory;
 import org.circuittracer.viewer.graph.GraphStore;
 import org.circuittracer.viewer.work.JobRunner;
@@ -25,7 +26,17 @@ public final class Server {
      * @param jobs the model's job runner, or {@code null} without a model
      */
     public static Javalin create(ViewerConfig config, JobRunner jobs) {
-        GraphStore graphs = new GraphStore(new ServedDirectory(config.graphDir(), "graph directory"));
+        return create(config, jobs, FileWrites.ATOMIC);
+    }
+
+    /**
+     * Creates the application with {@code writes} replacing the files of the graph directory (tests inject write
+     * failures through it). Stale temporary files of interrupted writes in the graph directory are deleted first.
+     */
+    public static Javalin create(ViewerConfig config, JobRunner jobs, FileWrites writes) {
+        ServedDirectory graphDir = new ServedDirectory(config.graphDir(), "graph directory");
+        FileWrites.deleteStaleTemporaries(graphDir.root());
+        GraphStore graphs = new GraphStore(graphDir, writes);
         ServedDirectory featureDir = config.featuresDir() == null ? null
                 : new ServedDirectory(config.featuresDir(), "features directory");
         FeatureStore features = featureDir == null ? null : new FeatureStore(featureDir);
@@ -60,7 +71,9 @@ public final class Server {
                     e.getStatus() == 404 ? "NOT_FOUND" : "HTTP_" + e.getStatus(), e.getStatus() == 404
                             ? "No route " + ctx.method() + " " + ctx.path() + ". See docs/viewer.md for the routes."
                             : e.getMessage()));
-            cfg.routes.exception(Exception.class, (e, ctx) -> Http.error(ctx, 500, "INTERNAL", "Internal error: " + e));
+            cfg.routes.exception(Exception.class, (e, ctx) -> Http.error(ctx, 500, "INTERNAL", "Internal error: " + e
+                    + ". This is a bug of the viewer (the server keeps running); please report it with the request "
+                    + "that caused it."));
             cfg.routes.error(404, ctx -> {
                 if (ctx.result() == null || ctx.result().isEmpty()) {
                     Http.error(ctx, 404, "NOT_FOUND", "No route " + ctx.method() + " " + ctx.path()

@@ -109,7 +109,11 @@ public final class JobRunner implements AutoCloseable {
                 job.emit(Job.State.FAILED, "failed", Map.of("code", e.errorCode().code(), "message", e.getMessage()));
             }
         } catch (RuntimeException | OutOfMemoryError e) {
-            job.emit(Job.State.FAILED, "failed", Map.of("code", "INTERNAL", "message", String.valueOf(e)));
+            job.emit(Job.State.FAILED, "failed", Map.of("code", "INTERNAL", "message", "Making graph '"
+                    + request.slug() + "' failed in the model: " + e + ". No graph was written and the server keeps "
+                    + "running; try a shorter prompt or fewer feature nodes"
+                    + (e instanceof OutOfMemoryError ? " (the model ran out of memory)" : "")
+                    + ", and report the error if it persists."));
         }
     }
 

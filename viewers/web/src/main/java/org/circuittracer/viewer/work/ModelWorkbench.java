@@ -27,6 +27,13 @@ public interface ModelWorkbench {
     default void checkTargets(java.util.List<String> targets) {
     }
 
+    /**
+     * Refuses prompts that {@link #createGraph} would refuse or attribute to nothing (past the model's context, no
+     * token besides special ones), before any work is queued; the message says how to fix it.
+     */
+    default void checkPrompt(NewGraphRequest request) {
+    }
+
     /** Runs the steered and the unsteered generation side by side. */
     SteerResult steer(SteerRequest request);
 }

@@ -20,6 +20,7 @@ import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.Tokenizer;
+import org.circuittracer.viewer.ViewerErrors;
 import org.circuittracer.spi.model.TransformerModel;
 
 /**
@@ -49,11 +50,7 @@ public final class ReplacementWorkbench implements ModelWorkbench {
     @Override
     public GraphJsonExporter.Result createGraph(NewGraphRequest r, Path directory, AttributionListener listener) {
         Tokenizer tokenizer = model.tokenizer();
-        String name = model.config().modelName();
-        TokenSequence tokens = r.promptIds() != null
-                ? PromptTokens.prepare(new TokenSequence(r.promptIds()), tokenizer, name)
-                : PromptTokens.tokenize(r.prompt(), tokenizer, name);
-        tokens.requireInVocabulary(tokenizer.vocabularySize());
+        TokenSequence tokens = tokens(r);
         AttributionTargets targets = r.targets().isEmpty()
                 ? new AttributionTargets.Salient(r.maxNLogits(), r.desiredLogitProb())
                 : TargetSpec.resolve(r.targets(), model, "Target");
@@ -64,6 +61,31 @@ public final class ReplacementWorkbench implements ModelWorkbench {
                 .withThresholds(r.nodeThreshold(), r.edgeThreshold())
                 .withCreateTimeMs(System.currentTimeMillis());
         return GraphJsonExporter.export(graph, options, directory);
+    }
+
+    @Override
+    public void checkPrompt(NewGraphRequest r) {
+        tokens(r);
+    }
+
+    /** The request's prompt as tokens, checked: in the vocabulary, within the context, not only special tokens. */
+    private TokenSequence tokens(NewGraphRequest r) {
+        Tokenizer tokenizer = model.tokenizer();
+        String name = model.config().modelName();
+        TokenSequence tokens = r.promptIds() != null
+                ? PromptTokens.prepare(new TokenSequence(r.promptIds()), tokenizer, name)
+                : PromptTokens.tokenize(r.prompt(), tokenizer, name);
+        tokens.requireInVocabulary(tokenizer.vocabularySize());
+        if (java.util.Arrays.stream(tokens.ids()).allMatch(tokenizer.specialTokenIds()::contains)) {
+            throw ViewerErrors.badRequest("The prompt holds no token besides special ones (unknown words only?), so "
+                    + "there is nothing to attribute; give text that the model's tokenizer reads.");
+        }
+        int max = model.config().maxPositions();
+        if (tokens.length() > max) {
+            throw ViewerErrors.badRequest("The prompt has " + tokens.length() + " tokens, more than the " + max
+                    + " positions of the model; shorten it to at most " + max + " tokens.");
+        }
+        return tokens;
     }
 
     @Override
