@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,12 +45,28 @@ final class DjlLinearizedModel implements LinearizedModel {
         this.frozen = frozen;
     }
 
-    /** The sites whose clean values the linearised model records. */
-    static List<HookSite> recordedSites(Decoder decoder, LinearizationSpec spec) {
+    /**
+     * Floats of one layer's {@code [H, T, T]} pattern above which the linearised model does not keep the patterns but
+     * recomputes their rows from the layer's queries and keys in blocks ({@code 64 MiB}: 2,048 tokens with 4 heads).
+     * Long prompts would otherwise hold {@code L·H·T²} floats (4 GiB for the tiny llama at 8,192 tokens).
+     */
+    static final long PATTERN_BUDGET = 1L << 24;
+
+    /** Whether a prompt of {@code length} tokens keeps its recorded patterns under {@code budget}. */
+    static boolean keepsPatterns(Decoder decoder, int length, long budget) {
+        return (long) decoder.config().heads() * length * length <= budget;
+    }
+
+    /**
+     * The sites whose clean values the linearised model records: with {@code keepPatterns} false, each layer's
+     * {@code hook_resid_pre} (to recompute queries and keys) instead of its pattern.
+     */
+    static List<HookSite> recordedSites(Decoder decoder, LinearizationSpec spec, boolean keepPatterns) {
         List<HookSite> sites = new ArrayList<>();
         for (HookSite site : decoder.sites()) {
             SiteKind kind = site.kind();
-            boolean frozenValue = kind == SiteKind.ATTN_PATTERN || kind.name().endsWith("_SCALE");
+            boolean frozenValue = kind == SiteKind.ATTN_PATTERN ? keepPatterns
+                    : kind.name().endsWith("_SCALE") || kind == SiteKind.RESID_PRE && !keepPatterns;
             boolean readOrWrite = kind == spec.readSite() || kind == spec.writeSite();
             boolean boundary = kind == SiteKind.EMBED || kind == SiteKind.UNEMBED_IN || kind == SiteKind.LOGITS;
             if (frozenValue || readOrWrite || boundary) {
@@ -59,34 +76,56 @@ final class DjlLinearizedModel implements LinearizedModel {
         return sites;
     }
 
-    /** Builds the linearised model from a clean forward pass whose captures belong to {@code state}. */
+    /**
+     * Builds the linearised model from a clean forward pass whose captures belong to {@code state}: the sites of
+     * {@link #recordedSites}, with or without the patterns ({@code patternBudget} as for {@link #keepsPatterns}).
+     */
     static DjlLinearizedModel of(Decoder decoder, TokenSequence tokens, LinearizationSpec spec, NDManager state,
-                                 Map<HookSite, NDArray> clean) {
+                                 Map<HookSite, NDArray> clean, long patternBudget) {
+        // recomputed patterns are visited in blocks of at most this many floats (one key at least)
+        long blockFloats = Math.max(1, Math.min(FrozenAttention.DEFAULT_BLOCK_FLOATS, patternBudget));
         List<FrozenLayer> layers = new ArrayList<>();
+        Map<HookSite, FrozenAttention.Pattern> recomputed = new HashMap<>();
         for (int layer = 0; layer < decoder.blocks().size(); layer++) {
             Block block = decoder.blocks().get(layer);
             int l = layer;
             var settings = block.attention().settings();
             var weights = block.attention().weights();
-            NDArray pattern = clean.get(HookSite.of(SiteKind.ATTN_PATTERN, layer));
-            FrozenAttention attention = new FrozenAttention(
-                    pattern.transpose(0, 2, 1),
-                    transposed(weights.value().weight(), state),
-                    transposed(weights.output().weight(), state),
-                    settings.heads(), settings.keyValueHeads(), settings.headWidth());
-            layers.add(new FrozenLayer(
+            HookSite patternSite = HookSite.of(SiteKind.ATTN_PATTERN, layer);
+            NDArray valueAdjoint = transposed(weights.value().weight(), state);
+            NDArray outputAdjoint = transposed(weights.output().weight(), state);
+            FrozenAttention attention;
+            if (clean.containsKey(patternSite)) {
+                attention = new FrozenAttention(clean.get(patternSite).transpose(0, 2, 1), valueAdjoint,
+                        outputAdjoint, settings.heads(), settings.keyValueHeads(), settings.headWidth());
+            } else {
+                FrozenAttention.Pattern pattern = PatternRows.of(block, clean.get(HookSite.of(SiteKind.RESID_PRE,
+                        layer)), clean.get(HookSite.of(SiteKind.LN1_SCALE, layer)), state, blockFloats);
+                recomputed.put(patternSite, pattern);
+                attention = new FrozenAttention(pattern, valueAdjoint, outputAdjoint, settings.heads(),
+                        settings.keyValueHeads(), settings.headWidth(), blockFloats);
+            }
+            FrozenLayer raw = new FrozenLayer(
                     norm(block.ln1(), clean.get(HookSite.of(SiteKind.LN1_SCALE, layer)), state),
                     attention,
                     block.ln1Post().map(n -> norm(n, clean.get(HookSite.of(SiteKind.LN1_POST_SCALE, l)), state))
                             .orElse(null),
                     norm(block.ln2(), clean.get(HookSite.of(SiteKind.LN2_SCALE, layer)), state),
                     block.ln2Post().map(n -> norm(n, clean.get(HookSite.of(SiteKind.LN2_POST_SCALE, l)), state))
-                            .orElse(null)));
+                            .orElse(null));
+            // norm gains folded into the projections; the unfolded weights (views, or float32 copies of a
+            // lower-precision model's) are released rather than kept beside the folded ones for the model's life
+            FrozenLayer folded = raw.folded();
+            release(raw.attention().valueAdjoint(), folded.attention().valueAdjoint());
+            release(raw.attention().outputAdjoint(), folded.attention().outputAdjoint());
+            layers.add(folded);
         }
         FrozenNorm finalNorm = norm(decoder.finalNorm(), clean.get(HookSite.global(SiteKind.FINAL_SCALE)), state);
         FrozenTransformer frozen = new FrozenTransformer(layers, finalNorm, decoder.config().modelWidth(),
                 tokens.length());
-        return new DjlLinearizedModel(tokens, spec, state, Map.copyOf(clean), frozen);
+        Map<HookSite, NDArray> values = recomputed.isEmpty() ? Map.copyOf(clean)
+                : new LazyPatterns(clean, recomputed, state, tokens.length());
+        return new DjlLinearizedModel(tokens, spec, state, values, frozen);
     }
 
     @Override
@@ -113,6 +152,12 @@ final class DjlLinearizedModel implements LinearizedModel {
     @Override
     public void close() {
         state.close();
+    }
+
+    private static void release(NDArray before, NDArray after) {
+        if (before != after) {
+            before.close();
+        }
     }
 
     private static FrozenNorm norm(NormWeights weights, NDArray scale, NDManager state) {

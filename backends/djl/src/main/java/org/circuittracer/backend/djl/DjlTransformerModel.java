@@ -126,14 +126,23 @@ final class DjlTransformerModel implements TransformerModel {
 
     @Override
     public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
+        return linearize(manager, tokens, spec, DjlLinearizedModel.PATTERN_BUDGET);
+    }
+
+    /**
+     * {@link #linearize} keeping the recorded patterns only while {@code H·T² ≤ patternBudget} floats per layer
+     * (tests pass a small budget to exercise the recomputed patterns on short prompts).
+     */
+    LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec, long patternBudget) {
         Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
         Objects.requireNonNull(spec, "spec");
         NDManager state = manager.newSubManager();
         try {
-            List<Hook> captures = DjlLinearizedModel.recordedSites(decoder, spec).stream()
+            boolean keepPatterns = DjlLinearizedModel.keepsPatterns(decoder, tokens.length(), patternBudget);
+            List<Hook> captures = DjlLinearizedModel.recordedSites(decoder, spec, keepPatterns).stream()
                     .<Hook>map(Hook.Capture::new).toList();
             ForwardResult clean = forward(state, tokens, captures);
-            return DjlLinearizedModel.of(decoder, tokens, spec, state, clean.captured());
+            return DjlLinearizedModel.of(decoder, tokens, spec, state, clean.captured(), patternBudget);
         } catch (RuntimeException e) {
             state.close();
             throw e;

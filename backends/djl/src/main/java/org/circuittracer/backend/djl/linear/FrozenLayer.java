@@ -20,4 +20,25 @@ public record FrozenLayer(FrozenNorm ln1, FrozenAttention attention, FrozenNorm 
         Objects.requireNonNull(attention, "attention");
         Objects.requireNonNull(ln2, "ln2");
     }
+
+    /**
+     * The same block with {@code ln1}'s gain, and a not-centred {@code ln1Post}'s, folded into the attention's
+     * weights (exact: a gain is diagonal and sits next to a linear map); the norms then divide by their scales only.
+     * Idempotent.
+     */
+    public FrozenLayer folded() {
+        FrozenAttention a = attention;
+        FrozenNorm pre = ln1;
+        FrozenNorm post = ln1Post;
+        if (pre.gain() != null) {
+            a = a.withInputGain(pre.gain());
+            pre = pre.withoutGain();
+        }
+        // a centred post-norm subtracts the mean after its gain, so its gain does not commute with the projection
+        if (post != null && post.gain() != null && !post.centered()) {
+            a = a.withOutputGain(post.gain());
+            post = post.withoutGain();
+        }
+        return a == attention ? this : new FrozenLayer(pre, a, post, ln2, ln2Post);
+    }
 }

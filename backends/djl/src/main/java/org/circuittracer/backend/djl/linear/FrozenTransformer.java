@@ -8,7 +8,7 @@ import java.util.Objects;
  * each backend architecture fills it from its weights and the clean forward pass, and {@link AdjointSweep} runs the
  * same reverse sweep for all of them.
  *
- * @param layers    the blocks, layer order
+ * @param layers    the blocks, layer order (stored {@linkplain FrozenLayer#folded() folded})
  * @param finalNorm the final norm (its gain included): {@code r_L ↦ unembed.hook_in}
  * @param width     the residual width {@code d}
  * @param length    the prompt length {@code T}
@@ -16,7 +16,8 @@ import java.util.Objects;
 public record FrozenTransformer(List<FrozenLayer> layers, FrozenNorm finalNorm, int width, int length) {
 
     public FrozenTransformer {
-        layers = List.copyOf(layers);
+        // norm gains folded into the attention weights once here, not applied on every VJP
+        layers = layers.stream().map(FrozenLayer::folded).toList();
         Objects.requireNonNull(finalNorm, "finalNorm");
     }
 }
