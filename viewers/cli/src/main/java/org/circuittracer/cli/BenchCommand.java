@@ -56,7 +56,7 @@ import picocli.CommandLine.Option;
                 + "matmuls; MLPs are cut in the linearised model).",
                 "Without --model it measures the embedded demo model on the Dallas prompt. Run it on an otherwise idle "
                 + "machine: other processes on the same cores distort the figures.",
-                "--synthetic perf16|perf64|tiny builds a seeded synthetic configuration itself (issue 16; written once "
+                "--synthetic perf16|perf64|gemma2-2b-shape|tiny|tiny-gemma2 builds a seeded synthetic configuration itself (issue 16; written once "
                 + "into --work-dir, default ~/.cache/circuit-tracer/bench/NAME-SEED, and reused): a Llama-style model "
                 + "with random weights (perf16/perf64: 8 layers, hidden 256, 8 heads / 4 KV heads, head dim 32, MLP "
                 + "688, vocabulary 512) and per-layer ReLU transcoders in the reference format (1,024 features per "
@@ -64,6 +64,12 @@ import picocli.CommandLine.Option;
                 + "fixed prompt (16 or 64 tokens, BOS first) with max_feature_nodes 7500 and batch 256. It reports "
                 + "the time per phase, the FLOP floor of the run, the rows' achieved GFLOP/s against the floor, "
                 + "x matmul, time / floor time, peak heap and peak RSS (VmHWM).",
+                "--synthetic gemma2-2b-shape: a Gemma-2-2B-shaped model (26 layers, hidden 2304, 8 heads / 4 KV heads "
+                + "of 256, MLP 9216, sandwich norms, soft-caps, sliding window, vocabulary 32768, bf16 weights in "
+                + "memory-mapped shards, ~4.2 GB) with per-layer JumpReLU transcoders as GemmaScope's (16,384 features "
+                + "per layer, bf16, ~3.9 GB, thresholds calibrated so that ~64 features fire per position and layer), "
+                + "a 32-token prompt, max_feature_nodes 1024, batch 128, one forward/VJP measurement. Writing it takes "
+                + "a minute or two and ~8 GB of disk. tiny-gemma2 is its seconds-long smoke version.",
                 "FLOP floor = rows * (L*(2*T*d*H*h + 2*H*T^2*h + 2*T*KV*h*d) + 2*d*(N_act + (L+1)*T)), rows = "
                 + "feature rows + logit rows: per row, every layer's attention adjoint over the full T x T square (no "
                 + "causal truncation) and one d-long dot product per source column (active features, error nodes, "
@@ -120,7 +126,7 @@ final class BenchCommand implements Runnable {
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
-    @Option(names = "--synthetic", paramLabel = "perf16|perf64|tiny",
+    @Option(names = "--synthetic", paramLabel = "perf16|perf64|gemma2-2b-shape|tiny|tiny-gemma2",
             description = "Build and measure a synthetic configuration (see above) instead of --model/--transcoders.")
     String synthetic;
 
@@ -168,6 +174,12 @@ final class BenchCommand implements Runnable {
             }
             if (!parsed.hasMatchedOption("--batch-size")) {
                 batchSize = syntheticSpec.batchSize();
+            }
+            if (!parsed.hasMatchedOption("--warmups")) {
+                warmups = syntheticSpec.warmups();
+            }
+            if (!parsed.hasMatchedOption("--iterations")) {
+                iterations = syntheticSpec.iterations();
             }
         } else {
             promptOptions.ids(spec);
@@ -276,7 +288,7 @@ final class BenchCommand implements Runnable {
                 double floorSeconds = floor / (matmulGflops * 1e9);
                 Map<String, Object> s = new LinkedHashMap<>();
                 s.put("name", syntheticSpec.name());
-                s.put("description", SyntheticBench.describe(syntheticSpec));
+                s.put("description", SyntheticBench.describe(syntheticSpec, maxFeatureNodes, batchSize));
                 s.put("seed", seed);
                 s.put("directory", written.directory().toString());
                 s.put("files_reused", written.reused());
@@ -286,8 +298,18 @@ final class BenchCommand implements Runnable {
                 s.put("graphs", graphIterations);
                 s.put("active_features", nAct);
                 s.put("active_fraction", nAct / ((double) c.layers() * t * loaded.dictionary.features(0)));
+                s.put("active_per_position_and_layer", nAct / ((double) c.layers() * t));
                 s.put("feature_rows", last[0].selected().size());
                 s.put("logit_rows", last[0].logits().size());
+                s.put("edges", last[0].adjacency().nonZeros());
+                s.put("edges_in_memory", last[0].adjacency().inMemory());
+                // the pruning every viewer graph goes through (default thresholds), on the last graph
+                long pruneStart = System.nanoTime();
+                org.circuittracer.attribution.prune.PruneResult pruned =
+                        org.circuittracer.attribution.prune.GraphPruning.prune(last[0]);
+                s.put("prune_s", (System.nanoTime() - pruneStart) / 1e9);
+                s.put("kept_nodes", pruned.keptNodes());
+                s.put("kept_edges", pruned.keptEdges());
                 Map<String, Double> phaseSeconds = new LinkedHashMap<>();
                 for (AttributionPhase phase : AttributionPhase.values()) {
                     double[] each = phases.stream().mapToDouble(p -> p.getOrDefault(phase, 0L) / 1e9).sorted()
@@ -301,6 +323,11 @@ final class BenchCommand implements Runnable {
                 s.put("floor_attention_flops_per_row", vjpFlops(c, 1, t));
                 s.put("floor_flops", floor);
                 s.put("floor_s", floorSeconds);
+                double truncated = SyntheticBench.truncatedFloorFlops(c, t, nAct, last[0].selected(),
+                        last[0].logits().size());
+                s.put("floor_truncated_flops", truncated);
+                s.put("floor_truncated_s", truncated / (matmulGflops * 1e9));
+                s.put("rows_x_truncated_floor_time", rowSeconds / (truncated / (matmulGflops * 1e9)));
                 s.put("rows_floor_gflops", floor / rowSeconds / 1e9);
                 s.put("rows_floor_x_matmul", floor / rowSeconds / 1e9 / matmulGflops);
                 s.put("rows_x_floor_time", rowSeconds / floorSeconds);
@@ -336,6 +363,8 @@ final class BenchCommand implements Runnable {
             }, this::note);
             modelOptions.model = written.model().toString();
             modelOptions.transcoders = written.transcoders().toString();
+            // bf16 encoders widened to float32 and kept would double the transcoders' memory: read them per call
+            modelOptions.lazyEncoder = syntheticSpec.family() == SyntheticBench.Family.GEMMA2;
         }
         resolvedOptions = modelOptions.resolve(spec);
         return resolvedOptions;
@@ -372,6 +401,9 @@ final class BenchCommand implements Runnable {
                         + "median of %d graph(s)%n", (long) s.get("active_features"),
                 100 * (double) s.get("active_fraction"), (int) s.get("feature_rows"), (int) s.get("logit_rows"),
                 (int) s.get("graphs"));
+        out.printf(Locale.ROOT, "  edges %d (%s); pruned (0.8, 0.98) to %d nodes and %d edges in %.3f s%n",
+                (int) s.get("edges"), (boolean) s.get("edges_in_memory") ? "in memory" : "on disk",
+                (int) s.get("kept_nodes"), (int) s.get("kept_edges"), (double) s.get("prune_s"));
         for (Map.Entry<?, ?> phase : ((Map<?, ?>) s.get("phase_s")).entrySet()) {
             out.printf(Locale.ROOT, "  phase %-22s %10.3f s%n", phase.getKey(), (double) phase.getValue());
         }
@@ -385,6 +417,9 @@ final class BenchCommand implements Runnable {
                         + "rows time / floor time %.1f, graph time / floor time %.1f%n", (double) s.get("floor_s"),
                 (double) s.get("rows_floor_gflops"), (double) s.get("rows_floor_x_matmul"),
                 (double) s.get("rows_x_floor_time"), (double) s.get("graph_x_floor_time"));
+        out.printf(Locale.ROOT, "  truncated floor (layers <= a row's layer, positions <= its position) %.4g FLOP, %.3f s; "
+                        + "rows time / truncated floor time %.1f%n", (double) s.get("floor_truncated_flops"),
+                (double) s.get("floor_truncated_s"), (double) s.get("rows_x_truncated_floor_time"));
         out.printf(Locale.ROOT, "  peak heap %.0f MiB, peak RSS (VmHWM) %.0f MiB%n", (double) s.get("peak_heap_mib"),
                 (double) s.get("peak_rss_mib"));
     }

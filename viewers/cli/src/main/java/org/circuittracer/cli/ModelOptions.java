@@ -75,9 +75,14 @@ final class ModelOptions {
                     + "formats only).")
     Integer topk;
 
+    /** Read encoders per call instead of keeping them (set by {@code bench --synthetic} for bf16 sets; no flag). */
+    boolean lazyEncoder;
+
     /** The dictionary to open: {@code directory} with the dictionary options these flags give. */
     DictionarySource dictionarySource(Path directory) {
-        return dictionarySource(directory, topk);
+        DictionarySource source = dictionarySource(directory, topk);
+        return lazyEncoder ? new DictionarySource(source.directory(), true, source.lazyDecoder(), source.options())
+                : source;
     }
 
     /** {@code directory} with option {@code topk=K} when {@code --topk} was given (the reference formats read it). */

@@ -33,6 +33,7 @@ import org.circuittracer.safetensors.DType;
 import org.circuittracer.safetensors.SafetensorsWriter;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.graph.Node;
 import org.circuittracer.spi.model.ForwardResult;
 import org.circuittracer.spi.model.Hook;
 import org.circuittracer.spi.model.ModelConfig;
@@ -54,7 +55,8 @@ import org.circuittracer.spi.site.SiteKind;
  * {@code k}-th and {@code (k+1)}-th largest, {@code k = round(fraction · C)}: each feature then fires at exactly
  * {@code k} of the {@code C} calibration positions, i.e. on average {@code fraction} of the features fire per
  * position. Configurations that differ only in the prompt length share the calibration sequence (their prompts are
- * prefixes of it), so perf16 and perf64 use identical files.
+ * prefixes of it), so perf16 and perf64 use identical files. The Gemma-2-shaped configurations calibrate JumpReLU
+ * thresholds instead, on several prompt-length sequences ({@link #calibrationSequences}, {@link Gemma2Files}).
  *
  * <p>Everything is written into a temporary sibling directory and renamed into place, so a directory that exists is
  * complete; it is reused when its {@code synthetic.json} matches the configuration.
@@ -83,17 +85,26 @@ final class SyntheticBench {
      * @param calibrationLength positions the encoder biases are calibrated on ({@code >= promptLength})
      * @param maxFeatureNodes   default {@code max_feature_nodes}
      * @param batchSize         default batch size
+     * @param family            the model and transcoder family
+     * @param warmups           default {@code --warmups} of the matmul/forward/VJP measurements
+     * @param iterations        default {@code --iterations} of those measurements
      */
     record Spec(String name, int layers, int hidden, int heads, int kvHeads, int headDim, int mlp, int vocabulary,
                 int features, double firingFraction, int promptLength, int calibrationLength, int maxFeatureNodes,
-                int batchSize) {
+                int batchSize, Family family, int warmups, int iterations) {
 
         Spec {
             if (layers < 1 || hidden < 1 || heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || mlp < 1
                     || vocabulary <= SPECIAL_TOKENS || features < 1 || !(firingFraction > 0 && firingFraction < 1)
-                    || promptLength < 2 || calibrationLength < promptLength) {
+                    || promptLength < 2 || calibrationLength < promptLength || family == null || warmups < 0
+                    || iterations < 1) {
                 throw new IllegalArgumentException("bad synthetic configuration " + name);
             }
+        }
+
+        /** At how many of the calibration positions each feature fires. */
+        int firingPositions() {
+            return Math.max(1, Math.min(calibrationLength - 1, (int) Math.round(firingFraction * calibrationLength)));
         }
 
         /** The files' identity (everything that changes them): the cache directory is reused only when it matches. */
@@ -111,8 +122,28 @@ final class SyntheticBench {
             m.put("features", features);
             m.put("firing_fraction", firingFraction);
             m.put("calibration_length", calibrationLength);
+            if (family != Family.LLAMA) { // so that the perf16/perf64/tiny directories written before stay valid
+                m.put("family", family.name().toLowerCase(Locale.ROOT));
+                m.put("calibration", "prompt-length sequences");
+            }
             return m;
         }
+    }
+
+    /** What the files are. */
+    enum Family {
+        /**
+         * {@code LlamaForCausalLM}, float32 weights; per-layer ReLU transcoders (float32) reading {@code mlp.hook_in},
+         * writing {@code mlp.hook_out}, encoder biases calibrated.
+         */
+        LLAMA,
+        /**
+         * {@code Gemma2ForCausalLM} (sandwich norms, soft-caps, sliding window on alternate layers, tied embeddings),
+         * bfloat16 weights in one shard per layer; per-layer JumpReLU transcoders as GemmaScope's (reading
+         * {@code ln2.hook_normalized}, writing {@code hook_mlp_out}; {@code W_enc}/{@code W_dec} bfloat16, biases and
+         * thresholds float32), thresholds calibrated.
+         */
+        GEMMA2
     }
 
     /** The named configurations. {@code tiny} is a seconds-long smoke configuration (tests). */
@@ -120,13 +151,22 @@ final class SyntheticBench {
 
     static {
         Map<String, Spec> m = new LinkedHashMap<>();
-        m.put("perf16", new Spec("perf16", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 16, 64, 7500, 256));
-        m.put("perf64", new Spec("perf64", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 64, 64, 7500, 256));
-        m.put("tiny", new Spec("tiny", 2, 32, 4, 2, 8, 64, 64, 64, 0.10, 8, 16, 32, 16));
+        m.put("perf16", new Spec("perf16", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 16, 64, 7500, 256, Family.LLAMA, 2,
+                5));
+        m.put("perf64", new Spec("perf64", 8, 256, 8, 4, 32, 688, 512, 1024, 0.10, 64, 64, 7500, 256, Family.LLAMA, 2,
+                5));
+        m.put("tiny", new Spec("tiny", 2, 32, 4, 2, 8, 64, 64, 64, 0.10, 8, 16, 32, 16, Family.LLAMA, 2, 5));
+        // Gemma-2-2B's shape with a 32k vocabulary; each feature fires at 1 of 256 calibration positions (8 sequences
+        // of 32 tokens, the prompt one of them), i.e. 64 of 16,384 per position on average. Batch 128: a batch's
+        // gradients at 26 write sites are [B, 32, 2304] each (75 MB per layer at B = 256). One forward/VJP measurement each: a forward pass takes seconds here.
+        m.put("gemma2-2b-shape", new Spec("gemma2-2b-shape", 26, 2304, 8, 4, 256, 9216, 32768, 16384, 1.0 / 256, 32,
+                256, 1024, 128, Family.GEMMA2, 0, 1));
+        m.put("tiny-gemma2", new Spec("tiny-gemma2", 2, 32, 4, 2, 8, 64, 64, 64, 1.0 / 16, 8, 16, 32, 16,
+                Family.GEMMA2, 2, 5));
         CONFIGURATIONS = Map.copyOf(m);
     }
 
-    static final List<String> NAMES = List.of("perf16", "perf64", "tiny");
+    static final List<String> NAMES = List.of("perf16", "perf64", "gemma2-2b-shape", "tiny", "tiny-gemma2");
 
     private SyntheticBench() {
     }
@@ -177,12 +217,19 @@ final class SyntheticBench {
             Files.createDirectories(temporary);
             note.accept("Writing the synthetic " + spec.name() + " model and transcoders (seed " + seed + ") to "
                     + directory + " ...");
-            Path model = writeModel(temporary.resolve("model"), spec, seed);
+            boolean gemma = spec.family() == Family.GEMMA2;
+            Path model = gemma ? Gemma2Files.writeModel(temporary.resolve("model"), spec, seed)
+                    : writeModel(temporary.resolve("model"), spec, seed);
             float[][] inputs;
             try (TransformerModel opened = openModel.apply(model)) {
-                inputs = calibrationInputs(opened, spec, tokens(spec, seed, spec.calibrationLength()));
+                inputs = calibrationInputs(opened, spec, calibrationSequences(spec, seed),
+                        gemma ? SiteKind.LN2_NORMALIZED : SiteKind.MLP_IN);
             }
-            writeTranscoders(temporary.resolve("transcoders"), spec, seed, inputs);
+            if (gemma) {
+                Gemma2Files.writeTranscoders(temporary.resolve("transcoders"), spec, seed, inputs);
+            } else {
+                writeTranscoders(temporary.resolve("transcoders"), spec, seed, inputs);
+            }
             Files.writeString(temporary.resolve(DESCRIPTION_FILE), JSON.writeValueAsString(identity));
             try {
                 Files.move(temporary, directory, StandardCopyOption.ATOMIC_MOVE);
@@ -201,6 +248,10 @@ final class SyntheticBench {
             deleteRecursively(temporary);
             throw e;
         }
+        // The writers' direct buffers (~1 GB for gemma2-2b-shape) are released only when collected. (The calibration
+        // model's 4 GB of shard mappings outlive it even so: the first run's peak RSS counts them twice, see
+        // docs/benchmarks/synthetic.md.)
+        System.gc();
         return new Written(directory, directory.resolve("model"), directory.resolve("transcoders"), false,
                 (System.nanoTime() - start) / 1e9);
     }
@@ -273,7 +324,7 @@ final class SyntheticBench {
     }
 
     /** A word-level tokenizer: {@code <pad> <bos> <eos> <unk>} (special), then {@code w4 … w(V−1)}. */
-    private static void writeTokenizer(Path directory, int vocabulary, int maxPositions) {
+    static void writeTokenizer(Path directory, int vocabulary, int maxPositions) {
         List<String> words = new ArrayList<>();
         for (int i = 4; i < vocabulary; i++) {
             words.add("w" + i);
@@ -281,23 +332,57 @@ final class SyntheticBench {
         WordLevelVocabulary.ofWords(words).write(directory, maxPositions);
     }
 
-    /** {@code mlp.hook_in} of every layer over the calibration ids: {@code [L][C·d]}. */
-    private static float[][] calibrationInputs(TransformerModel model, Spec spec, int[] ids) {
+    /**
+     * The sequences the thresholds or biases are calibrated on, {@code C} positions in all. {@link Family#LLAMA}: one
+     * sequence, the first {@code C} ids of the stream (perf16's and perf64's prompts are its prefixes).
+     * {@link Family#GEMMA2}: {@code C / T} sequences of the prompt's length {@code T}, the stream cut into pieces each
+     * starting with BOS, the first being the prompt itself; the prompt's positions are then drawn like the calibration
+     * positions (one long sequence made the first 32 positions fire twice as often as its average).
+     */
+    static List<int[]> calibrationSequences(Spec spec, long seed) {
+        int[] stream = tokens(spec, seed, spec.calibrationLength());
+        if (spec.family() == Family.LLAMA) {
+            return List.of(stream);
+        }
+        int t = spec.promptLength();
+        if (spec.calibrationLength() % t != 0) {
+            throw new IllegalArgumentException("calibration length " + spec.calibrationLength()
+                    + " is not a multiple of the prompt length " + t);
+        }
+        List<int[]> sequences = new ArrayList<>();
+        for (int from = 0; from < stream.length; from += t) {
+            int[] piece = Arrays.copyOfRange(stream, from, from + t);
+            piece[0] = BOS;
+            sequences.add(piece);
+        }
+        return sequences;
+    }
+
+    /** The transcoders' input site of every layer over the calibration sequences, concatenated: {@code [L][C·d]}. */
+    private static float[][] calibrationInputs(TransformerModel model, Spec spec, List<int[]> sequences,
+                                               SiteKind site) {
         ModelConfig c = model.config();
         List<Hook> hooks = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            hooks.add(new Hook.Capture(HookSite.of(SiteKind.MLP_IN, l)));
+            hooks.add(new Hook.Capture(HookSite.of(site, l)));
         }
-        float[][] inputs = new float[c.layers()][];
-        try (NDManager manager = NDManager.newBaseManager()) {
-            ForwardResult result = model.forward(manager, new TokenSequence(ids), hooks);
-            for (int l = 0; l < c.layers(); l++) {
-                NDArray x = result.captured().get(HookSite.of(SiteKind.MLP_IN, l));
-                inputs[l] = x.toFloatArray();
-                if (inputs[l].length != ids.length * spec.hidden()) {
-                    throw new IllegalStateException("unexpected mlp.hook_in shape " + x.getShape());
+        int positions = sequences.stream().mapToInt(ids -> ids.length).sum();
+        float[][] inputs = new float[c.layers()][positions * spec.hidden()];
+        int offset = 0;
+        for (int[] ids : sequences) {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                ForwardResult result = model.forward(manager, new TokenSequence(ids), hooks);
+                for (int l = 0; l < c.layers(); l++) {
+                    NDArray x = result.captured().get(HookSite.of(site, l));
+                    float[] values = x.toFloatArray();
+                    if (values.length != ids.length * spec.hidden()) {
+                        throw new IllegalStateException("unexpected " + HookSite.of(site, l) + " shape "
+                                + x.getShape());
+                    }
+                    System.arraycopy(values, 0, inputs[l], offset, values.length);
                 }
             }
+            offset += ids.length * spec.hidden();
         }
         return inputs;
     }
@@ -312,7 +397,7 @@ final class SyntheticBench {
         int d = spec.hidden();
         int f = spec.features();
         int c = spec.calibrationLength();
-        int firing = Math.max(1, Math.min(c - 1, (int) Math.round(spec.firingFraction() * c)));
+        int firing = spec.firingPositions();
         for (int layer = 0; layer < spec.layers(); layer++) {
             float[] enc = gaussian(random, 1 / Math.sqrt(d), f * d);
             float[] dec = gaussian(random, 0.1 / Math.sqrt(d), f * d);
@@ -356,12 +441,42 @@ final class SyntheticBench {
         return BenchCommand.vjpFlops(c, 1, t) + 2.0 * c.modelWidth() * (activeFeatures + (c.layers() + 1L) * t);
     }
 
+    /**
+     * The same floor with the truncation the sweep may exploit: a feature row seeded at layer {@code ℓ}, position
+     * {@code p} needs the attention adjoints of layers {@code 0 … ℓ} only, on positions {@code 0 … p} only (causality);
+     * a logit row needs all {@code L} layers on all {@code T} positions. The contraction term is the full formula's.
+     */
+    static double truncatedFloorFlops(ModelConfig c, int t, long activeFeatures, List<Node.FeatureNode> selected,
+                                      int logitRows) {
+        double contraction = 2.0 * c.modelWidth() * (activeFeatures + (c.layers() + 1L) * t);
+        double total = logitRows * (BenchCommand.vjpFlops(c, 1, t) + contraction);
+        for (Node.FeatureNode f : selected) {
+            double perLayer = BenchCommand.vjpFlops(c, 1, f.position() + 1) / c.layers();
+            total += (f.layer() + 1) * perLayer + contraction;
+        }
+        return total;
+    }
+
     static String describe(Spec s) {
+        return describe(s, s.maxFeatureNodes(), s.batchSize());
+    }
+
+    /** The configuration with the request options actually used. */
+    static String describe(Spec s, int maxFeatureNodes, int batchSize) {
+        if (s.family() == Family.GEMMA2) {
+            return String.format(Locale.ROOT, "%s: Gemma-2-style (sandwich norms, soft-caps, sliding window), bf16, "
+                            + "%d layers, hidden %d, %d heads / %d KV heads, head dim %d, MLP %d, vocabulary %d; "
+                            + "per-layer JumpReLU transcoders (bf16), %d features/layer, ~%.0f firing per position; "
+                            + "%d-token prompt; max_feature_nodes %d, batch %d", s.name(), s.layers(), s.hidden(),
+                    s.heads(), s.kvHeads(), s.headDim(), s.mlp(), s.vocabulary(), s.features(),
+                    s.features() * (double) s.firingPositions() / s.calibrationLength(), s.promptLength(),
+                    maxFeatureNodes, batchSize);
+        }
         return String.format(Locale.ROOT, "%s: Llama-style, %d layers, hidden %d, %d heads / %d KV heads, head dim %d, "
                         + "MLP %d, vocabulary %d; per-layer ReLU transcoders, %d features/layer, ~%.0f%% firing; "
                         + "%d-token prompt; max_feature_nodes %d, batch %d", s.name(), s.layers(), s.hidden(), s.heads(),
                 s.kvHeads(), s.headDim(), s.mlp(), s.vocabulary(), s.features(), 100 * s.firingFraction(),
-                s.promptLength(), s.maxFeatureNodes(), s.batchSize());
+                s.promptLength(), maxFeatureNodes, batchSize);
     }
 
     private static float[] ones(int n) {

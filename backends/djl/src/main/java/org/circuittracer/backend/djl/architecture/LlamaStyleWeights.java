@@ -14,6 +14,7 @@ import org.circuittracer.backend.djl.decoder.Embeddings;
 import org.circuittracer.backend.djl.decoder.RotaryEmbedding;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.backend.djl.decoder.AttentionWeights;
+import org.circuittracer.backend.djl.decoder.DeferredWeight;
 import org.circuittracer.backend.djl.decoder.Linear;
 import org.circuittracer.backend.djl.decoder.Mlp;
 import org.circuittracer.backend.djl.decoder.NormWeights;
@@ -79,7 +80,10 @@ final class LlamaStyleWeights {
         long d = config.hiddenSize();
         long qWidth = (long) config.heads() * config.headDim();
         long kvWidth = (long) config.keyValueHeads() * config.headDim();
-        return new AttentionWeights(linear(p + "q_proj", d, qWidth, bias), linear(p + "k_proj", d, kvWidth, bias),
+        // queries and keys only shape the (recorded) pattern, so they may be widened per use; the linearised model
+        // keeps the value and output projections
+        return new AttentionWeights(forwardOnly(p + "q_proj", d, qWidth, bias),
+                forwardOnly(p + "k_proj", d, kvWidth, bias),
                 linear(p + "v_proj", d, kvWidth, bias), linear(p + "o_proj", qWidth, d, bias),
                 queryKeyNorms ? Optional.of(rmsNorm(p + "q_norm.weight", config.headDim(), false)) : Optional.empty(),
                 queryKeyNorms ? Optional.of(rmsNorm(p + "k_norm.weight", config.headDim(), false)) : Optional.empty());
@@ -90,8 +94,9 @@ final class LlamaStyleWeights {
         String p = layerPrefix(layer) + "mlp.";
         long d = config.hiddenSize();
         long m = config.intermediateSize();
-        return new Mlp.Gated(linear(p + "gate_proj", d, m, bias), linear(p + "up_proj", d, m, bias),
-                linear(p + "down_proj", m, d, bias), activation);
+        // the linearised model cuts the MLP: its weights are needed by forward passes only
+        return new Mlp.Gated(forwardOnly(p + "gate_proj", d, m, bias), forwardOnly(p + "up_proj", d, m, bias),
+                forwardOnly(p + "down_proj", m, d, bias), activation);
     }
 
     /** The norm weight {@code model.layers.L.<name>.weight}. */
@@ -101,6 +106,16 @@ final class LlamaStyleWeights {
 
     static String layerPrefix(int layer) {
         return "model.layers." + layer + ".";
+    }
+
+    /** A projection used only by forward passes: widened per use when the reader defers widening. */
+    private Linear forwardOnly(String name, long in, long out, boolean bias) {
+        Optional<DeferredWeight> deferred = weights.deferred(name + ".weight", out, in);
+        if (deferred.isEmpty()) {
+            return linear(name, in, out, bias);
+        }
+        return Linear.deferred(deferred.get(), true,
+                bias ? Optional.of(weights.require(name + ".bias", out)) : Optional.empty(), weights.manager());
     }
 
     private Linear linear(String name, long in, long out, boolean bias) {
