@@ -63,16 +63,7 @@ final class Gemma2Files {
     static Path writeModel(Path directory, SyntheticBench.Spec spec, long seed) throws IOException {
         Files.createDirectories(directory);
         int maxPositions = Math.max(8192, spec.calibrationLength());
-        ObjectNode config = JSON.createObjectNode();
-        config.putArray("architectures").add("Gemma2ForCausalLM");
-        config.put("model_type", "gemma2");
-        config.put("vocab_size", spec.vocabulary());
-        config.put("hidden_size", spec.hidden());
-        config.put("intermediate_size", spec.mlp());
-        config.put("num_hidden_layers", spec.layers());
-        config.put("num_attention_heads", spec.heads());
-        config.put("num_key_value_heads", spec.kvHeads());
-        config.put("head_dim", spec.headDim());
+        ObjectNode config = SyntheticBench.configJson(spec, "Gemma2ForCausalLM", "gemma2");
         config.put("hidden_activation", "gelu_pytorch_tanh");
         config.put("hidden_act", "gelu_pytorch_tanh");
         config.put("max_position_embeddings", maxPositions);

@@ -271,12 +271,11 @@ final class SyntheticBench {
         }
     }
 
-    /** config.json, model.safetensors (uniform weights, standard deviation 0.02, norm gains 1), tokenizer files. */
-    static Path writeModel(Path directory, Spec spec, long seed) throws IOException {
-        Files.createDirectories(directory);
+    /** The config.json fields every synthetic architecture shares, in Hugging Face's names. */
+    static ObjectNode configJson(Spec spec, String architecture, String modelType) {
         ObjectNode config = JSON.createObjectNode();
-        config.putArray("architectures").add("LlamaForCausalLM");
-        config.put("model_type", "llama");
+        config.putArray("architectures").add(architecture);
+        config.put("model_type", modelType);
         config.put("vocab_size", spec.vocabulary());
         config.put("hidden_size", spec.hidden());
         config.put("intermediate_size", spec.mlp());
@@ -284,6 +283,13 @@ final class SyntheticBench {
         config.put("num_attention_heads", spec.heads());
         config.put("num_key_value_heads", spec.kvHeads());
         config.put("head_dim", spec.headDim());
+        return config;
+    }
+
+    /** config.json, model.safetensors (uniform weights, standard deviation 0.02, norm gains 1), tokenizer files. */
+    static Path writeModel(Path directory, Spec spec, long seed) throws IOException {
+        Files.createDirectories(directory);
+        ObjectNode config = configJson(spec, "LlamaForCausalLM", "llama");
         config.put("hidden_act", "silu");
         config.put("max_position_embeddings", Math.max(2048, spec.calibrationLength()));
         config.put("rms_norm_eps", 1e-5);
