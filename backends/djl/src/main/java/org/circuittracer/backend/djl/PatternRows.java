@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.Objects;
 import org.circuittracer.backend.djl.decoder.Attention;
 import org.circuittracer.backend.djl.decoder.AttentionSettings;
@@ -64,7 +63,7 @@ final class PatternRows implements FrozenAttention.Pattern {
                 int count = Math.min(rowsPerBlock, length - first);
                 int seen = first + count;
                 try (NDManager rows = scope.newSubManager()) {
-                    NDArray logits = logits(attention, slice(queries, rows, ":, {}:{}, :", first, seen),
+                    NDArray logits = attention.logits(slice(queries, rows, ":, {}:{}, :", first, seen),
                             slice(keys, rows, ":, :{}, :", seen))
                             .add(Attention.maskBias(rows, first, count, seen, settings.slidingWindow()));
                     NDArray max = logits.max(new int[] {-1}, true);
@@ -105,7 +104,7 @@ final class PatternRows implements FrozenAttention.Pattern {
                     + " queries of a " + length() + "-token prompt");
         }
         int rows = queryCount - first;
-        NDArray logits = logits(attention, slice(queries, manager, ":, {}:{}, :", first, queryCount),
+        NDArray logits = attention.logits(slice(queries, manager, ":, {}:{}, :", first, queryCount),
                 slice(keys, manager, ":, {}:{}, :", first, first + count));               // [H, rows, count]
         // query first + i sees key first + j iff j ≤ i (and i − j < window): the forward's mask, shifted; a hidden
         // entry gets −10³⁰, whose exp is exactly 0 (−∞ would not survive 0·∞ in building the bias)
@@ -122,22 +121,6 @@ final class PatternRows implements FrozenAttention.Pattern {
 
     private int length() {
         return Math.toIntExact(keys.getShape().get(1));
-    }
-
-    /** {@link Attention#pattern}'s logits before the mask and softmax: scaled, soft-capped, float32. */
-    private static NDArray logits(Attention attention, NDArray queries, NDArray keys) {
-        AttentionSettings settings = attention.settings();
-        int kv = settings.keyValueHeads();
-        Shape q = queries.getShape();
-        Shape k = keys.getShape();
-        NDArray grouped = queries.reshape(kv, settings.groupSize(), q.get(1), q.get(2));
-        NDArray keysT = keys.reshape(kv, 1, k.get(1), k.get(2)).transpose(0, 1, 3, 2);
-        NDArray logits = grouped.matMul(keysT).reshape(settings.heads(), q.get(1), k.get(1))
-                .toType(DataType.FLOAT32, false).mul(settings.scale());
-        if (settings.logitSoftcap() > 0) {
-            logits = logits.div(settings.logitSoftcap()).tanh().mul(settings.logitSoftcap());
-        }
-        return logits;
     }
 
     private static NDArray slice(NDArray source, NDManager owner, String index, Object... bounds) {

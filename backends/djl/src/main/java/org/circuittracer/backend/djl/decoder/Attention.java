@@ -60,6 +60,18 @@ public record Attention(AttentionWeights weights, AttentionSettings settings) {
      * @return {@code [H, Tq, Tk]}
      */
     public NDArray pattern(NDArray queries, NDArray keys, NDArray mask) {
+        return logits(queries, keys).add(mask).softmax(-1);
+    }
+
+    /**
+     * The pattern's logits before the mask and the softmax: scaled, soft-capped, float32 (also what recomputed
+     * patterns of long prompts start from, so both stay the same computation).
+     *
+     * @param queries {@code [H, Tq, h]}
+     * @param keys    {@code [KV, Tk, h]}
+     * @return {@code [H, Tq, Tk]}
+     */
+    public NDArray logits(NDArray queries, NDArray keys) {
         int kv = settings.keyValueHeads();
         Shape q = queries.getShape();
         Shape k = keys.getShape();
@@ -71,7 +83,7 @@ public record Attention(AttentionWeights weights, AttentionSettings settings) {
         if (settings.logitSoftcap() > 0) {
             logits = logits.div(settings.logitSoftcap()).tanh().mul(settings.logitSoftcap());
         }
-        return logits.add(mask).softmax(-1);
+        return logits;
     }
 
     /**
