@@ -38,16 +38,20 @@ public final class DashboardReader {
     private final Path directory;
     private final DashboardLayout layout;
     private final String scan;
+    /** The staging directory of the manifest's generation, whose files shadow the directory's own; or null. */
+    private final Path staging;
     /** Per layer (packed: from the index; per-feature: from the manifest, if any). */
     private final TreeMap<Integer, Layer> layers;
 
     private record Layer(String filename, long[] offsets, int features, BitSet inactive) {
     }
 
-    private DashboardReader(Path directory, DashboardLayout layout, String scan, TreeMap<Integer, Layer> layers) {
+    private DashboardReader(Path directory, DashboardLayout layout, String scan, Path staging,
+                            TreeMap<Integer, Layer> layers) {
         this.directory = directory;
         this.layout = layout;
         this.scan = scan;
+        this.staging = staging;
         this.layers = layers;
     }
 
@@ -65,15 +69,17 @@ public final class DashboardReader {
         }
         JsonNode manifest = manifest(dir);
         String scan = manifest == null ? null : manifest.path("scan").asText(null);
+        long generation = manifest == null ? 0 : manifest.path("generation").asLong(0);
+        Path staging = generation > 0 ? dir.resolve(DashboardWriter.stagingName(generation)) : null;
         boolean packed = manifest != null ? manifest.path("layout").asText().equals(DashboardLayout.PACKED.id())
                 : Files.isRegularFile(dir.resolve(DashboardWriter.INDEX));
         if (packed) {
-            JsonNode index = parseIndex(dir);
+            JsonNode index = parseIndex(dir, staging);
             TreeMap<Integer, Layer> layers = packedLayers(dir, index);
             if (scan == null && index.path("scan").isTextual()) {
                 scan = index.get("scan").asText();
             }
-            return new DashboardReader(dir, DashboardLayout.PACKED, scan, layers);
+            return new DashboardReader(dir, DashboardLayout.PACKED, scan, staging, layers);
         }
         if (manifest == null) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The directory " + dir + " holds no "
@@ -91,7 +97,7 @@ public final class DashboardReader {
             entry.get("inactive").forEach(f -> inactive.set(f.asInt()));
             layers.put(l, new Layer(null, null, entry.get("features").asInt(), inactive));
         }
-        return new DashboardReader(dir, DashboardLayout.JSON, scan, layers);
+        return new DashboardReader(dir, DashboardLayout.JSON, scan, staging, layers);
     }
 
     public Path directory() {
@@ -185,14 +191,14 @@ public final class DashboardReader {
     }
 
     private Optional<FeatureDashboard> readFile(int layer, int feature, Layer l) {
+        if (l.inactive().get(feature)) {
+            return Optional.empty(); // even if a file of an earlier set is still there
+        }
         Path file = directory.resolve(FeatureIds.pair(layer, feature) + ".json");
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = readCommitted(directory, staging, file.getFileName().toString());
         } catch (NoSuchFileException e) {
-            if (l.inactive().get(feature)) {
-                return Optional.empty();
-            }
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The feature file " + file + " (layer "
                     + layer + ", feature " + feature + ") is missing, but " + DashboardWriter.MANIFEST + " lists the "
                     + "feature as active; the dashboards directory is incomplete. Recompute it.", e);
@@ -234,6 +240,11 @@ public final class DashboardReader {
                     + "version " + version + "; this build reads version " + DashboardWriter.FORMAT_VERSION
                     + ". Use a newer circuit-tracer, or recompute the dashboards.");
         }
+        JsonNode generation = m.path("generation");
+        if (!generation.isMissingNode() && !(generation.isIntegralNumber() && generation.canConvertToLong()
+                && generation.asLong() >= 0)) {
+            throw malformedManifest(dir, "has generation " + generation + " (expected a non-negative integer)");
+        }
         String layout = m.path("layout").asText();
         if (!layout.equals(DashboardLayout.PACKED.id()) && !layout.equals(DashboardLayout.JSON.id())) {
             throw malformedManifest(dir, "has layout '" + layout + "' (expected packed or json)");
@@ -241,11 +252,26 @@ public final class DashboardReader {
         return m;
     }
 
-    private static JsonNode parseIndex(Path dir) {
+    /**
+     * The bytes of a file of the committed set: the staged one while the writer has not yet moved it into place (see
+     * {@link DashboardWriter#write}), else the directory's own.
+     */
+    private static byte[] readCommitted(Path dir, Path staging, String name) throws IOException {
+        if (staging != null) {
+            try {
+                return Files.readAllBytes(staging.resolve(name));
+            } catch (NoSuchFileException e) {
+                // not staged, or moved into place since
+            }
+        }
+        return Files.readAllBytes(dir.resolve(name));
+    }
+
+    private static JsonNode parseIndex(Path dir, Path staging) {
         Path file = dir.resolve(DashboardWriter.INDEX);
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = readCommitted(dir, staging, DashboardWriter.INDEX);
         } catch (NoSuchFileException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The packed dashboards directory " + dir
                     + " has no " + DashboardWriter.INDEX + ". Recompute it, or give the directory that holds it.", e);

@@ -1,6 +1,7 @@
 package org.circuittracer.dashboards.files;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -17,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 import org.circuittracer.attribution.io.AtomicFiles;
@@ -39,10 +42,15 @@ import org.circuittracer.spi.StandardErrorCode;
  * {@code offsets} ({@code F + 1} byte offsets), beside the informational keys {@code version}, {@code format} and
  * {@code scan}. Per-feature JSON: {@code <z>.json} for every feature that fired, {@code z} the paired id.
  *
- * <p>Rewriting a directory is safe while a viewer reads it: every file appears atomically; in the packed layout the
- * new layer files get names the current index does not use, the index is replaced once they are complete, and the
- * old layer files are deleted afterwards. Files of our naming patterns that the new output does not use (the other
- * layout's files, features that no longer fire) are deleted at the end. The directory must be new, empty, or hold a
+ * <p>A directory always holds one complete set, even if the writer is killed at any point: {@code dashboards.json}
+ * carries a {@code generation}, and writing it is the one commit point of a write. Before it, the new set is staged
+ * where the current set's readers do not look: per-feature files and the index in the hidden directory
+ * {@code .dashboards-staging-<g>}, layer files under names the current index does not use ({@code layer_<L>.1.bin},
+ * ...). After it, the staged files are moved into place one by one ({@link DashboardReader} reads a file from the
+ * committed generation's staging directory while it is still there, so it sees the new set throughout), and files of
+ * our naming patterns that the new set does not use (the old layer files, the other layout's files, features that no
+ * longer fire) are deleted, the index before the layer files it names. A killed write is finished or discarded by
+ * {@link #recover}, which the next write runs first. The directory must be new, empty, or hold a
  * {@code dashboards.json} from an earlier run.
  */
 public final class DashboardWriter {
@@ -54,6 +62,16 @@ public final class DashboardWriter {
 
     static final Pattern FEATURE_FILE = Pattern.compile("\\d+\\.json");
     static final Pattern LAYER_FILE = Pattern.compile("layer_\\d+(\\.\\d+)?\\.bin");
+    /** {@link AtomicFiles}' temporary files: {@code .<name>.<random hex>.tmp}. */
+    static final Pattern TEMPORARY = Pattern.compile("\\.(.+)\\.[0-9a-f]+\\.tmp");
+    /** Staged files of generation {@code g} wait in {@code .dashboards-staging-<g>} until the manifest commits them. */
+    static final String STAGING_PREFIX = ".dashboards-staging-";
+
+    /**
+     * Called between the steps of a write ("staged", "committed", "moved", "rolled forward"), for tests that stop or
+     * slow a writer there; {@code null} in production.
+     */
+    static volatile java.util.function.Consumer<String> stepHook;
 
     /**
      * What was written.
@@ -72,13 +90,42 @@ public final class DashboardWriter {
     /**
      * Writes {@code dashboards} into {@code directory} (created if missing).
      *
+     * <p>Crash-safe as a set: the new files are staged (per-feature files and the index in
+     * {@code .dashboards-staging-<g>}, layer files under names the current index does not use), and the manifest,
+     * written atomically with the new generation {@code g}, is the one commit point. A writer killed before it leaves
+     * the previous set; after it, the new one ({@link DashboardReader} reads staged files first, and the next write,
+     * or {@link #recover}, moves them into place).
+     *
      * @throws CircuitTracerException INVALID_ARGUMENT when the directory holds other files; FILE_NOT_FOUND when
-     *         writing fails; CANCELLED when the listener cancels (files already complete stay)
+     *         writing fails; CANCELLED when the listener cancels (the previous set stays; nothing of the new one is
+     *         visible)
      */
     public static Result write(CollectedDashboards dashboards, Path directory, DashboardLayout layout,
                                DashboardListener listener) {
         Path dir = directory.toAbsolutePath();
-        Set<String> previous = prepare(dir);
+        prepare(dir);
+        long generation = recover(dir) + 1;
+        Set<String> previous = prepare(dir); // after the recovery, which may have moved files into place
+        Path staging = dir.resolve(stagingName(generation));
+        try {
+            Files.createDirectories(staging);
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(staging, e);
+        }
+        boolean committed = false;
+        try {
+            Result result = write(dashboards, dir, layout, listener, previous, generation, staging);
+            committed = true;
+            return result;
+        } finally {
+            if (!committed && committedGeneration(dir) != generation) {
+                deleteTree(staging); // a failed or cancelled write: the previous set stays as it was
+            }
+        }
+    }
+
+    private static Result write(CollectedDashboards dashboards, Path dir, DashboardLayout layout,
+                                DashboardListener listener, Set<String> previous, long generation, Path staging) {
         long start = System.nanoTime();
         listener.phaseStarted(DashboardPhase.WRITE, dashboards.layers());
         Set<String> written = new HashSet<>();
@@ -99,7 +146,7 @@ public final class DashboardWriter {
                     if (d.isPresent()) {
                         String name = FeatureIds.pair(layer, f) + ".json";
                         byte[] json = FeatureJson.toBytes(d.get());
-                        AtomicFiles.write(dir.resolve(name), json, false);
+                        stage(staging.resolve(name), json);
                         written.add(name);
                         features++;
                         bytes += json.length;
@@ -123,14 +170,26 @@ public final class DashboardWriter {
             listener.progress(DashboardPhase.WRITE, layer + 1, dashboards.layers(), 0);
         }
         if (layout == DashboardLayout.PACKED) {
+            index.put("generation", generation);
             byte[] gz = gzip(json(index, false));
-            AtomicFiles.write(dir.resolve(INDEX), gz, true);
+            stage(staging.resolve(INDEX), gz);
             written.add(INDEX);
             bytes += gz.length;
         }
-        byte[] manifest = json(manifest(dashboards, layout), true);
+        syncStaging(staging);
+        step("staged");
+        // the commit point: from here on readers see the new set (staged files shadow the directory's own)
+        ObjectNode m = manifest(dashboards, layout);
+        m.put("generation", generation);
+        byte[] manifest = json(m, true);
         AtomicFiles.write(dir.resolve(MANIFEST), manifest, true);
         bytes += manifest.length;
+        step("committed");
+        rollForward(dir, staging);
+        step("rolled forward");
+        if (previous.contains(INDEX) && !written.contains(INDEX)) {
+            AtomicFiles.deleteQuietly(dir.resolve(INDEX)); // before the layer files it names
+        }
         for (String name : previous) {
             if (!written.contains(name)) {
                 AtomicFiles.deleteQuietly(dir.resolve(name));
@@ -138,6 +197,141 @@ public final class DashboardWriter {
         }
         listener.phaseFinished(DashboardPhase.WRITE, System.nanoTime() - start);
         return new Result(dir, layout, features, bytes);
+    }
+
+    private static void step(String name) {
+        java.util.function.Consumer<String> hook = stepHook;
+        if (hook != null) {
+            hook.accept(name);
+        }
+    }
+
+    /** The staging directory of a generation: {@code .dashboards-staging-<g>}. */
+    static String stagingName(long generation) {
+        return STAGING_PREFIX + generation;
+    }
+
+    /**
+     * Brings a directory left by a killed writer back to one complete set, and returns the generation of the set it
+     * holds ({@code 0} without a manifest, or for one written before generations): finishes the commit of the
+     * current generation (moves its staged files into place), deletes the staging directories of writes that never
+     * committed, and deletes temporary files of our names ({@code .<name>.<random>.tmp}). {@link #write} calls it
+     * first; a server may call it at startup, as long as no writer is running on the directory.
+     *
+     * @throws CircuitTracerException FILE_NOT_FOUND when the directory cannot be written
+     */
+    public static long recover(Path directory) {
+        Path dir = directory.toAbsolutePath();
+        long generation = committedGeneration(dir);
+        List<Path> stale = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(STAGING_PREFIX) && !name.equals(stagingName(generation))) {
+                    stale.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return generation;
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(dir, e);
+        }
+        Path committed = dir.resolve(stagingName(generation));
+        if (generation > 0 && Files.isDirectory(committed)) {
+            rollForward(dir, committed);
+        }
+        for (Path p : stale) {
+            deleteTree(p);
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                Matcher m = TEMPORARY.matcher(p.getFileName().toString());
+                if (m.matches() && ours(m.group(1))) {
+                    AtomicFiles.deleteQuietly(p);
+                }
+            }
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(dir, e);
+        }
+        return generation;
+    }
+
+    /** The generation of the manifest in {@code dir}: 0 when there is none, it does not parse, or it has none. */
+    static long committedGeneration(Path dir) {
+        Path file = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(file)) {
+            return 0;
+        }
+        try {
+            JsonNode g = FeatureJson.MAPPER.readTree(file.toFile()).path("generation");
+            return g.canConvertToLong() && g.isIntegralNumber() && g.asLong() >= 0 ? g.asLong() : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0; // a torn manifest cannot be ours (it is written atomically); it is replaced by this write
+        }
+    }
+
+    private static boolean ours(String name) {
+        return FEATURE_FILE.matcher(name).matches() || LAYER_FILE.matcher(name).matches() || name.equals(INDEX)
+                || name.equals(MANIFEST);
+    }
+
+    /** Writes a file of the staging directory: nobody reads it before the commit, so no temporary file is needed. */
+    private static void stage(Path file, byte[] bytes) {
+        try {
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(file, e);
+        }
+    }
+
+    /**
+     * Forces the staged index to disk before the manifest that commits it. Per-feature files are not forced, one
+     * {@code fsync} each would multiply the time of a write (as before staging, they survive a killed process but
+     * not necessarily a power failure).
+     */
+    private static void syncStaging(Path staging) {
+        Path index = staging.resolve(INDEX);
+        if (Files.exists(index)) {
+            try (FileChannel ch = FileChannel.open(index, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            } catch (IOException e) {
+                throw AtomicFiles.cannotWrite(index, e);
+            }
+        }
+        try (FileChannel ch = FileChannel.open(staging, StandardOpenOption.READ)) {
+            ch.force(true); // the staged names too
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // best effort, as AtomicFiles does for directories
+        }
+    }
+
+    /** Moves every staged file over its namesake in {@code dir} (each rename atomic), then removes the staging. */
+    private static void rollForward(Path dir, Path staging) {
+        try {
+            List<Path> files = new ArrayList<>();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(staging)) {
+                entries.forEach(files::add);
+            }
+            for (int i = 0; i < files.size(); i++) {
+                Path p = files.get(i);
+                AtomicFiles.move(p, dir.resolve(p.getFileName().toString()), i == files.size() - 1); // one dir sync
+                step("moved");
+            }
+            deleteTree(staging);
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(dir, e);
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
+            for (Path child : entries) {
+                AtomicFiles.deleteQuietly(child);
+            }
+        } catch (IOException ignored) {
+            // not a directory, or gone
+        }
+        AtomicFiles.deleteQuietly(p);
     }
 
     /** Creates the directory or checks that it is ours; returns the names of our files already there. */
