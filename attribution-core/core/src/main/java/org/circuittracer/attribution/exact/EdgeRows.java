@@ -103,6 +103,16 @@ final class EdgeRows implements AutoCloseable {
         return absoluteSums[row];
     }
 
+    /** The row's columns when it is held on the heap (not copied: do not modify), else null (read it). */
+    int[] heldColumns(int row) {
+        return columns.get(row);
+    }
+
+    /** The row's weights when it is held on the heap (not copied: do not modify), else null. */
+    float[] heldWeights(int row) {
+        return weights.get(row);
+    }
+
     /** Whether some rows are on disk. */
     boolean spilled() {
         return spilledRows > 0;

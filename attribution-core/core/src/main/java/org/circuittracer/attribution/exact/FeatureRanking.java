@@ -28,6 +28,64 @@ final class FeatureRanking {
      * @param logitStart the first logit node, {@code N_act + (L+1)·T}
      */
     static double[] partialInfluence(EdgeRows rows, float[] logitWeights, int columns, int logitStart) {
+        double[] once = inTopologicalOrder(rows, logitWeights, columns, logitStart);
+        return once != null ? once : powerSeries(rows, logitWeights, columns, logitStart);
+    }
+
+    /**
+     * The same series in one pass over the rows: logit rows first (nothing feeds them), then feature rows from the
+     * highest node down. A feature's sources are features of lower layers, i.e. lower active indices (or errors and
+     * tokens, which have no rows), so a node's total mass {@code w[t] + I[t]} is complete before its row passes it on.
+     * Ranking runs every few batches over every row so far; one pass instead of one per path length. Returns null if
+     * some row feeds a node whose row comes earlier (never for attribution rows; the power series then decides).
+     */
+    static double[] inTopologicalOrder(EdgeRows rows, float[] logitWeights, int columns, int logitStart) {
+        int n = rows.size();
+        Integer[] order = new Integer[n];
+        boolean[] hasRow = new boolean[columns];
+        for (int r = 0; r < n; r++) {
+            order[r] = r;
+            hasRow[rows.node(r)] = true;
+        }
+        // logit rows in computation order, then features by node, descending
+        Arrays.sort(order, (a, b) -> {
+            boolean logitA = rows.node(a) >= logitStart;
+            boolean logitB = rows.node(b) >= logitStart;
+            if (logitA != logitB) {
+                return logitA ? -1 : 1;
+            }
+            return logitA ? Integer.compare(a, b) : Integer.compare(rows.node(b), rows.node(a));
+        });
+        double[] influence = new double[columns];
+        boolean[] passed = new boolean[columns]; // nodes whose row has passed on its mass
+        EdgeRows.Reader reader = rows.reader();
+        boolean[] ordered = {true};
+        for (int r : order) {
+            int node = rows.node(r);
+            double mass = (node >= logitStart ? logitWeights[node - logitStart] : 0) + influence[node];
+            passed[node] = true;
+            if (mass == 0 || rows.length(r) == 0) {
+                continue;
+            }
+            double scale = mass / Math.max(rows.absoluteSum(r), ROW_SUM_FLOOR);
+            reader.read(r, (row, cols, weights, length) -> {
+                for (int i = 0; i < length; i++) {
+                    int s = cols[i];
+                    if (passed[s] && hasRow[s]) {
+                        ordered[0] = false; // s already passed on a mass this row is still adding to
+                    }
+                    influence[s] += scale * Math.abs(weights[i]);
+                }
+            });
+            if (!ordered[0]) {
+                return null;
+            }
+        }
+        return influence;
+    }
+
+    /** The series power by power (any order of rows). */
+    static double[] powerSeries(EdgeRows rows, float[] logitWeights, int columns, int logitStart) {
         double[] current = new double[columns];
         for (int k = 0; k < logitWeights.length; k++) {
             current[logitStart + k] = logitWeights[k];
@@ -46,6 +104,16 @@ final class FeatureRanking {
                     continue;
                 }
                 double scale = coefficient / Math.max(rows.absoluteSum(r), ROW_SUM_FLOOR);
+                int[] held = rows.heldColumns(r);
+                if (held != null) {
+                    // the common case, a plain loop: ranking runs every few batches over every row so far
+                    float[] weights = rows.heldWeights(r);
+                    for (int i = 0; i < held.length; i++) {
+                        to[held[i]] += scale * Math.abs(weights[i]);
+                    }
+                    any[0] = true;
+                    continue;
+                }
                 reader.read(r, (row, cols, weights, length) -> {
                     for (int i = 0; i < length; i++) {
                         to[cols[i]] += scale * Math.abs(weights[i]);
