@@ -80,6 +80,9 @@ public final class NpzArchive implements TensorSource {
                     + "a NumPy .npz file (" + e.getMessage() + "); re-download or re-save it with np.savez.", e);
         } catch (NoSuchFileException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, file + " does not exist.", e);
+        } catch (EOFException e) { // found by fuzzing: a zip directory that claims more bytes than the file has
+            throw new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + " is a truncated or corrupt zip "
+                    + "archive, so not a readable NumPy .npz file; re-download or re-save it with np.savez.", e);
         } catch (IOException e) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot read " + file + ": " + e, e);
         }
