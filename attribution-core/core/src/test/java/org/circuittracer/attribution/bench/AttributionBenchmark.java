@@ -41,8 +41,8 @@ import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.transcoders.reference.ModelKind;
-import org.circuittracer.transcoders.reference.ReferenceConfig;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.reference.ReferenceFormatWriter;
 import org.circuittracer.transcoders.reference.Tensor;
 

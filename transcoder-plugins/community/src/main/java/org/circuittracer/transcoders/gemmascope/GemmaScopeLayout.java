@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.transcoders.community.Layers;
-import org.circuittracer.transcoders.reference.ReferenceConfig;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Where the layers' {@code params.npz} files of a GemmaScope directory are. Two layouts:

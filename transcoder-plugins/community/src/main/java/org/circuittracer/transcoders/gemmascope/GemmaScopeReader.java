@@ -19,7 +19,7 @@ import org.circuittracer.transcoders.common.WeightVector;
 import org.circuittracer.transcoders.community.FormatOptions;
 import org.circuittracer.transcoders.community.TensorChecks;
 import org.circuittracer.transcoders.numpy.NpzArchive;
-import org.circuittracer.transcoders.reference.ReferenceConfig;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Reads GemmaScope transcoders: per layer a {@code params.npz} with {@code W_enc [d, F]} (used as stored: it is

@@ -16,8 +16,8 @@ import org.circuittracer.safetensors.DType;
 import org.circuittracer.safetensors.SafetensorsWriter;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.transcoders.reference.ModelKind;
-import org.circuittracer.transcoders.reference.ReferenceConfig;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.reference.ReferenceFormatWriter;
 import org.circuittracer.transcoders.reference.Tensor;
 

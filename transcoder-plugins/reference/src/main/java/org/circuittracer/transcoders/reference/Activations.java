@@ -6,6 +6,7 @@ import java.util.OptionalInt;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Which activation a reference set computes, from what {@code config.yaml}, the files and the options say.

@@ -19,6 +19,8 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.common.RowMatrix;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;

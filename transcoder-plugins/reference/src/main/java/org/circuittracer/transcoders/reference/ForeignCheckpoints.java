@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Checkpoints of other tools that sit beside a {@code config.yaml} and are not circuit-tracer transcoders: EleutherAI's

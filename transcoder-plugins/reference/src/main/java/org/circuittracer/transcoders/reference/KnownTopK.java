@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * TopK sets whose {@code config.yaml} has {@code activation: topk} but no {@code k}, and whose k circuit-tracer 0.5

@@ -22,6 +22,8 @@ import org.circuittracer.safetensors.SafetensorsWriter;
 import org.circuittracer.safetensors.TensorSource;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Writes transcoders in the reference layout: the layers' safetensors files first, {@code config.yaml} last (its

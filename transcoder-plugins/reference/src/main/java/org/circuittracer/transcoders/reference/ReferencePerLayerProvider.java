@@ -6,6 +6,8 @@ import java.util.List;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * The format {@code reference-plt}: per-layer transcoders as the Python reference stores them

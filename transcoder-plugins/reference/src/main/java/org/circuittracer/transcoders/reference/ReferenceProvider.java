@@ -9,6 +9,8 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.common.Transcoders;
 
 /** What the two reference formats share: directory checks, {@code config.yaml}, {@code model_kind} dispatch. */

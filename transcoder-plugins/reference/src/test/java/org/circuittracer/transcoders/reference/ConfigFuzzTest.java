@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.util.List;
 import org.circuittracer.testkit.fuzz.Fuzzer;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.junit.jupiter.api.Test;
 
 /** {@code config.yaml} of the reference format, fuzzed with the testkit's harness (docs/develop/fuzzing.md). */

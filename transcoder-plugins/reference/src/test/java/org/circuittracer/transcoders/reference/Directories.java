@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.circuittracer.testkit.SharedFixtures;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /** Writable copies of fixture sets, to break them in tests. */
 final class Directories {

@@ -23,6 +23,8 @@ import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.testkit.SharedFixtures;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.Set;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.safetensors.TensorSource;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * An independent oracle: the reconstruction {@code ŷ_m = Σ_ℓ a_ℓ·W_dec[ℓ→m] + b_dec_m + x_m·W_skipᵀ} computed on the

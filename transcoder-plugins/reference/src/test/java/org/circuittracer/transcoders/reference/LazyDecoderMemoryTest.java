@@ -28,6 +28,7 @@ import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.common.ModelKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

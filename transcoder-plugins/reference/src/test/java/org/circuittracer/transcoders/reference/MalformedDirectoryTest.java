@@ -19,6 +19,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
+import org.circuittracer.transcoders.common.ModelKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

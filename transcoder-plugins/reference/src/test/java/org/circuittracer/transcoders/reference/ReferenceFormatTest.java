@@ -26,6 +26,8 @@ import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.testkit.SharedFixtures;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -8,6 +8,7 @@ import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
 import org.circuittracer.testkit.SharedFixtures;
+import org.circuittracer.transcoders.common.ModelKind;
 import org.junit.jupiter.api.io.TempDir;
 
 /**

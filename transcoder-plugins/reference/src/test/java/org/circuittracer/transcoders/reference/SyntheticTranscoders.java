@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.Random;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.ModelKind;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /** Small random transcoder sets written with {@link ReferenceFormatWriter}, for tests. */
 final class SyntheticTranscoders {

@@ -1,4 +1,4 @@
-package org.circuittracer.transcoders.reference;
+package org.circuittracer.transcoders.common;
 
 import java.util.Arrays;
 import java.util.Optional;
@@ -28,7 +28,7 @@ public enum ModelKind {
         return formatName;
     }
 
-    static Optional<ModelKind> fromYamlName(String name) {
+    public static Optional<ModelKind> fromYamlName(String name) {
         return Arrays.stream(values()).filter(k -> k.yamlName.equals(name)).findFirst();
     }
 }

@@ -1,4 +1,4 @@
-package org.circuittracer.transcoders.reference;
+package org.circuittracer.transcoders.common;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -21,7 +21,6 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.transcoders.common.Transcoders;
 
 /**
  * The {@code config.yaml} of a reference transcoder directory (docs/reference/algorithm.md §8.2), as circuit-tracer 0.5
@@ -61,7 +60,7 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
     public static final String JUMPRELU = "jumprelu";
     private static final Set<String> ACTIVATIONS = Set.of(RELU, TOPK, JUMPRELU);
     /** Activations of other tools' checkpoints (EleutherAI clt-training, sparsify) that the reference cannot compute. */
-    static final Set<String> FOREIGN_ACTIVATIONS = Set.of("batchtopk", "groupmax");
+    public static final Set<String> FOREIGN_ACTIVATIONS = Set.of("batchtopk", "groupmax");
     private static final Set<String> KEYS = Set.of("model_kind", "feature_input_hook", "feature_output_hook",
             "model_name", "transcoders", "activation", "k", "scan", "revision");
     private static final System.Logger LOG = System.getLogger(ReferenceConfig.class.getName());
@@ -178,7 +177,7 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
      * The {@code model_kind} and {@code transcoders} entries of {@code directory/config.yaml}, for recognising a
      * directory: cheap, lenient (anything unreadable gives empty), never throws.
      */
-    static Optional<Peek> peek(Path directory) {
+    public static Optional<Peek> peek(Path directory) {
         try {
             JsonNode root = YAML.readTree(directory.resolve(FILE_NAME).toFile());
             JsonNode kind = root == null || !root.isObject() ? null : root.get("model_kind");
@@ -197,11 +196,11 @@ public record ReferenceConfig(ModelKind modelKind, SiteKind featureInputHook, Si
     }
 
     /** What {@link #peek(Path)} found. */
-    record Peek(String modelKind, List<String> transcoders) {
+    public record Peek(String modelKind, List<String> transcoders) {
     }
 
     /** {@code directory/config.yaml} as a YAML mapping, or empty when it is missing, unreadable or not a mapping. */
-    static Optional<JsonNode> lenientTree(Path directory) {
+    public static Optional<JsonNode> lenientTree(Path directory) {
         try {
             JsonNode root = YAML.readTree(directory.resolve(FILE_NAME).toFile());
             return root != null && root.isObject() ? Optional.of(root) : Optional.empty();
