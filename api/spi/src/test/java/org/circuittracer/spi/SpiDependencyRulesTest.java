@@ -44,4 +44,37 @@ class SpiDependencyRulesTest {
                 .because("the SPI holds records, interfaces and enums; behaviour lives in plugins")
                 .check(spi);
     }
+
+    /**
+     * A record compares its components with {@code equals}, which for arrays is identity: every SPI record with an
+     * array component must compare by content. Records that hold native tensors ({@code NDArray}, compared by identity
+     * anyway) are exempt.
+     */
+    @Test
+    void recordsWithArrayComponentsCompareByContent() {
+        java.util.List<String> offenders = new java.util.ArrayList<>();
+        int checked = 0;
+        for (com.tngtech.archunit.core.domain.JavaClass c : spi) {
+            if (!c.isRecord() || !c.getModifiers().contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)) {
+                continue;
+            }
+            Class<?> type = c.reflect();
+            java.lang.reflect.RecordComponent[] components = type.getRecordComponents();
+            boolean arrays = java.util.Arrays.stream(components).anyMatch(r -> r.getType().isArray());
+            boolean tensors = java.util.Arrays.stream(components)
+                    .anyMatch(r -> r.getType().getName().equals("ai.djl.ndarray.NDArray"));
+            if (!arrays || tensors) {
+                continue;
+            }
+            checked++;
+            try {
+                type.getDeclaredMethod("equals", Object.class);
+                type.getDeclaredMethod("hashCode");
+            } catch (NoSuchMethodException e) {
+                offenders.add(type.getName());
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(checked).as("records with arrays found").isGreaterThanOrEqualTo(5);
+        org.assertj.core.api.Assertions.assertThat(offenders).as("records comparing arrays by identity").isEmpty();
+    }
 }

@@ -75,6 +75,23 @@ public sealed interface AttributionTargets {
         public float[] direction() {
             return direction.clone();
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CustomTarget that && label.equals(that.label)
+                    && Float.compare(weight, that.weight) == 0 && java.util.Arrays.equals(direction, that.direction);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * label.hashCode() + Float.hashCode(weight)) + java.util.Arrays.hashCode(direction);
+        }
+
+        @Override
+        public String toString() {
+            return "CustomTarget[label=" + label + ", weight=" + weight + ", direction=" + direction.length
+                    + " values]";
+        }
     }
 
     private static CircuitTracerException invalid(String message) {
