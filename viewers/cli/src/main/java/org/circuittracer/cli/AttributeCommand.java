@@ -210,8 +210,7 @@ final class AttributeCommand implements Runnable {
                     result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
                     graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
             out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
-                    + "metadata.graph_scores)%n", org.circuittracer.attribution.prune.GraphScores.replacementScore(graph),
-                    org.circuittracer.attribution.prune.GraphScores.completenessScore(graph));
+                    + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
             out.printf("Updated %s%n", result.indexFile());
             if (graphFileSaved) {
                 out.printf("Saved graph file %s%n", graphOutputPath);

@@ -363,7 +363,8 @@ class HttpRouteFuzzTest {
                 org.circuittracer.spi.attribution.AttributionListener listener) {
             return new org.circuittracer.attribution.export.GraphJsonExporter.Result(
                     directory.resolve(request.slug() + ".json"), directory.resolve("graph-metadata.json"), 0, 0,
-                    List.of(), List.of());
+                    List.of(), List.of(), new org.circuittracer.attribution.prune.GraphScores.Scores(Double.NaN,
+                    Double.NaN));
         }
 
         @Override

@@ -454,7 +454,8 @@ class ServerFaultsTest {
             }
             fail();
             return new GraphJsonExporter.Result(directory.resolve(request.slug() + ".json"),
-                    directory.resolve("graph-metadata.json"), 0, 0, List.of(), List.of());
+                    directory.resolve("graph-metadata.json"), 0, 0, List.of(), List.of(),
+                    new org.circuittracer.attribution.prune.GraphScores.Scores(Double.NaN, Double.NaN));
         }
 
         @Override

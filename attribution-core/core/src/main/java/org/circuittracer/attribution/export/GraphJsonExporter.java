@@ -81,12 +81,14 @@ public final class GraphJsonExporter {
      * @param links     links in the file
      * @param renamed   error nodes written under a non-reference id (see {@link Built#renamed()})
      * @param warnings  problems found while writing that did not stop it, one line each (see {@link Built#warnings()})
+     * @param scores    the unpruned graph's scores, as written to {@code metadata.graph_scores}
      */
     public record Result(Path graphFile, Path indexFile, int nodes, int links, List<RenamedNode> renamed,
-                         List<String> warnings) {
+                         List<String> warnings, GraphScores.Scores scores) {
         public Result {
             renamed = List.copyOf(renamed);
             warnings = List.copyOf(warnings);
+            java.util.Objects.requireNonNull(scores, "scores");
         }
     }
 
@@ -98,8 +100,10 @@ public final class GraphJsonExporter {
      *                 {@code 0_{L}_{p}_error} (links follow); empty in strict mode, which fails instead
      * @param warnings one line per kind of adjustment (renamed ids, links left out), saying why and what to do; empty
      *                 when the file is exactly what the reference would write
+     * @param scores   the unpruned graph's replacement and completeness scores, computed once for the metadata
      */
-    public record Built(ObjectNode json, List<RenamedNode> renamed, List<String> warnings) {
+    public record Built(ObjectNode json, List<RenamedNode> renamed, List<String> warnings,
+                        GraphScores.Scores scores) {
         public Built {
             renamed = List.copyOf(renamed);
             warnings = List.copyOf(warnings);
@@ -130,7 +134,7 @@ public final class GraphJsonExporter {
         AtomicFiles.write(graphFile, bytes);
         Path index = GraphIndex.upsert(directory, (ObjectNode) built.json().get("metadata"));
         return new Result(graphFile, index, built.json().get("nodes").size(), built.json().get("links").size(),
-                built.renamed(), built.warnings());
+                built.renamed(), built.warnings(), built.scores());
     }
 
     /** The graph JSON, without writing anything. */
@@ -220,7 +224,8 @@ public final class GraphJsonExporter {
                     + "again in float32 (--dtype float32).");
         }
         ObjectNode root = f.objectNode();
-        root.set("metadata", metadata(graph, options, scan));
+        GraphScores.Scores scores = GraphScores.of(graph);
+        root.set("metadata", metadata(graph, options, scan, scores));
         ObjectNode q = root.putObject("qParams");
         q.putArray("pinnedIds");
         q.putArray("supernodes");
@@ -229,7 +234,7 @@ public final class GraphJsonExporter {
         q.put("sg_pos", "");
         root.set("nodes", nodeArray);
         root.set("links", links);
-        return new Built(root, renamed, warnings);
+        return new Built(root, renamed, warnings, scores);
     }
 
     /**
@@ -289,7 +294,8 @@ public final class GraphJsonExporter {
                 .toString();
     }
 
-    private static ObjectNode metadata(AttributionGraph graph, ExportOptions options, String scan) {
+    private static ObjectNode metadata(AttributionGraph graph, ExportOptions options, String scan,
+                                       GraphScores.Scores graphScores) {
         ObjectNode m = JsonNodeFactory.instance.objectNode();
         m.put("slug", options.slug());
         m.put("scan", scan);
@@ -312,8 +318,8 @@ public final class GraphJsonExporter {
         pruning.put("edge_threshold", options.edgeThreshold());
         // of the unpruned graph: the file alone cannot give them (its error nodes and links are pruned)
         ObjectNode scores = m.putObject(SCORES_FIELD);
-        putScore(scores, "replacement", GraphScores.replacementScore(graph));
-        putScore(scores, "completeness", GraphScores.completenessScore(graph));
+        putScore(scores, "replacement", graphScores.replacement());
+        putScore(scores, "completeness", graphScores.completeness());
         return m;
     }
 

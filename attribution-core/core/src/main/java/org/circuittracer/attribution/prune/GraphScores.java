@@ -21,8 +21,20 @@ public final class GraphScores {
     private GraphScores() {
     }
 
-    public static double replacementScore(AttributionGraph graph) {
-        double[] influence = Influence.influence(graph.adjacency(), weights(graph));
+    /**
+     * Both scores of a graph.
+     *
+     * @param replacement  how much of the logits' influence comes from tokens rather than errors
+     * @param completeness the influence-weighted share of each node's input that does not come from errors
+     */
+    public record Scores(double replacement, double completeness) {
+    }
+
+    /** Both scores from one influence computation and one more pass over the edges. */
+    public static Scores of(AttributionGraph graph) {
+        EdgeMatrix a = graph.adjacency();
+        double[] w = weights(graph);
+        double[] influence = Influence.influence(a, w);
         double tokens = 0;
         double errors = 0;
         int length = graph.tokens().length();
@@ -34,32 +46,37 @@ public final class GraphScores {
         for (int p = 0; p < length; p++) {
             tokens += influence[graph.tokenIndex(p)];
         }
-        return tokens / (tokens + errors);
-    }
-
-    public static double completenessScore(AttributionGraph graph) {
-        EdgeMatrix a = graph.adjacency();
-        double[] w = weights(graph);
-        double[] influence = Influence.influence(a, w);
-        double[] scales = Influence.rowScales(a);
+        // per row: Σ|A| (as Influence.rowScales sums it) and the part of it from error nodes
         int errorStart = graph.errorIndex(0, 0);
         int errorEnd = graph.tokenIndex(0);
+        double[] rowSums = new double[a.size()];
         double[] fromErrors = new double[a.size()];
         a.forEachRow((t, columns, weights, from, to) -> {
             for (int i = from; i < to; i++) {
+                double v = Math.abs(weights[i]);
+                rowSums[t] += v;
                 if (columns[i] >= errorStart && columns[i] < errorEnd) {
-                    fromErrors[t] += Math.abs(weights[i]);
+                    fromErrors[t] += v;
                 }
             }
         });
         double numerator = 0;
         double denominator = 0;
         for (int t = 0; t < a.size(); t++) {
+            double scale = 1 / Math.max(rowSums[t], Influence.ROW_SUM_FLOOR);
             double mass = influence[t] + w[t];
-            numerator += (1 - fromErrors[t] * scales[t]) * mass;
+            numerator += (1 - fromErrors[t] * scale) * mass;
             denominator += mass;
         }
-        return numerator / denominator;
+        return new Scores(tokens / (tokens + errors), numerator / denominator);
+    }
+
+    public static double replacementScore(AttributionGraph graph) {
+        return of(graph).replacement();
+    }
+
+    public static double completenessScore(AttributionGraph graph) {
+        return of(graph).completeness();
     }
 
     /** Zero except the logit nodes, which carry their weights. */
