@@ -2,12 +2,14 @@ package org.circuittracer.spi;
 
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * A typed capability a provider declares up front, e.g. a backend's {@code VJP}. Implemented by the capability
  * enums of each extension point ({@link org.circuittracer.spi.model.BackendCapability},
  * {@link org.circuittracer.spi.dictionary.DictionaryCapability}).
  */
+@ConsumerType
 public interface Capability {
 
     /** The capability's name as users see it, e.g. {@code VJP}. */

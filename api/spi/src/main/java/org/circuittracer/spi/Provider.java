@@ -1,6 +1,7 @@
 package org.circuittracer.spi;
 
 import java.util.regex.Pattern;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * Common shape of every extension point: a stateless, cheap factory identified by a short name.
@@ -9,6 +10,7 @@ import java.util.regex.Pattern;
  * {@link java.util.ServiceLoader} or by the OSGi registrar) and must not load native libraries or read files
  * before {@code create(...)} is called.
  */
+@ConsumerType
 public interface Provider {
 
     /** Names are lowercase letters, digits and single hyphens, starting with a letter, at most 40 characters. */

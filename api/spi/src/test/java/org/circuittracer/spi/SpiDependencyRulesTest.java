@@ -77,4 +77,17 @@ class SpiDependencyRulesTest {
         org.assertj.core.api.Assertions.assertThat(checked).as("records with arrays found").isGreaterThanOrEqualTo(5);
         org.assertj.core.api.Assertions.assertThat(offenders).as("records comparing arrays by identity").isEmpty();
     }
+
+    /**
+     * Every public SPI interface says who implements it, so that bnd's baseline (api/spi/pom.xml) knows whether adding a
+     * method breaks plugins ({@code @ConsumerType}: plugins implement it) or only our runtime ({@code @ProviderType}).
+     */
+    @Test
+    void everyInterfaceDeclaresItsRole() {
+        classes().that().areInterfaces().and().arePublic().and().areNotAnnotations()
+                .should().beAnnotatedWith(org.osgi.annotation.versioning.ConsumerType.class)
+                .orShould().beAnnotatedWith(org.osgi.annotation.versioning.ProviderType.class)
+                .because("docs/develop/spi-versions.md: the role decides what a change to the interface means")
+                .check(spi);
+    }
 }

@@ -1,10 +1,13 @@
 package org.circuittracer.spi.attribution;
 
+import org.osgi.annotation.versioning.ProviderType;
+
 /**
  * Receives progress from an {@link Attributor} and can cancel it. Called from the attributing thread; implementations
  * must be quick. Cancellation is cooperative: the attributor checks {@link #isCancelled()} between batches and then
  * throws a {@link org.circuittracer.spi.CircuitTracerException} with code {@code CANCELLED}.
  */
+@ProviderType
 public interface AttributionListener {
 
     /** A listener that ignores everything and never cancels. */

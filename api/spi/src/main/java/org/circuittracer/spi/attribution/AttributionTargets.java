@@ -4,8 +4,10 @@ import java.util.List;
 import java.util.Objects;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.osgi.annotation.versioning.ProviderType;
 
 /** What the graph explains: the four target forms of docs/reference/algorithm.md §3.7. */
+@ProviderType
 public sealed interface AttributionTargets {
 
     /** The most probable next tokens: at most {@code maxLogits}, stopping once their probability reaches {@code desiredProbability}. */

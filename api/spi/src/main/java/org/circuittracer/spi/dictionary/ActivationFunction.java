@@ -1,11 +1,13 @@
 package org.circuittracer.spi.dictionary;
 
 import java.util.Objects;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The nonlinearity from pre-activations {@code h} to activations {@code a} (docs/reference/algorithm.md §2.2). A feature is active
  * iff its activation is non-zero.
  */
+@ProviderType
 public sealed interface ActivationFunction {
 
     /** {@code max(h, 0)}. */

@@ -2,11 +2,13 @@ package org.circuittracer.spi.dictionary;
 
 import java.nio.file.Path;
 import org.circuittracer.spi.Provider;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * Extension point for on-disk dictionary formats, one provider per format. Registered in
  * {@code META-INF/services/org.circuittracer.spi.dictionary.DictionaryFormatProvider}.
  */
+@ConsumerType
 public interface DictionaryFormatProvider extends Provider {
 
     /**

@@ -12,6 +12,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * A set of sparse dictionaries covering every layer of a model: per-layer transcoders (each source layer writes
@@ -22,6 +23,7 @@ import org.circuittracer.spi.site.SiteKind;
  * keeps attribution exact. Every returned array belongs to the {@link NDManager} passed in. Implementations are
  * thread-safe.
  */
+@ConsumerType
 public interface SparseDictionary extends AutoCloseable {
 
     /** The provider name of the format it was read with. */

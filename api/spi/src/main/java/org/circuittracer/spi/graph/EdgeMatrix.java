@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Objects;
+import org.osgi.annotation.versioning.ConsumerType;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A sparse square matrix in compressed-sparse-row form: row {@code r}'s entries are
@@ -30,6 +32,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
     private static final Cleaner CLEANER = Cleaner.create();
 
     /** Where the stored entries are. */
+    @ProviderType
     public sealed interface Entries permits InMemory, OnDisk {
     }
 
@@ -81,6 +84,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
 
     /** Receives one row at a time; see {@link #forEachRow(RowVisitor)}. */
     @FunctionalInterface
+    @ConsumerType
     public interface RowVisitor {
         /**
          * Row {@code target}'s stored entries are {@code columns[from … to)} and {@code weights[from … to)}; the first

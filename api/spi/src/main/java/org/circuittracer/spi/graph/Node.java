@@ -1,8 +1,10 @@
 package org.circuittracer.spi.graph;
 
 import java.util.Objects;
+import org.osgi.annotation.versioning.ProviderType;
 
 /** A node of an attribution graph. Node order in a graph is: features, errors, tokens, logits (docs/reference/algorithm.md §3.4). */
+@ProviderType
 public sealed interface Node {
 
     /** The sequence position the node belongs to. */

@@ -4,7 +4,7 @@
  * Orientation is {@code A[target, source]}: row {@code t} holds the direct effects of every node on node {@code t}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.0.1")
 package org.circuittracer.spi.graph;
 
 import org.osgi.annotation.bundle.Export;

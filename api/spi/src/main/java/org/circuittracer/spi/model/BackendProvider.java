@@ -3,11 +3,13 @@ package org.circuittracer.spi.model;
 import java.nio.file.Path;
 import java.util.Set;
 import org.circuittracer.spi.Provider;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * Extension point for model backends. Registered in
  * {@code META-INF/services/org.circuittracer.spi.model.BackendProvider}.
  */
+@ConsumerType
 public interface BackendProvider extends Provider {
 
     /** Everything models opened by this backend can do (a model may report fewer, e.g. no CUDA on this machine). */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.circuittracer.spi.site.HookSite;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Something to do at a hook site during a forward pass (or at every step of generation). Hooks are values, so a
@@ -13,6 +14,7 @@ import org.circuittracer.spi.site.HookSite;
  * <p>Tensors given to hooks are owned by the caller and must stay open for the duration of the call they are
  * passed to.
  */
+@ProviderType
 public sealed interface Hook {
 
     /** Where the hook acts. */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Map;
 import org.circuittracer.spi.site.HookSite;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * A model linearised around one prompt: attention patterns and norm scales frozen at their clean values, MLPs cut
@@ -11,6 +12,7 @@ import org.circuittracer.spi.site.HookSite;
  * {read-site values, {@code unembed.hook_in}}; {@link #vjp} is its exact adjoint. Thread-safe: several VJPs may
  * run concurrently. Closing releases the captured state.
  */
+@ConsumerType
 public interface LinearizedModel extends AutoCloseable {
 
     /** The prompt the model was linearised around. */

@@ -5,12 +5,14 @@ import java.util.OptionalInt;
 import java.util.stream.IntStream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Which sequence positions a hook or intervention touches. Python indexing semantics: negative indices count
  * from the end; slices are half-open with a step. An open slice ({@code stop} absent) also reaches positions
  * produced later during generation.
  */
+@ProviderType
 public sealed interface Positions {
 
     /** Every position, including generated ones. */

@@ -2,8 +2,10 @@ package org.circuittracer.spi.model;
 
 import java.util.List;
 import java.util.Set;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /** A model's tokenizer. Implementations never truncate: a long text gives all its tokens. */
+@ConsumerType
 public interface Tokenizer {
 
     /** Token ids of {@code text}, with the tokenizer's special tokens (e.g. BOS) only if asked. */

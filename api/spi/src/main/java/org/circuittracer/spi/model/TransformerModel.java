@@ -8,12 +8,14 @@ import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.site.HookSite;
+import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * An opened decoder-only transformer. Sessions over it are independent: forward passes, linearisations and
  * generations may run concurrently from several threads. Every returned tensor belongs to the {@link NDManager}
  * passed in; the model's own weights belong to the model and are released by {@link #close()}.
  */
+@ConsumerType
 public interface TransformerModel extends AutoCloseable {
 
     /** The provider name of the backend that opened this model, e.g. {@code djl}. */

@@ -11,7 +11,7 @@
  * {@code AbstractBackendConformanceTest}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.1.1")
 package org.circuittracer.spi.model;
 
 import org.osgi.annotation.bundle.Export;
