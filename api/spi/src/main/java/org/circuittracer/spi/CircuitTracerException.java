@@ -22,6 +22,14 @@ public class CircuitTracerException extends RuntimeException {
         this.errorCode = Objects.requireNonNull(errorCode, "errorCode");
     }
 
+    /**
+     * The SPI's one way to refuse an invalid argument (a value out of range, arrays that do not fit together):
+     * {@link StandardErrorCode#INVALID_ARGUMENT}, a user error.
+     */
+    public static CircuitTracerException invalidArgument(String message) {
+        return new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, message);
+    }
+
     public ErrorCode errorCode() {
         return errorCode;
     }

@@ -19,7 +19,7 @@
  * {@link org.circuittracer.spi.ErrorCode}; its message says what was wrong and how to fix it.
  */
 @Export
-@Version("1.0.1")
+@Version("1.1.0")
 package org.circuittracer.spi;
 
 import org.osgi.annotation.bundle.Export;

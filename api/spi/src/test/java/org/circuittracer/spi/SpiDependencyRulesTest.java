@@ -90,4 +90,14 @@ class SpiDependencyRulesTest {
                 .because("docs/develop/spi-versions.md: the role decides what a change to the interface means")
                 .check(spi);
     }
+
+    /** One exception type for invalid input: the SPI refuses with {@code CircuitTracerException.invalidArgument}. */
+    @Test
+    void spiRefusesInvalidArgumentsWithItsOwnException() {
+        noClasses().should().callConstructor(IllegalArgumentException.class, String.class)
+                .orShould().callConstructor(IllegalArgumentException.class)
+                .orShould().callConstructor(IllegalArgumentException.class, String.class, Throwable.class)
+                .because("a plugin or the CLI must see INVALID_ARGUMENT with its message, not a raw JDK exception")
+                .check(spi);
+    }
 }

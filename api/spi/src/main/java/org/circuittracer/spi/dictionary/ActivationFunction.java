@@ -1,6 +1,7 @@
 package org.circuittracer.spi.dictionary;
 
 import java.util.Objects;
+import org.circuittracer.spi.CircuitTracerException;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -22,7 +23,7 @@ public sealed interface ActivationFunction {
     record TopK(int k) implements ActivationFunction {
         public TopK {
             if (k < 1) {
-                throw new IllegalArgumentException("TopK needs k >= 1, got " + k);
+                throw CircuitTracerException.invalidArgument("TopK needs k >= 1, got " + k);
             }
         }
     }

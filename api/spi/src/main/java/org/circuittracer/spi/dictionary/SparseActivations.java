@@ -1,6 +1,7 @@
 package org.circuittracer.spi.dictionary;
 
 import java.util.Arrays;
+import org.circuittracer.spi.CircuitTracerException;
 
 /**
  * The active features of one layer over a sequence, in coordinate form sorted by (position, feature). Only
@@ -16,7 +17,7 @@ public record SparseActivations(int layer, int length, int[] positions, int[] fe
 
     public SparseActivations {
         if (positions.length != features.length || positions.length != values.length) {
-            throw new IllegalArgumentException("positions, features and values must have equal lengths: "
+            throw CircuitTracerException.invalidArgument("positions, features and values must have equal lengths: "
                     + positions.length + ", " + features.length + ", " + values.length);
         }
         positions = positions.clone();
@@ -24,11 +25,11 @@ public record SparseActivations(int layer, int length, int[] positions, int[] fe
         values = values.clone();
         for (int i = 0; i < positions.length; i++) {
             if (positions[i] < 0 || positions[i] >= length) {
-                throw new IllegalArgumentException("position " + positions[i] + " outside [0, " + length + ")");
+                throw CircuitTracerException.invalidArgument("position " + positions[i] + " outside [0, " + length + ")");
             }
             if (i > 0 && (positions[i] < positions[i - 1]
                     || positions[i] == positions[i - 1] && features[i] <= features[i - 1])) {
-                throw new IllegalArgumentException("entries must be sorted by (position, feature) without duplicates");
+                throw CircuitTracerException.invalidArgument("entries must be sorted by (position, feature) without duplicates");
             }
         }
     }

@@ -3,6 +3,7 @@ package org.circuittracer.spi.graph;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
 
@@ -36,7 +37,7 @@ public record AttributionGraph(ModelConfig model, TokenSequence tokens, String i
         logits = List.copyOf(logits);
         int expected = selected.size() + (model.layers() + 1) * tokens.length() + logits.size();
         if (adjacency.size() != expected) {
-            throw new IllegalArgumentException("adjacency is " + adjacency.size() + "² but the graph has " + expected
+            throw CircuitTracerException.invalidArgument("adjacency is " + adjacency.size() + "² but the graph has " + expected
                     + " nodes (" + selected.size() + " features, " + model.layers() * tokens.length() + " errors, "
                     + tokens.length() + " tokens, " + logits.size() + " logits)");
         }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Objects;
+import org.circuittracer.spi.CircuitTracerException;
 import org.osgi.annotation.versioning.ConsumerType;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -47,7 +48,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
             Objects.requireNonNull(columns, "columns");
             Objects.requireNonNull(weights, "weights");
             if (columns.length != weights.length) {
-                throw new IllegalArgumentException("inconsistent CSR arrays: columns " + columns.length
+                throw CircuitTracerException.invalidArgument("inconsistent CSR arrays: columns " + columns.length
                         + ", weights " + weights.length);
             }
         }
@@ -77,7 +78,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
         public OnDisk {
             Objects.requireNonNull(file, "file");
             if (columnsOffset < 0 || weightsOffset < 0) {
-                throw new IllegalArgumentException("negative offsets " + columnsOffset + ", " + weightsOffset);
+                throw CircuitTracerException.invalidArgument("negative offsets " + columnsOffset + ", " + weightsOffset);
             }
         }
     }
@@ -101,7 +102,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
      * @param rowStart {@code [size + 1]} offsets into {@code columns}/{@code weights}
      * @param columns  {@code [nnz]} column indices
      * @param weights  {@code [nnz]} values
-     * @throws IllegalArgumentException for inconsistent arrays
+     * @throws CircuitTracerException INVALID_ARGUMENT for inconsistent arrays
      */
     public EdgeMatrix(int size, int[] rowStart, int[] columns, float[] weights) {
         this(size, rowStart.clone(), new InMemory(columns.clone(), weights.clone()));
@@ -111,7 +112,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
      * The canonical constructor holds the arrays it is given (use {@link #adopt} or {@link #onDisk}); it checks the
      * offsets and, for entries in memory, the columns.
      *
-     * @throws IllegalArgumentException for inconsistent arrays
+     * @throws CircuitTracerException INVALID_ARGUMENT for inconsistent arrays
      */
     public EdgeMatrix {
         Objects.requireNonNull(rowStart, "rowStart");
@@ -130,7 +131,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
      * A matrix that takes ownership of the arrays without copying them (for matrices of hundreds of millions of
      * entries, where a copy would double the memory). The caller must not use the arrays afterwards.
      *
-     * @throws IllegalArgumentException for inconsistent arrays
+     * @throws CircuitTracerException INVALID_ARGUMENT for inconsistent arrays
      */
     public static EdgeMatrix adopt(int size, int[] rowStart, int[] columns, float[] weights) {
         return new EdgeMatrix(size, rowStart, new InMemory(columns, weights));
@@ -144,7 +145,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
      * @param deleteWhenUnreachable delete the file once this matrix is garbage (and at exit): for temporary files
      *                              the matrix owns, never for a user's file
      * @param validate              read the file once to check the columns (for files from outside)
-     * @throws IllegalArgumentException for inconsistent offsets, a file too short or, when validating, columns out of
+     * @throws CircuitTracerException INVALID_ARGUMENT for inconsistent offsets, a file too short or, when validating, columns out of
      *                                  range or not ascending within a row
      * @throws UncheckedIOException     when the file cannot be read
      */
@@ -168,7 +169,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
             long length = Files.size(region.file());
             if (columnsOffset < 0 || weightsOffset < 0 || columnsOffset + 4 * nnz > length
                     || weightsOffset + 4 * nnz > length) {
-                throw new IllegalArgumentException("file " + file + " has " + length + " bytes, too few for " + nnz
+                throw CircuitTracerException.invalidArgument("file " + file + " has " + length + " bytes, too few for " + nnz
                         + " entries at offsets " + columnsOffset + " and " + weightsOffset);
             }
         } catch (IOException e) {
@@ -183,7 +184,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
     /** Builds a matrix from a dense row-major array, keeping the non-zero entries. */
     public static EdgeMatrix fromDense(int size, float[] dense) {
         if (dense.length != (long) size * size) {
-            throw new IllegalArgumentException("dense array has " + dense.length + " entries, expected " + size + "²");
+            throw CircuitTracerException.invalidArgument("dense array has " + dense.length + " entries, expected " + size + "²");
         }
         int[] rowStart = new int[size + 1];
         int nnz = 0;
@@ -372,12 +373,12 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
 
     private static void checkOffsets(int size, int[] rowStart, long nnz) {
         if (size < 0 || nnz < 0 || rowStart.length != size + 1 || rowStart[0] != 0 || rowStart[size] != nnz) {
-            throw new IllegalArgumentException("inconsistent CSR arrays: size " + size + ", rowStart "
+            throw CircuitTracerException.invalidArgument("inconsistent CSR arrays: size " + size + ", rowStart "
                     + rowStart.length + ", entries " + nnz);
         }
         for (int r = 0; r < size; r++) {
             if (rowStart[r + 1] < rowStart[r] || rowStart[r + 1] > nnz) {
-                throw new IllegalArgumentException("rowStart must be non-decreasing and at most " + nnz
+                throw CircuitTracerException.invalidArgument("rowStart must be non-decreasing and at most " + nnz
                         + " (row " + r + ")");
             }
         }
@@ -386,7 +387,7 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
     private static void checkColumns(int row, int size, int[] cols, int from, int to) {
         for (int i = from; i < to; i++) {
             if (cols[i] < 0 || cols[i] >= size || i > from && cols[i] <= cols[i - 1]) {
-                throw new IllegalArgumentException("row " + row + ": columns must be ascending within [0, " + size
+                throw CircuitTracerException.invalidArgument("row " + row + ": columns must be ascending within [0, " + size
                         + ")");
             }
         }

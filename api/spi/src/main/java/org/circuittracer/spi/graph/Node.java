@@ -1,6 +1,7 @@
 package org.circuittracer.spi.graph;
 
 import java.util.Objects;
+import org.circuittracer.spi.CircuitTracerException;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** A node of an attribution graph. Node order in a graph is: features, errors, tokens, logits (docs/reference/algorithm.md §3.4). */
@@ -62,7 +63,7 @@ public sealed interface Node {
 
     private static void requireNonNegative(String field, int value) {
         if (value < 0) {
-            throw new IllegalArgumentException(field + " must be >= 0, got " + value);
+            throw CircuitTracerException.invalidArgument(field + " must be >= 0, got " + value);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.circuittracer.spi.model;
 
 import java.util.Objects;
+import org.circuittracer.spi.CircuitTracerException;
 
 /**
  * The dimensions of an opened model (what the reference's graph files record as {@code cfg}).
@@ -31,14 +32,14 @@ public record ModelConfig(String modelName, String architecture, int layers, int
         requirePositive("vocabularySize", vocabularySize);
         requirePositive("maxPositions", maxPositions);
         if (heads % keyValueHeads != 0) {
-            throw new IllegalArgumentException("heads (" + heads + ") must be a multiple of keyValueHeads ("
+            throw CircuitTracerException.invalidArgument("heads (" + heads + ") must be a multiple of keyValueHeads ("
                     + keyValueHeads + ")");
         }
     }
 
     private static void requirePositive(String field, int value) {
         if (value <= 0) {
-            throw new IllegalArgumentException(field + " must be positive, got " + value);
+            throw CircuitTracerException.invalidArgument(field + " must be positive, got " + value);
         }
     }
 }

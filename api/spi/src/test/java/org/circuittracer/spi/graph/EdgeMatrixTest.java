@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
+import org.circuittracer.spi.CircuitTracerException;
 import org.junit.jupiter.api.Test;
 
 class EdgeMatrixTest {
@@ -55,7 +56,7 @@ class EdgeMatrixTest {
     @Test
     void aRowStartPastTheColumnsIsRejected() {
         assertThatThrownBy(() -> new EdgeMatrix(2, new int[] {0, 3, 1}, new int[] {0}, new float[] {1f}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1");
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("at most 1");
     }
 
     /** A random CSR matrix of about {@code perRow} entries per row, written to {@code file} as [columns][weights]. */
@@ -164,7 +165,7 @@ class EdgeMatrixTest {
         EdgeMatrix m = new EdgeMatrix(3, new int[] {0, 2, 2, 3}, new int[] {0, 2, 1}, new float[] {1, 2, 3});
         java.nio.file.Path file = write(m, dir.resolve("ok.bin"), 0);
         assertThatThrownBy(() -> EdgeMatrix.onDisk(3, m.rowStart(), file, 0, 16, false, false))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too few");
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("too few");
         EdgeMatrix unordered = EdgeMatrix.adopt(3, new int[] {0, 2, 2, 3}, new int[] {0, 2, 1},
                 new float[] {1, 2, 3});
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -172,7 +173,7 @@ class EdgeMatrixTest {
         java.nio.file.Path bad = dir.resolve("bad.bin");
         java.nio.file.Files.write(bad, b.array());
         assertThatThrownBy(() -> EdgeMatrix.onDisk(3, unordered.rowStart(), bad, 0, 12, false, true))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("row 0");
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("row 0");
     }
 
     @Test
@@ -181,6 +182,6 @@ class EdgeMatrixTest {
         EdgeMatrix adopted = EdgeMatrix.adopt(2, new int[] {0, 1, 1}, columns, new float[] {3f});
         assertThat(adopted.get(0, 1)).isEqualTo(3f);
         assertThatThrownBy(() -> EdgeMatrix.adopt(2, new int[] {0, 1, 1}, new int[] {7}, new float[] {1f}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ascending");
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("ascending");
     }
 }
