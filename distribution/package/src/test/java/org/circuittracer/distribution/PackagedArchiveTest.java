@@ -84,11 +84,15 @@ class PackagedArchiveTest {
                     .anyMatch(n -> n.startsWith("circuit-tracer-demo")).anyMatch(n -> n.startsWith("pytorch-native-cpu"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-viewer-web")).anyMatch(n -> n.startsWith("javalin"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-hub"))
-                    .noneMatch(n -> n.startsWith("circuit-tracer-backend-djl"));
+                    .noneMatch(n -> n.startsWith("circuit-tracer-backend-djl"))
+                    .noneMatch(n -> n.startsWith("circuit-tracer-backend-onnx"))
+                    .noneMatch(n -> n.startsWith("circuit-tracer-demo-recipe"));
         }
         try (Stream<Path> bundles = Files.list(home.resolve("bundles"))) {
             assertThat(bundles.map(p -> p.getFileName().toString()).toList())
                     .anyMatch(n -> n.startsWith("circuit-tracer-backend-djl"))
+                    .anyMatch(n -> n.startsWith("circuit-tracer-transformer-core"))
+                    .anyMatch(n -> n.startsWith("circuit-tracer-onnx-export"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-transcoders-reference"))
                     .anyMatch(n -> n.startsWith("circuit-tracer-hub")); // for plugins reading hf:// references
         }
@@ -118,6 +122,17 @@ class PackagedArchiveTest {
                 .contains("serve").contains("export-onnx");
         Result bad = launcher("attribute", "--frobnicate");
         assertThat(bad.exit()).isEqualTo(2);
+    }
+
+    @Test
+    void exportOnnxUnderOsgi(@TempDir Path work) throws Exception {
+        // the exporter runs from lib/; the check then runs the djl and onnx bundles on the source and the export
+        Path output = work.resolve("llama-onnx");
+        Result r = launcher("--osgi", "export-onnx", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
+                "--output", output.toString(), "--quiet");
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("Checked: djl and onnx");
+        assertThat(output.resolve("model.onnx")).isNotEmptyFile();
     }
 
     @Test

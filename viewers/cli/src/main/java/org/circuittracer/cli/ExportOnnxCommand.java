@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 import ai.djl.ndarray.NDManager;
 
 import org.circuittracer.attribution.replacement.PromptTokens;
-import org.circuittracer.backend.onnx.export.OnnxExporter;
 import org.circuittracer.hub.HubCache;
+import org.circuittracer.onnx.export.OnnxExporter;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code circuit-tracer export-onnx}: a Hugging Face model directory the {@code djl} backend opens, written as the
- * {@code onnx} backend's directory by the backend's own exporter, then checked by running both backends on a short
- * prompt.
+ * {@code onnx} backend's directory by the ONNX exporter, then checked by running both backends (from the registry of
+ * the runtime in use) on a short prompt.
  */
 @Command(name = "export-onnx", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Export a Hugging Face model directory (GPT-2, Llama, Gemma-2 or Qwen-3: what the djl backend "
@@ -48,8 +48,8 @@ import picocli.CommandLine.Option;
                 "      --transcoders transcoders/llama-plt --prompt \"the cat sat\"",
                 "      a directory with model.onnx opens with the onnx backend",
                 "      (--backend onnx says so explicitly)",
-                "Runs in the class path runtime, not under --osgi; the exported directory",
-                "then opens in both runtimes."})
+                "Runs in both runtimes (the exporter is on the host class path); the",
+                "exported directory then opens in both."})
 final class ExportOnnxCommand implements Runnable {
 
     /** Largest accepted relative logit difference between the two backends. */
@@ -100,11 +100,6 @@ final class ExportOnnxCommand implements Runnable {
 
     @Override
     public void run() {
-        if (Registries.osgi()) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "export-onnx runs in the class path "
-                    + "runtime: run it without --osgi. The exported directory then opens under --osgi too "
-                    + "(--backend onnx).");
-        }
         model = ModelOptions.locate(modelName, "--model", HubCache.fromEnvironment(), false).path();
         ModelOptions.requireDirectory(model, "--model");
         checkOutput();
@@ -254,10 +249,7 @@ final class ExportOnnxCommand implements Runnable {
         }
     }
 
-    /**
-     * The calls into the onnx backend's exporter, kept apart so that this command's class loads without the backend
-     * (under {@code --osgi} the backend is a bundle, not on the class path).
-     */
+    /** The calls into the exporter (circuit-tracer-onnx-export, on the host class path in both runtimes). */
     private static final class Exporter {
 
         static void export(Path model, Path output, boolean externalData, boolean force) {

@@ -24,7 +24,6 @@ import org.circuittracer.attribution.TinyFixtures;
 import org.circuittracer.attribution.exact.ExactAttributor;
 import org.circuittracer.attribution.replacement.ReplacementModel;
 import org.circuittracer.backend.djl.bench.BackendBenchmark;
-import org.circuittracer.backend.djl.bench.SyntheticCheckpoint;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionPhase;
@@ -45,6 +44,7 @@ import org.circuittracer.transcoders.common.ModelKind;
 import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.reference.ReferenceFormatWriter;
 import org.circuittracer.transcoders.reference.Tensor;
+import org.circuittracer.transformer.checkpoint.SyntheticCheckpoint;
 
 /**
  * Attribution throughput (issue 5): seconds per graph by phase, VJP rows per second and the VJP phase's achieved

@@ -2,14 +2,10 @@ package org.circuittracer.backend.djl;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
-import org.circuittracer.backend.djl.architecture.Architecture;
-import org.circuittracer.backend.djl.architecture.Architectures;
-import org.circuittracer.backend.djl.checkpoint.JsonConfig;
 import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -17,6 +13,11 @@ import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.transformer.DeviceChoice;
+import org.circuittracer.transformer.ModelDirectory;
+import org.circuittracer.transformer.architecture.Architecture;
+import org.circuittracer.transformer.architecture.Architectures;
+import org.circuittracer.transformer.checkpoint.JsonConfig;
 
 /**
  * The backend {@value #NAME}: GPT-2, Llama, Gemma-2 and Qwen-3 implemented natively on DJL NDArrays with the PyTorch
@@ -52,43 +53,23 @@ public final class DjlBackendProvider implements BackendProvider {
 
     @Override
     public boolean canOpen(Path directory) {
-        Path config = directory.resolve("config.json");
-        if (!Files.isRegularFile(config)) {
-            return false;
-        }
-        try {
-            return Architectures.find(JsonConfig.read(config)).isPresent();
-        } catch (CircuitTracerException e) {
-            return false;
-        }
+        return ModelDirectory.readableConfig(directory).flatMap(Architectures::find).isPresent();
     }
 
     @Override
     public TransformerModel create(ModelSource source) {
         Path directory = source.directory();
-        if (!Files.isDirectory(directory)) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The model directory " + directory
-                    + (Files.exists(directory) ? " is not a directory" : " does not exist")
-                    + ". Give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json).");
+        ModelDirectory.require(directory, "a Hugging Face model directory (config.json, model.safetensors, "
+                + "tokenizer.json)");
+        if (DeviceChoice.parse(source.device(), NAME, "auto or cpu") == DeviceChoice.CUDA) {
+            Capability.require("backend", NAME, CAPABILITIES, BackendCapability.CUDA, "device " + source.device());
         }
-        checkDevice(source.device());
         if (!source.options().isEmpty()) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The djl backend takes no options, "
                     + "got " + source.options().keySet() + ".");
         }
-        JsonConfig config = JsonConfig.read(directory.resolve("config.json"));
+        JsonConfig config = JsonConfig.read(directory.resolve(ModelDirectory.CONFIG));
         Architecture architecture = Architectures.require(config);
         return DjlTransformerModel.open(directory, architecture.read(config), source.precision(), CAPABILITIES);
-    }
-
-    private static void checkDevice(String device) {
-        if (device.equals("auto") || device.equals("cpu")) {
-            return;
-        }
-        if (device.startsWith("gpu") || device.startsWith("cuda")) {
-            Capability.require("backend", NAME, CAPABILITIES, BackendCapability.CUDA, "device " + device);
-        }
-        throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Unknown device '" + device
-                + "' for the djl backend; use auto or cpu.");
     }
 }

@@ -7,15 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import org.circuittracer.backend.djl.architecture.ArchitectureConfig;
-import org.circuittracer.backend.djl.checkpoint.WeightReader;
-import org.circuittracer.backend.djl.decoder.Decoder;
-import org.circuittracer.backend.djl.decoder.DecoderForward;
-import org.circuittracer.backend.djl.hooks.HookPlan;
-import org.circuittracer.backend.djl.hooks.SiteShapes;
-import org.circuittracer.spi.Capability;
-import org.circuittracer.spi.CircuitTracerException;
-import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.ForwardResult;
 import org.circuittracer.spi.model.GenerationDefaults;
@@ -27,9 +18,16 @@ import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.Precision;
 import org.circuittracer.spi.model.TokenSequence;
-import org.circuittracer.spi.model.Tokenizer;
-import org.circuittracer.spi.model.TransformerModel;
-import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.transformer.AbstractTransformerModel;
+import org.circuittracer.transformer.ModelDirectory;
+import org.circuittracer.transformer.ModelLimits;
+import org.circuittracer.transformer.architecture.ArchitectureConfig;
+import org.circuittracer.transformer.checkpoint.WeightReader;
+import org.circuittracer.transformer.decoder.Decoder;
+import org.circuittracer.transformer.decoder.DecoderForward;
+import org.circuittracer.transformer.generation.GenerationConfig;
+import org.circuittracer.transformer.hooks.HookPlan;
+import org.circuittracer.transformer.hooks.SiteShapes;
 
 /**
  * A model opened by the djl backend: a {@link Decoder} whose weights live in this model's own manager (memory-mapped
@@ -39,29 +37,24 @@ import org.circuittracer.spi.site.HookSite;
  * caller's manager that is closed before it returns. Logits and captured values are float32 whatever the precision.
  * Generation ({@link DjlGeneration}) keeps a key/value cache and applies hooks at absolute positions on every step.
  */
-final class DjlTransformerModel implements TransformerModel {
+final class DjlTransformerModel extends AbstractTransformerModel {
 
     private final Path directory;
     private final NDManager weights;
     private final Decoder decoder;
-    private final List<HookSite> sites;
-    private final Set<BackendCapability> capabilities;
-    private DjlTokenizer tokenizer; // opened on first use: many callers never need text
-    private volatile boolean closed;
 
     private DjlTransformerModel(Path directory, NDManager weights, Decoder decoder,
                                 Set<BackendCapability> capabilities) {
+        super(DjlBackendProvider.NAME, directory, decoder.config(), decoder.sites(), capabilities, "");
         this.directory = directory;
         this.weights = weights;
         this.decoder = decoder;
-        this.sites = decoder.sites();
-        this.capabilities = capabilities;
     }
 
     /** Loads the weights of {@code directory} as {@code config} describes them. */
     static DjlTransformerModel open(Path directory, ArchitectureConfig config, Precision precision,
                                     Set<BackendCapability> capabilities) {
-        String name = directory.toAbsolutePath().normalize().getFileName().toString();
+        String name = ModelDirectory.name(directory);
         NDManager manager = PyTorchRuntime.newManager();
         try (WeightReader reader = WeightReader.open(directory, manager, precision,
                 config.modelConfig(name).architecture())) {
@@ -73,50 +66,13 @@ final class DjlTransformerModel implements TransformerModel {
     }
 
     @Override
-    public String backendName() {
-        return DjlBackendProvider.NAME;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return decoder.config();
-    }
-
-    @Override
-    public synchronized Tokenizer tokenizer() {
-        requireOpen();
-        if (tokenizer == null) {
-            tokenizer = DjlTokenizer.open(directory);
-        }
-        return tokenizer;
-    }
-
-    @Override
-    public Set<BackendCapability> capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public List<HookSite> sites() {
-        return sites;
-    }
-
-    @Override
     public ForwardResult forward(NDManager manager, TokenSequence tokens, List<Hook> hooks) {
-        Objects.requireNonNull(manager, "manager");
-        Objects.requireNonNull(hooks, "hooks");
-        requireOpen();
+        checkForward(manager, tokens, hooks);
         ModelConfig config = decoder.config();
-        tokens.requireInVocabulary(config.vocabularySize());
-        if (tokens.length() > config.maxPositions()) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has " + tokens.length()
-                    + " tokens, more than the " + config.maxPositions() + " positions " + describe() + " supports. "
-                    + "Shorten it.");
-        }
         try (NDManager scratch = manager.newSubManager()) {
             SiteShapes shapes = new SiteShapes(tokens.length(), config.modelWidth(), config.heads(),
                     config.vocabularySize());
-            HookPlan plan = HookPlan.prepare(hooks, sites, shapes, scratch, describe());
+            HookPlan plan = HookPlan.prepare(hooks, sites(), shapes, scratch, describe());
             NDArray logits = DecoderForward.run(decoder, scratch, tokens.ids(), plan);
             logits.attach(manager);
             plan.captured().values().forEach(value -> value.attach(manager));
@@ -126,7 +82,7 @@ final class DjlTransformerModel implements TransformerModel {
 
     @Override
     public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
-        return linearize(manager, tokens, spec, DjlLinearizedModel.PATTERN_BUDGET);
+        return linearize(manager, tokens, spec, DjlLinearization.PATTERN_BUDGET);
     }
 
     /**
@@ -134,15 +90,14 @@ final class DjlTransformerModel implements TransformerModel {
      * (tests pass a small budget to exercise the recomputed patterns on short prompts).
      */
     LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec, long patternBudget) {
-        Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
-        Objects.requireNonNull(spec, "spec");
+        checkLinearize(manager, spec);
         NDManager state = manager.newSubManager();
         try {
-            boolean keepPatterns = DjlLinearizedModel.keepsPatterns(decoder, tokens.length(), patternBudget);
-            List<Hook> captures = DjlLinearizedModel.recordedSites(decoder, spec, keepPatterns).stream()
+            boolean keepPatterns = DjlLinearization.keepsPatterns(decoder, tokens.length(), patternBudget);
+            List<Hook> captures = DjlLinearization.recordedSites(decoder, spec, keepPatterns).stream()
                     .<Hook>map(Hook.Capture::new).toList();
             ForwardResult clean = forward(state, tokens, captures);
-            return DjlLinearizedModel.of(decoder, tokens, spec, state, clean.captured(), patternBudget);
+            return DjlLinearization.of(decoder, tokens, spec, state, clean.captured(), patternBudget);
         } catch (RuntimeException e) {
             state.close();
             throw e;
@@ -158,13 +113,7 @@ final class DjlTransformerModel implements TransformerModel {
     public NDArray unembeddingVectors(NDManager manager, int[] tokenIds) {
         Objects.requireNonNull(manager, "manager");
         requireOpen();
-        int vocabulary = decoder.config().vocabularySize();
-        for (int id : tokenIds) {
-            if (id < 0 || id >= vocabulary) {
-                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Token id " + id
-                        + " is outside the vocabulary [0, " + vocabulary + ") of " + describe() + ".");
-            }
-        }
+        ModelLimits.requireTokenIds(tokenIds, decoder.config().vocabularySize(), describe());
         try (NDManager scratch = manager.newSubManager()) {
             // unembed weight is [d, V]: token t's vector is column t
             NDArray columns = decoder.unembed().weight().transpose();
@@ -190,41 +139,18 @@ final class DjlTransformerModel implements TransformerModel {
 
     @Override
     public GenerationResult generate(NDManager manager, GenerationRequest request) {
-        Capability.require("backend", DjlBackendProvider.NAME, capabilities, BackendCapability.KV_CACHE,
-                "generation");
-        Objects.requireNonNull(manager, "manager");
-        Objects.requireNonNull(request, "request");
-        requireOpen();
-        DjlGeneration.validate(decoder.config(), request, describe());
-        return DjlGeneration.run(decoder, sites, describe(), manager, request);
+        checkGeneration(manager, request);
+        return DjlGeneration.run(decoder, sites(), describe(), manager, request);
     }
 
-    /** Releases the weights and the tokenizer. Idempotent. */
+    /** Releases the weights (the tokenizer is the base class's). */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
+    protected void release() {
         weights.close();
     }
 
     /** The decoder (weights and settings), for the linearised model and generation built on this model. */
     Decoder decoder() {
         return decoder;
-    }
-
-    private String describe() {
-        ModelConfig c = decoder.config();
-        return c.architecture() + " '" + c.modelName() + "' (" + c.layers() + " layers)";
-    }
-
-    private void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("The model " + describe() + " is closed.");
-        }
     }
 }

@@ -9,8 +9,8 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
-import org.circuittracer.backend.djl.linear.FrozenAttention;
 import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.transformer.linear.FrozenAttention;
 
 /**
  * The clean values of a long prompt's linearised model: the recorded sites, plus each layer's {@code [H, T, T]}

@@ -7,12 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.Objects;
-import org.circuittracer.backend.djl.decoder.Attention;
-import org.circuittracer.backend.djl.decoder.AttentionSettings;
-import org.circuittracer.backend.djl.decoder.Block;
-import org.circuittracer.backend.djl.decoder.NormWeights;
-import org.circuittracer.backend.djl.decoder.RotaryEmbedding;
-import org.circuittracer.backend.djl.linear.FrozenAttention;
+import org.circuittracer.transformer.decoder.Attention;
+import org.circuittracer.transformer.decoder.AttentionSettings;
+import org.circuittracer.transformer.decoder.Block;
+import org.circuittracer.transformer.decoder.NormWeights;
+import org.circuittracer.transformer.decoder.RotaryEmbedding;
+import org.circuittracer.transformer.linear.FrozenAttention;
 
 /**
  * A layer's clean attention pattern recomputed on demand from its queries and keys ({@code [H, T, h]} and

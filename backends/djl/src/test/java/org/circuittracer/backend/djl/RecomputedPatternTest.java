@@ -79,7 +79,7 @@ class RecomputedPatternTest {
             TokenSequence prompt = new TokenSequence(ids);
             DjlTransformerModel djl = (DjlTransformerModel) model;
             long budget = (long) model.config().heads() * 64 * t;
-            assertThat(DjlLinearizedModel.keepsPatterns(djl.decoder(), t, budget)).isFalse();
+            assertThat(DjlLinearization.keepsPatterns(djl.decoder(), t, budget)).isFalse();
             try (LinearizedModel recorded = djl.linearize(manager, prompt, SPEC, Long.MAX_VALUE);
                  LinearizedModel blocked = djl.linearize(manager, prompt, SPEC, budget)) {
                 assertThat(blocked.clean()).doesNotContainValue(null);

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-import org.circuittracer.backend.djl.checkpoint.JsonConfig;
 import org.circuittracer.backend.onnx.graph.ModelInputs;
 import org.circuittracer.backend.onnx.graph.OnnxModelFile;
 import org.circuittracer.backend.onnx.graph.Sessions;
@@ -22,6 +21,9 @@ import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Precision;
 import org.circuittracer.spi.model.TransformerModel;
+import org.circuittracer.transformer.DeviceChoice;
+import org.circuittracer.transformer.ModelDirectory;
+import org.circuittracer.transformer.checkpoint.JsonConfig;
 
 /**
  * The backend {@value #NAME}: decoder-only language models exported to ONNX ({@code model.onnx} (+ external data),
@@ -75,25 +77,21 @@ public final class OnnxBackendProvider implements BackendProvider {
 
     @Override
     public boolean canOpen(Path directory) {
-        Path config = directory.resolve("config.json");
-        if (!Files.isRegularFile(directory.resolve(OnnxModelFile.FILE)) || !Files.isRegularFile(config)) {
+        if (!Files.isRegularFile(directory.resolve(OnnxModelFile.FILE))) {
             return false;
         }
         try {
-            return SiteMap.builtIn(OnnxModelConfig.architecture(JsonConfig.read(config))).isPresent();
+            return ModelDirectory.readableConfig(directory).map(OnnxModelConfig::architecture)
+                    .flatMap(SiteMap::builtIn).isPresent();
         } catch (CircuitTracerException e) {
-            return false;
+            return false; // no "architectures"
         }
     }
 
     @Override
     public TransformerModel create(ModelSource source) {
         Path directory = source.directory();
-        if (!Files.isDirectory(directory)) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The model directory " + directory
-                    + (Files.exists(directory) ? " is not a directory" : " does not exist")
-                    + ". Give a directory with an ONNX export (model.onnx, config.json, tokenizer.json).");
-        }
+        ModelDirectory.require(directory, "a directory with an ONNX export (model.onnx, config.json, tokenizer.json)");
         Map<String, String> options = source.options();
         for (String key : options.keySet()) {
             if (!OPTIONS.contains(key)) {
@@ -106,7 +104,7 @@ public final class OnnxBackendProvider implements BackendProvider {
                     + source.precision());
         }
         int threads = threads(options.get("threads"));
-        Path config = directory.resolve("config.json");
+        Path config = directory.resolve(ModelDirectory.CONFIG);
         if (!Files.isRegularFile(config)) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "No config.json in " + directory
                     + ". An ONNX export keeps the Hugging Face config.json beside model.onnx.");
@@ -119,8 +117,7 @@ public final class OnnxBackendProvider implements BackendProvider {
                         + architecture + ", for which the onnx backend has no site map. Built-in: "
                         + String.join(", ", SiteMap.builtInArchitectures()) + ". Give one with the option "
                         + "site-map=<file.json> (docs/backends/onnx.md)."));
-        String name = directory.toAbsolutePath().normalize().getFileName().toString();
-        ModelConfig modelConfig = OnnxModelConfig.read(json, name);
+        ModelConfig modelConfig = OnnxModelConfig.read(json, ModelDirectory.name(directory));
         OnnxModelFile file = OnnxModelFile.read(directory);
         ResolvedSites sites = ResolvedSites.resolve(map, file);
         if (sites.tensors().isEmpty()) {
@@ -141,14 +138,11 @@ public final class OnnxBackendProvider implements BackendProvider {
     }
 
     private static Sessions.Device device(String device) {
-        if (device.equals("auto") || device.equals("cpu")) {
-            return Sessions.choose(device);
-        }
-        if (device.startsWith("gpu") || device.startsWith("cuda")) {
-            return Sessions.choose("cuda");
-        }
-        throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Unknown device '" + device
-                + "' for the onnx backend; use auto, cpu or cuda.");
+        return switch (DeviceChoice.parse(device, NAME, "auto, cpu or cuda")) {
+            case AUTO -> Sessions.choose("auto");
+            case CPU -> Sessions.choose("cpu");
+            case CUDA -> Sessions.choose("cuda");
+        };
     }
 
     private static int threads(String value) {

@@ -2,14 +2,14 @@ package org.circuittracer.backend.onnx;
 
 import java.util.List;
 import java.util.Optional;
-import org.circuittracer.backend.djl.architecture.Architecture;
-import org.circuittracer.backend.djl.architecture.Architectures;
-import org.circuittracer.backend.djl.checkpoint.JsonConfig;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.transformer.architecture.Architecture;
+import org.circuittracer.transformer.architecture.Architectures;
+import org.circuittracer.transformer.checkpoint.JsonConfig;
 
 /**
- * The dimensions of an exported model, from its {@code config.json}: through the djl backend's reader for the
+ * The dimensions of an exported model, from its {@code config.json}: through transformer-core's reader for the
  * architectures it knows (so both backends agree on defaults), otherwise from the usual Hugging Face fields.
  */
 final class OnnxModelConfig {

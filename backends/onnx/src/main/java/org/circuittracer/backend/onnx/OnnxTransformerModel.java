@@ -9,7 +9,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,8 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.circuittracer.backend.djl.DjlTokenizer;
-import org.circuittracer.backend.djl.hooks.SiteShapes;
 import org.circuittracer.backend.onnx.graph.GraphSurgery;
 import org.circuittracer.backend.onnx.graph.ModelInputs;
 import org.circuittracer.backend.onnx.graph.OnnxModelFile;
@@ -37,10 +34,11 @@ import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
-import org.circuittracer.spi.model.Tokenizer;
-import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.site.HookSite;
-import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transformer.AbstractTransformerModel;
+import org.circuittracer.transformer.ModelLimits;
+import org.circuittracer.transformer.generation.GenerationLoop;
+import org.circuittracer.transformer.hooks.SiteShapes;
 
 /**
  * A model opened by the onnx backend: ONNX Runtime sessions of the exported graph (plain, and rewritten per hook
@@ -48,129 +46,31 @@ import org.circuittracer.spi.site.SiteKind;
  * values are float32 arrays of the caller's manager. Forward passes, linearisations and generations may run
  * concurrently.
  */
-final class OnnxTransformerModel implements TransformerModel {
+final class OnnxTransformerModel extends AbstractTransformerModel {
 
-    private final Path directory;
-    private final ModelConfig config;
     private final OnnxModelFile file;
     private final ResolvedSites sites;
-    private final List<HookSite> siteList;
     private final ModelInputs inputs;
     private final Sessions sessions;
     private final Weights weights;
-    private final Set<BackendCapability> capabilities;
-    private DjlTokenizer tokenizer;
-    private volatile boolean closed;
 
     OnnxTransformerModel(Path directory, ModelConfig config, OnnxModelFile file, ResolvedSites sites,
                          ModelInputs inputs, Sessions sessions) {
-        this.directory = directory;
-        this.config = config;
+        super(OnnxBackendProvider.NAME, directory, config, sites.sites(),
+                OnnxCapabilities.of(config, sites, inputs, sessions.device()), "ONNX");
         this.file = file;
         this.sites = sites;
-        this.siteList = List.copyOf(sites.sites());
         this.inputs = inputs;
         this.sessions = sessions;
         this.weights = new Weights(file, sites, describe());
-        this.capabilities = capabilitiesOf();
-    }
-
-    /** What this model can do, from the sites and weights its map found and the graph's inputs. */
-    private Set<BackendCapability> capabilitiesOf() {
-        Set<BackendCapability> caps = EnumSet.of(BackendCapability.HOOKS);
-        boolean patterns = everyLayer(SiteKind.ATTN_PATTERN);
-        boolean scales = everyLayer(SiteKind.LN1_SCALE) && everyLayer(SiteKind.LN2_SCALE)
-                && siteList.contains(HookSite.global(SiteKind.FINAL_SCALE));
-        if (patterns) {
-            caps.add(BackendCapability.FREEZE_ATTENTION);
-        }
-        if (scales) {
-            caps.add(BackendCapability.FREEZE_NORMS);
-        }
-        if (patterns && scales && vjpWeights() && siteList.contains(HookSite.global(SiteKind.EMBED))
-                && siteList.contains(HookSite.global(SiteKind.UNEMBED_IN))) {
-            caps.add(BackendCapability.VJP);
-        }
-        if (inputs.hasCache()) {
-            caps.add(BackendCapability.KV_CACHE);
-        }
-        if (weights.has("unembed.W_U")) {
-            caps.add(BackendCapability.UNEMBEDDING);
-        }
-        if (sessions.device() == Sessions.Device.CUDA) {
-            caps.add(BackendCapability.CUDA);
-        }
-        return Set.copyOf(caps);
-    }
-
-    private boolean everyLayer(SiteKind kind) {
-        for (int layer = 0; layer < config.layers(); layer++) {
-            if (!siteList.contains(HookSite.of(kind, layer))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean vjpWeights() {
-        if (!weights.has("ln_final.w")) {
-            return false;
-        }
-        for (int layer = 0; layer < config.layers(); layer++) {
-            String b = "blocks." + layer + ".";
-            boolean post1 = siteList.contains(HookSite.of(SiteKind.LN1_POST_SCALE, layer));
-            boolean post2 = siteList.contains(HookSite.of(SiteKind.LN2_POST_SCALE, layer));
-            if (!weights.has(b + "attn.W_V") || !weights.has(b + "attn.W_O") || !weights.has(b + "ln1.w")
-                    || !weights.has(b + "ln2.w") || (post1 && !weights.has(b + "ln1_post.w"))
-                    || (post2 && !weights.has(b + "ln2_post.w"))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    @Override
-    public String backendName() {
-        return OnnxBackendProvider.NAME;
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
-    }
-
-    @Override
-    public synchronized Tokenizer tokenizer() {
-        requireOpen();
-        if (tokenizer == null) {
-            tokenizer = DjlTokenizer.open(directory);
-        }
-        return tokenizer;
-    }
-
-    @Override
-    public Set<BackendCapability> capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public List<HookSite> sites() {
-        return siteList;
     }
 
     @Override
     public ForwardResult forward(NDManager manager, TokenSequence tokens, List<Hook> hooks) {
-        Objects.requireNonNull(manager, "manager");
-        Objects.requireNonNull(hooks, "hooks");
-        requireOpen();
-        tokens.requireInVocabulary(config.vocabularySize());
-        if (tokens.length() > config.maxPositions()) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has " + tokens.length()
-                    + " tokens, more than the " + config.maxPositions() + " positions " + describe() + " supports. "
-                    + "Shorten it.");
-        }
-        try (HookFeeds feeds = HookFeeds.prepare(hooks, siteList, shapes(0, tokens.length()), sessions.environment(),
-                capabilities, describe());
+        checkForward(manager, tokens, hooks);
+        ModelConfig config = config();
+        try (HookFeeds feeds = HookFeeds.prepare(hooks, sites(), shapes(0, tokens.length()), sessions.environment(),
+                capabilities(), describe());
              Pass pass = run(tokens.ids(), 0, null, feeds, false)) {
             NDArray logits = array(manager, pass.output(ModelInputs.LOGITS), tokens.length(), config.vocabularySize());
             Map<HookSite, NDArray> captured = new LinkedHashMap<>();
@@ -182,7 +82,7 @@ final class OnnxTransformerModel implements TransformerModel {
 
     /** The site shapes of a pass over {@code n} positions from {@code first}. */
     SiteShapes shapes(int first, int n) {
-        return new SiteShapes(first, n, config.modelWidth(), config.heads(), config.vocabularySize());
+        return new SiteShapes(first, n, config().modelWidth(), config().heads(), config().vocabularySize());
     }
 
     /**
@@ -260,16 +160,13 @@ final class OnnxTransformerModel implements TransformerModel {
 
     @Override
     public LinearizedModel linearize(NDManager manager, TokenSequence tokens, LinearizationSpec spec) {
-        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.VJP, "attribution");
-        Objects.requireNonNull(manager, "manager");
-        Objects.requireNonNull(spec, "spec");
-        requireOpen();
+        checkLinearize(manager, spec);
         NDManager state = manager.newSubManager();
         try {
-            List<Hook> captures = OnnxLinearizedModel.recordedSites(siteList, spec).stream()
+            List<Hook> captures = OnnxLinearization.recordedSites(sites(), spec).stream()
                     .<Hook>map(Hook.Capture::new).toList();
             ForwardResult clean = forward(state, tokens, captures);
-            return OnnxLinearizedModel.of(config, siteList, weights, sites.map().layerNorm(), tokens, spec, state,
+            return OnnxLinearization.of(config(), sites(), weights, sites.map().layerNorm(), tokens, spec, state,
                     clean.captured());
         } catch (RuntimeException e) {
             state.close();
@@ -279,26 +176,17 @@ final class OnnxTransformerModel implements TransformerModel {
 
     @Override
     public GenerationResult generate(NDManager manager, GenerationRequest request) {
-        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.KV_CACHE,
-                "generation");
-        Objects.requireNonNull(manager, "manager");
-        Objects.requireNonNull(request, "request");
-        requireOpen();
-        return new OnnxGeneration(this, describe()).run(manager, request);
+        checkGeneration(manager, request);
+        return GenerationLoop.run(manager, config(), request, new OnnxGeneration(this, request.hooks(), describe()));
     }
 
     @Override
     public NDArray unembeddingVectors(NDManager manager, int[] tokenIds) {
-        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.UNEMBEDDING,
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities(), BackendCapability.UNEMBEDDING,
                 "logit attribution targets");
         Objects.requireNonNull(manager, "manager");
         requireOpen();
-        for (int id : tokenIds) {
-            if (id < 0 || id >= config.vocabularySize()) {
-                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Token id " + id
-                        + " is outside the vocabulary [0, " + config.vocabularySize() + ") of " + describe() + ".");
-            }
-        }
+        ModelLimits.requireTokenIds(tokenIds, config().vocabularySize(), describe());
         Weights.Matrix u = unembedding();
         int d = (int) u.dims()[0];
         int vocabulary = (int) u.dims()[1];
@@ -313,7 +201,7 @@ final class OnnxTransformerModel implements TransformerModel {
 
     @Override
     public NDArray meanUnembeddingVector(NDManager manager) {
-        Capability.require("backend", OnnxBackendProvider.NAME, capabilities, BackendCapability.UNEMBEDDING,
+        Capability.require("backend", OnnxBackendProvider.NAME, capabilities(), BackendCapability.UNEMBEDDING,
                 "logit attribution targets");
         Objects.requireNonNull(manager, "manager");
         requireOpen();
@@ -333,6 +221,7 @@ final class OnnxTransformerModel implements TransformerModel {
 
     private Weights.Matrix unembedding() {
         Weights.Matrix u = weights.matrix("unembed.W_U");
+        ModelConfig config = config();
         if (u.dims().length != 2 || u.dims()[0] != config.modelWidth() || u.dims()[1] != config.vocabularySize()) {
             throw file.malformed("the unembedding " + Arrays.toString(u.dims()) + " is not [d, V] = ["
                     + config.modelWidth() + ", " + config.vocabularySize() + "]");
@@ -350,25 +239,8 @@ final class OnnxTransformerModel implements TransformerModel {
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
+    protected void release() {
         sessions.close();
         weights.close();
-    }
-
-    String describe() {
-        return config.architecture() + " '" + config.modelName() + "' (" + config.layers() + " layers, ONNX)";
-    }
-
-    void requireOpen() {
-        if (closed) {
-            throw new IllegalStateException("The model " + describe() + " is closed.");
-        }
     }
 }

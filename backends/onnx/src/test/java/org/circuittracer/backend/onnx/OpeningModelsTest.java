@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
-import org.circuittracer.backend.onnx.export.OnnxExporter;
+import org.circuittracer.onnx.export.OnnxExporter;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;

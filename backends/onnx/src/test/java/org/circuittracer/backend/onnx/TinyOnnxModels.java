@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.circuittracer.backend.djl.DjlBackendProvider;
-import org.circuittracer.backend.onnx.export.OnnxExporter;
+import org.circuittracer.onnx.export.OnnxExporter;
 import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.TokenSequence;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.circuittracer.backend.djl.DjlTokenizer;
 import org.circuittracer.demo.corpus.DemoCorpus.Document;
 import org.circuittracer.demo.tokenizer.WordLevelVocabulary;
+import org.circuittracer.transformer.tokenizer.HfTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +20,7 @@ class WordLevelVocabularyTest {
                 java.util.stream.Stream.concat(DemoCorpus.allSentences().stream(), docs.stream().map(Document::text))
                         .toList());
         vocabulary.write(dir);
-        try (DjlTokenizer tokenizer = DjlTokenizer.open(dir)) {
+        try (HfTokenizer tokenizer = HfTokenizer.open(dir)) {
             assertThat(tokenizer.vocabularySize()).isEqualTo(vocabulary.size());
             assertThat(tokenizer.bosTokenId()).isEqualTo(vocabulary.bos());
             assertThat(tokenizer.eosTokenId()).isEqualTo(vocabulary.eos());

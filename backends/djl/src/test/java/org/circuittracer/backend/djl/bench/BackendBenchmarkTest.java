@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.testkit.SharedFixtures;
+import org.circuittracer.transformer.checkpoint.SyntheticCheckpoint;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark runs end to end (one iteration, small shapes) and its figures are sane, so it never rots. */

@@ -17,8 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.IntStream;
-import org.circuittracer.backend.djl.hooks.SiteShapes;
 import org.circuittracer.backend.onnx.graph.GraphSurgery.StepId;
 import org.circuittracer.backend.onnx.graph.HookSignature;
 import org.circuittracer.backend.onnx.sitemap.ResolvedSites;
@@ -27,8 +25,9 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.Hook;
-import org.circuittracer.spi.model.Positions;
 import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.transformer.hooks.HookChecks;
+import org.circuittracer.transformer.hooks.SiteShapes;
 
 /**
  * The hooks of one pass, checked before it runs and turned into what the hooked graph takes: its
@@ -73,9 +72,7 @@ public final class HookFeeds implements AutoCloseable {
                 Capability.require("backend", "onnx", capabilities, BackendCapability.FUNCTION_HOOKS,
                         "Hook.Transform at " + site + " (use Capture, Replace or Add)");
             }
-            if (!sites.contains(site)) {
-                throw invalid(unknownSite(site, sites, model));
-            }
+            HookChecks.requireSite(site, sites, model);
             List<HookSignature.Step> list = steps.computeIfAbsent(site, s -> new ArrayList<>());
             int index = list.size();
             long[] full = shapes.of(site.kind());
@@ -86,7 +83,7 @@ public final class HookFeeds implements AutoCloseable {
                 captures.put(site, new StepId(site, index));
             } else if (hook instanceof Hook.Replace r) {
                 list.add(HookSignature.Step.REPLACE);
-                int[] positions = resolve(r.positions(), shapes, hook);
+                int[] positions = HookChecks.positions(r.positions(), shapes, hook);
                 boolean[] mask = new boolean[(int) full[axis]];
                 float[] values = new float[(int) count(full)];
                 if (positions.length > 0 || !shapes.incremental()) {
@@ -104,7 +101,7 @@ public final class HookFeeds implements AutoCloseable {
                 floatShapes.put(HookSignature.valuesInput(site, index), graphShape);
             } else if (hook instanceof Hook.Add a) {
                 list.add(HookSignature.Step.ADD);
-                int[] positions = resolve(a.positions(), shapes, hook);
+                int[] positions = HookChecks.positions(a.positions(), shapes, hook);
                 float[] delta = new float[(int) count(full)];
                 if (positions.length > 0 || !shapes.incremental()) {
                     scatter(fit(a.delta(), positions, full, axis, "delta", hook), positions, full, axis, delta);
@@ -165,37 +162,12 @@ public final class HookFeeds implements AutoCloseable {
         return graph;
     }
 
-    /** Positions resolved against the length after the pass, kept where the pass computes them, made relative. */
-    private static int[] resolve(Positions positions, SiteShapes shapes, Hook hook) {
-        int[] absolute;
-        try {
-            absolute = positions.resolve(shapes.sequenceLength());
-        } catch (CircuitTracerException e) {
-            throw invalid("The " + describe(hook) + ": " + e.getMessage());
-        }
-        if (IntStream.of(absolute).distinct().count() != absolute.length) {
-            throw invalid("The " + describe(hook) + " selects a position twice (" + Arrays.toString(absolute)
-                    + "); give each position once.");
-        }
-        int first = shapes.firstPosition();
-        return IntStream.of(absolute).filter(p -> p >= first).map(p -> p - first).toArray();
-    }
-
     /** The hook's tensor broadcast to the selected part of the site, as floats; checks it fits. */
     private static float[] fit(NDArray tensor, int[] positions, long[] full, int axis, String what, Hook hook) {
         long[] target = full.clone();
         target[axis] = positions.length;
-        long[] given = tensor.getShape().getShape();
-        boolean fits = given.length <= target.length;
-        for (int i = 1; fits && i <= given.length; i++) {
-            long g = given[given.length - i];
-            fits = g == 1 || g == target[target.length - i];
-        }
-        if (!fits) {
-            throw invalid("The " + describe(hook) + " has " + what + " of shape " + Arrays.toString(given)
-                    + ", which is not " + Arrays.toString(target) + ", the site's shape " + hook.site().kind().shape()
-                    + " at the " + positions.length + " selected positions, nor broadcasts to it.");
-        }
+        HookChecks.requireBroadcasts(tensor.getShape().getShape(), target, positions.length == full[axis], what,
+                hook);
         try (NDManager scratch = tensor.getManager().newSubManager()) {
             NDArray copy = tensor.toType(DataType.FLOAT32, true);
             copy.attach(scratch);
@@ -229,25 +201,5 @@ public final class HookFeeds implements AutoCloseable {
             n *= d;
         }
         return n;
-    }
-
-    private static String unknownSite(HookSite site, List<HookSite> sites, String model) {
-        if (site.kind().perLayer()) {
-            int layers = sites.stream().mapToInt(HookSite::layer).max().orElse(-1) + 1;
-            if (site.layer() >= layers) {
-                return "Hook site " + site + " does not exist: " + model + " has layers 0 to " + (layers - 1) + ".";
-            }
-        }
-        return "Hook site " + site + " does not exist in " + model + ". Its sites are "
-                + sites.stream().filter(s -> s.layer() <= 0).map(s -> s.kind().perLayer()
-                        ? "blocks.L." + s.kind().hookName() : s.toString()).distinct().toList() + ".";
-    }
-
-    private static String describe(Hook hook) {
-        return "Hook." + hook.getClass().getSimpleName() + " at " + hook.site();
-    }
-
-    private static CircuitTracerException invalid(String message) {
-        return new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, message);
     }
 }

@@ -1,0 +1,19 @@
+package org.circuittracer.transformer.architecture;
+
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.transformer.checkpoint.WeightReader;
+import org.circuittracer.transformer.decoder.Decoder;
+
+/** An architecture's parsed {@code config.json}: what it says, and how to load matching weights. */
+public interface ArchitectureConfig {
+
+    /** The dimensions, for a model called {@code modelName}. */
+    ModelConfig modelConfig(String modelName);
+
+    /**
+     * Reads the weights into a decoder.
+     *
+     * @throws org.circuittracer.spi.CircuitTracerException MALFORMED_FILE naming a missing or misshaped tensor
+     */
+    Decoder load(WeightReader weights, String modelName);
+}

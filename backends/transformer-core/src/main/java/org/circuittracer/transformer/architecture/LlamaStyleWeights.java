@@ -1,0 +1,125 @@
+package org.circuittracer.transformer.architecture;
+
+import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.circuittracer.spi.model.ModelConfig;
+import org.circuittracer.transformer.checkpoint.WeightReader;
+import org.circuittracer.transformer.decoder.Activation;
+import org.circuittracer.transformer.decoder.Attention;
+import org.circuittracer.transformer.decoder.AttentionSettings;
+import org.circuittracer.transformer.decoder.AttentionWeights;
+import org.circuittracer.transformer.decoder.Block;
+import org.circuittracer.transformer.decoder.Decoder;
+import org.circuittracer.transformer.decoder.DeferredWeight;
+import org.circuittracer.transformer.decoder.Embeddings;
+import org.circuittracer.transformer.decoder.Linear;
+import org.circuittracer.transformer.decoder.Mlp;
+import org.circuittracer.transformer.decoder.NormWeights;
+import org.circuittracer.transformer.decoder.RotaryEmbedding;
+
+/**
+ * Reads the weights of Llama-style checkpoints ({@code model.embed_tokens}, {@code model.layers.L.self_attn.*_proj},
+ * {@code model.layers.L.mlp.*_proj}, {@code model.norm}, {@code lm_head}), whose {@code nn.Linear} weights are
+ * stored {@code [out, in]}.
+ */
+final class LlamaStyleWeights {
+
+    private final WeightReader weights;
+    private final LlamaStyleConfig config;
+
+    LlamaStyleWeights(WeightReader weights, LlamaStyleConfig config) {
+        this.weights = weights;
+        this.config = config;
+    }
+
+    /**
+     * A pre-norm decoder with one RMSNorm before attention and one before the MLP, no post-norms, no soft-caps
+     * (Llama and Qwen-3).
+     *
+     * @param queryKeyNorms per-head RMSNorms on queries and keys (Qwen-3)
+     */
+    Decoder singleNormDecoder(ModelConfig modelConfig, RotaryEmbedding rotary, boolean attentionBias,
+                              boolean queryKeyNorms, Activation activation, boolean mlpBias) {
+        AttentionSettings settings = new AttentionSettings(config.heads(), config.keyValueHeads(),
+                config.headDim(), config.attentionScale(), 0, 0, Optional.of(rotary));
+        List<Block> blocks = new ArrayList<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            blocks.add(new Block(layerNorm(layer, "input_layernorm", false),
+                    new Attention(attention(layer, attentionBias, queryKeyNorms), settings), Optional.empty(),
+                    layerNorm(layer, "post_attention_layernorm", false),
+                    gatedMlp(layer, activation, mlpBias), Optional.empty()));
+        }
+        NDArray tokens = tokenEmbeddings();
+        return new Decoder(modelConfig, new Embeddings(tokens, Optional.empty(), 1f), blocks,
+                rmsNorm("model.norm.weight", config.hiddenSize(), false), unembedding(tokens), 0);
+    }
+
+    /** {@code [V, d]}. */
+    NDArray tokenEmbeddings() {
+        return weights.require("model.embed_tokens.weight", config.vocabularySize(), config.hiddenSize());
+    }
+
+    /** {@code lm_head} as {@code [d, V]}, or the transposed token embeddings when tied or absent. */
+    Linear unembedding(NDArray tokenEmbeddings) {
+        NDArray head = config.tieWordEmbeddings() ? tokenEmbeddings : weights.optional("lm_head.weight",
+                config.vocabularySize(), config.hiddenSize()).orElse(tokenEmbeddings);
+        return new Linear(head.transpose(), Optional.empty());
+    }
+
+    /** An RMSNorm of width {@code width}; {@code plusOne} for Gemma's {@code (1 + w)} gain. */
+    NormWeights rmsNorm(String name, long width, boolean plusOne) {
+        NDArray w = weights.require(name, width);
+        return new NormWeights(NormWeights.Kind.RMS, plusOne ? w.add(1f) : w, Optional.empty(), config.rmsNormEps());
+    }
+
+    /** {@code model.layers.L.self_attn}, optionally with Qwen-3's per-head {@code q_norm}/{@code k_norm}. */
+    AttentionWeights attention(int layer, boolean bias, boolean queryKeyNorms) {
+        String p = layerPrefix(layer) + "self_attn.";
+        long d = config.hiddenSize();
+        long qWidth = (long) config.heads() * config.headDim();
+        long kvWidth = (long) config.keyValueHeads() * config.headDim();
+        // queries and keys only shape the (recorded) pattern, so they may be widened per use; the linearised model
+        // keeps the value and output projections
+        return new AttentionWeights(forwardOnly(p + "q_proj", d, qWidth, bias),
+                forwardOnly(p + "k_proj", d, kvWidth, bias),
+                linear(p + "v_proj", d, kvWidth, bias), linear(p + "o_proj", qWidth, d, bias),
+                queryKeyNorms ? Optional.of(rmsNorm(p + "q_norm.weight", config.headDim(), false)) : Optional.empty(),
+                queryKeyNorms ? Optional.of(rmsNorm(p + "k_norm.weight", config.headDim(), false)) : Optional.empty());
+    }
+
+    /** {@code model.layers.L.mlp}: gate, up and down projections. */
+    Mlp gatedMlp(int layer, Activation activation, boolean bias) {
+        String p = layerPrefix(layer) + "mlp.";
+        long d = config.hiddenSize();
+        long m = config.intermediateSize();
+        // the linearised model cuts the MLP: its weights are needed by forward passes only
+        return new Mlp.Gated(forwardOnly(p + "gate_proj", d, m, bias), forwardOnly(p + "up_proj", d, m, bias),
+                forwardOnly(p + "down_proj", m, d, bias), activation);
+    }
+
+    /** The norm weight {@code model.layers.L.<name>.weight}. */
+    NormWeights layerNorm(int layer, String name, boolean plusOne) {
+        return rmsNorm(layerPrefix(layer) + name + ".weight", config.hiddenSize(), plusOne);
+    }
+
+    static String layerPrefix(int layer) {
+        return "model.layers." + layer + ".";
+    }
+
+    /** A projection used only by forward passes: widened per use when the reader defers widening. */
+    private Linear forwardOnly(String name, long in, long out, boolean bias) {
+        Optional<DeferredWeight> deferred = weights.deferred(name + ".weight", out, in);
+        if (deferred.isEmpty()) {
+            return linear(name, in, out, bias);
+        }
+        return Linear.deferred(deferred.get(), true,
+                bias ? Optional.of(weights.require(name + ".bias", out)) : Optional.empty(), weights.manager());
+    }
+
+    private Linear linear(String name, long in, long out, boolean bias) {
+        NDArray w = weights.require(name + ".weight", out, in);
+        return new Linear(w.transpose(), bias ? Optional.of(weights.require(name + ".bias", out)) : Optional.empty());
+    }
+}

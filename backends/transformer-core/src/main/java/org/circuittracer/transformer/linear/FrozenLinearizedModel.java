@@ -1,0 +1,88 @@
+package org.circuittracer.transformer.linear;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.model.VjpResult;
+import org.circuittracer.spi.model.VjpSeeds;
+import org.circuittracer.spi.site.HookSite;
+import org.circuittracer.spi.site.SiteKind;
+
+/**
+ * A model linearised around one prompt, whichever backend ran the clean pass: the clean values (owned by
+ * {@code state}, a sub-manager closed with this object) and the {@link FrozenTransformer} the backend built from
+ * them and its weights, whose {@link AdjointSweep} gives the VJP.
+ */
+public final class FrozenLinearizedModel implements LinearizedModel {
+
+    private final TokenSequence tokens;
+    private final LinearizationSpec spec;
+    private final NDManager state;
+    private final Map<HookSite, NDArray> clean;
+    private final FrozenTransformer frozen;
+
+    /**
+     * @param state  owns the clean values and the frozen model's arrays; closed by {@link #close()}
+     * @param clean  the clean values by site (taken as given: a backend may hand a map that computes some lazily)
+     */
+    public FrozenLinearizedModel(TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                                 Map<HookSite, NDArray> clean, FrozenTransformer frozen) {
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.state = Objects.requireNonNull(state, "state");
+        this.clean = Objects.requireNonNull(clean, "clean");
+        this.frozen = Objects.requireNonNull(frozen, "frozen");
+    }
+
+    /**
+     * The sites whose clean values a linearised model records: frozen values (norm scales, and the attention patterns
+     * when {@code keepPatterns}; otherwise each layer's {@code hook_resid_pre}, to recompute them), the spec's read and
+     * write sites, and the boundaries (embeddings, unembedding input, logits).
+     */
+    public static List<HookSite> recordedSites(List<HookSite> sites, LinearizationSpec spec, boolean keepPatterns) {
+        List<HookSite> recorded = new ArrayList<>();
+        for (HookSite site : sites) {
+            SiteKind kind = site.kind();
+            boolean frozenValue = kind == SiteKind.ATTN_PATTERN ? keepPatterns
+                    : kind.name().endsWith("_SCALE") || kind == SiteKind.RESID_PRE && !keepPatterns;
+            boolean readOrWrite = kind == spec.readSite() || kind == spec.writeSite();
+            boolean boundary = kind == SiteKind.EMBED || kind == SiteKind.UNEMBED_IN || kind == SiteKind.LOGITS;
+            if (frozenValue || readOrWrite || boundary) {
+                recorded.add(site);
+            }
+        }
+        return recorded;
+    }
+
+    @Override
+    public TokenSequence tokens() {
+        return tokens;
+    }
+
+    @Override
+    public LinearizationSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public Map<HookSite, NDArray> clean() {
+        return clean;
+    }
+
+    @Override
+    public VjpResult vjp(NDManager manager, VjpSeeds seeds) {
+        Objects.requireNonNull(manager, "manager");
+        return AdjointSweep.run(manager, frozen, spec, seeds);
+    }
+
+    @Override
+    public void close() {
+        state.close();
+    }
+}
