@@ -131,7 +131,7 @@ public abstract class AbstractDictionaryConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dictionaries")
     void isRecognizedAndDescribesItsLayers(String name, Path dir) {
-        assertThat(provider().recognizes(dir)).as("%s recognizes %s", provider().name(), dir).isTrue();
+        assertThat(provider().recognize(dir).matches()).as("%s recognizes %s", provider().name(), dir).isTrue();
         SparseDictionary d = open(dir).standard();
         assertThat(d.formatName()).isEqualTo(provider().name());
         assertThat(d.scan()).isNotBlank();
@@ -425,7 +425,7 @@ public abstract class AbstractDictionaryConformanceTest {
         assumeTrue(original.capabilities().contains(DictionaryCapability.WRITABLE), "not WRITABLE");
         Path copyDir = scratch.resolve("copy");
         original.save(copyDir);
-        assertThat(provider().recognizes(copyDir)).as("%s recognizes the saved copy", provider().name()).isTrue();
+        assertThat(provider().recognize(copyDir).matches()).as("%s recognizes the saved copy", provider().name()).isTrue();
         try (SparseDictionary copy = provider().create(DictionarySource.of(copyDir));
              NDManager scope = manager.newSubManager()) {
             assertThat(copy.layers()).isEqualTo(original.layers());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.lang.reflect.Modifier;
+import java.util.List;
 import java.util.ServiceLoader;
 import org.circuittracer.spi.Provider;
 import org.junit.jupiter.api.Test;
@@ -44,9 +45,29 @@ public abstract class AbstractProviderConformanceTest<P extends Provider> {
 
     @Test
     void hasAPublicNoArgumentConstructorAndIsStateless() throws ReflectiveOperationException {
-        Class<?> implementation = provider().getClass();
+        P first = provider();
+        Class<?> implementation = first.getClass();
         assertThat(Modifier.isPublic(implementation.getModifiers())).as("public class").isTrue();
-        Object second = implementation.getConstructor().newInstance();
-        assertThat(((Provider) second).name()).isEqualTo(provider().name());
+        List<Object> before = declaration(first);
+        P second = providerType().cast(implementation.getConstructor().newInstance());
+        assertThat(declaration(second)).as("what a second instance of '%s' declares", first.name())
+                .isEqualTo(before);
+        exercise(second);
+        assertThat(declaration(first)).as("what '%s' declares after another instance was used", first.name())
+                .isEqualTo(before);
+        assertThat(declaration(second)).as("what '%s' declares after it was used", first.name()).isEqualTo(before);
+    }
+
+    /**
+     * What a provider declares about itself, which must not depend on the instance or on its use: by default its name
+     * and description; kits for an extension point add what that point declares (capabilities, settings).
+     */
+    protected List<Object> declaration(P provider) {
+        return List.of(provider.name(), provider.description());
+    }
+
+    /** Uses a provider the way a runtime does, without files (kits add the extension point's calls). */
+    protected void exercise(P provider) {
+        provider.name();
     }
 }

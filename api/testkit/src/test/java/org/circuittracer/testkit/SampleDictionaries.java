@@ -17,6 +17,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionaryCapability;
@@ -49,8 +50,9 @@ final class SampleDictionaries {
         }
 
         @Override
-        public boolean recognizes(Path directory) {
-            return Files.isRegularFile(directory.resolve(FILE));
+        public Recognition recognize(Path directory) {
+            return Files.isRegularFile(directory.resolve(FILE)) ? Recognition.certain(FILE + " is there")
+                    : Recognition.none("no " + FILE);
         }
 
         @Override

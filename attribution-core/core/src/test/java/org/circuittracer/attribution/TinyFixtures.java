@@ -55,7 +55,7 @@ public final class TinyFixtures {
 
     public static SparseDictionary openDictionary(Path directory) {
         ReferenceCrossLayerProvider crossLayer = new ReferenceCrossLayerProvider();
-        return crossLayer.recognizes(directory) ? crossLayer.create(DictionarySource.of(directory))
+        return crossLayer.recognize(directory).matches() ? crossLayer.create(DictionarySource.of(directory))
                 : new ReferencePerLayerProvider().create(DictionarySource.of(directory));
     }
 

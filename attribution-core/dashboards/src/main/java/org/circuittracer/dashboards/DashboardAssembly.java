@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.circuittracer.attribution.export.FeatureIds;
 
 /**
  * Turns the state kept for one feature into its {@link FeatureDashboard}.

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.circuittracer.attribution.TinyFixtures;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;

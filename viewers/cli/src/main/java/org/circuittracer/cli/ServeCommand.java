@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.circuittracer.dashboards.files.DashboardWriter;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -81,7 +82,8 @@ final class ServeCommand implements Runnable {
     @Option(names = {"-q", "--quiet"}, order = 8, description = "Print only the address.")
     boolean quiet;
 
-    @Option(names = "--verbose", order = 9, description = "Print stack traces of errors.")
+    // not the ProgressOptions mixin: -q means something else here, and both options keep their place in the help
+    @Option(names = "--verbose", order = 9, description = VerboseOption.DESCRIPTION)
     boolean verbose;
 
     /** The feature files served, once {@link #run} has found them. */
@@ -102,6 +104,9 @@ final class ServeCommand implements Runnable {
         Path frontendDir = frontend.checked();
         ModelOptions.Resolved resolved = noModel ? null : resolveModel();
         features = Viewing.locateFeatures(featuresDir, resolved, this::note);
+        if (features != null) {
+            recoverInterruptedWrite(features.directory());
+        }
         ViewerConfig config = ViewerConfig.of(graphFileDir).withFeaturesDir(features == null ? null
                 : features.directory()).withHost(host).withPort(port).withFrontendDir(frontendDir);
         Viewing.checkBindable(host, port); // before the model is loaded
@@ -117,6 +122,27 @@ final class ServeCommand implements Runnable {
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
             serve(config.withWorkbench(new ReplacementWorkbench(loaded.model, loaded.dictionary, attributorImpl)),
                     stop);
+        }
+    }
+
+    /**
+     * Finishes or discards a dashboards write that a killed {@code features} command left in the served directory
+     * (what external readers such as the reference frontend would see half-replaced), unless something there changed
+     * recently: a {@code features} command may then be writing into it right now.
+     */
+    private void recoverInterruptedWrite(Path dir) {
+        try {
+            switch (DashboardWriter.recoverStale(dir, DashboardWriter.STALE_AFTER)) {
+                case RECOVERED -> note("Features: finished or discarded an interrupted write in " + dir
+                        + " (left by a killed features command).");
+                case LEFT_FOR_A_RUNNING_WRITER -> note("Features: " + dir + " holds files of a features write from "
+                        + "the last " + DashboardWriter.STALE_AFTER.toMinutes() + " minutes; left as they are, in case "
+                        + "a features command is writing there.");
+                case NOTHING_LEFT -> { }
+            }
+        } catch (CircuitTracerException e) {
+            note("Features: could not clean up an interrupted write in " + dir + " (" + e.getMessage() + "); serving "
+                    + "it as it is.");
         }
     }
 

@@ -174,6 +174,48 @@ class ServeCommandTest {
         }
     }
 
+    /**
+     * A killed {@code features} write is cleaned up when serve starts, but only once nothing changed there for
+     * {@code DashboardWriter.STALE_AFTER}: fresh leftovers may be a running write's, and stay.
+     */
+    @Test
+    void serveCleansUpOnlyStaleLeftoversOfAKilledFeaturesWrite(@TempDir Path dir) throws Exception {
+        Path graphs = Files.createDirectories(dir.resolve("graphs"));
+        Path features = Files.createDirectories(dir.resolve("features"));
+        Files.writeString(features.resolve("dashboards.json"), "{\"generation\": 3}");
+        Files.writeString(features.resolve("7.json"), "{\"index\": 7, \"examples_quantiles\": []}");
+        Path staging = Files.createDirectories(features.resolve(".dashboards-staging-4")); // a write never committed
+        Files.writeString(staging.resolve("8.json"), "{\"index\": 8}");
+        Path temporary = Files.writeString(features.resolve(".7.json.0123abcd.tmp"), "{\"ind");
+
+        String fresh = serveOnce(graphs, features);
+        assertThat(fresh).contains("left as they are");
+        assertThat(staging.resolve("8.json")).exists();
+        assertThat(temporary).exists();
+
+        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(Duration.ofHours(1)));
+        for (Path p : List.of(staging.resolve("8.json"), staging, temporary, features)) {
+            Files.setLastModifiedTime(p, hourAgo);
+        }
+        String stale = serveOnce(graphs, features);
+        assertThat(stale).contains("finished or discarded an interrupted write");
+        assertThat(staging).doesNotExist();
+        assertThat(temporary).doesNotExist();
+        assertThat(features.resolve("7.json")).exists();
+    }
+
+    /** Starts serve on {@code graphs} and {@code features}, reads the status, stops it; its standard error. */
+    private static String serveOnce(Path graphs, Path features) throws Exception {
+        try (Background serve = new Background(List.of("serve", "--graph-file-dir", graphs.toString(),
+                "--features-dir", features.toString(), "--no-model", "--port", "0"))) {
+            String base = serve.awaitAddress("Viewer running at ");
+            assertThat(json(base + "features/7.json").get("index").asInt()).isEqualTo(7);
+            assertThat(serve.stop()).as(serve.err()).isZero();
+            return serve.err();
+        }
+    }
+
     @Test
     void serveWithAModelOffersNewGraphsAndSteering(@TempDir Path dir) throws Exception {
         Path graphs = Files.createDirectories(dir.resolve("empty"));

@@ -9,7 +9,8 @@ import org.circuittracer.viewer.graph.GraphStore;
 
 /**
  * Child process of {@link AnnotationCrashTest}: saves large annotation documents in a loop, announcing each version
- * before it writes it, until it is killed. Every version's labels all carry the version number, so a reader can tell
+ * before it writes it, until it is killed (the write number {@code KillLoop} passes last is not needed: the stored
+ * version says where to go on). Every version's labels all carry the version number, so a reader can tell
  * a complete document from a torn one.
  */
 public final class AnnotationWriterMain {

@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 /** A small HTTP client for the API tests: JSON requests with java.net.http, and raw requests over a socket. */
 final class Client {
@@ -125,8 +126,53 @@ final class Client {
         }
     }
 
+    /**
+     * Sends {@code request} as it is (request line, headers and body, however malformed), then closes the sending
+     * side, so that a server waiting for bytes the request announced sees that none will come, and reads the final
+     * response (interim 1xx answers skipped; no body after a HEAD). Empty when the server closed the connection
+     * without answering.
+     */
+    Optional<RawResponse> verbatim(byte[] request, boolean head) {
+        try (Socket s = new Socket(base.getHost(), base.getPort())) {
+            s.setSoTimeout(60_000);
+            try {
+                OutputStream out = s.getOutputStream();
+                out.write(request);
+                out.flush();
+                s.shutdownOutput();
+            } catch (IOException e) {
+                // the server answered and closed before reading it all: its answer is still there to be read
+            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            while (true) {
+                in.mark(1);
+                int first;
+                try {
+                    first = in.read();
+                } catch (java.net.SocketException e) {
+                    return Optional.empty(); // reset before any answer
+                }
+                if (first < 0) {
+                    return Optional.empty();
+                }
+                in.reset();
+                RawResponse r = readResponse(in, head);
+                if (r.status() >= 200) {
+                    return Optional.of(r);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** One response: head, then the body its Content-Length or chunked framing delimits (else up to the end). */
     private static RawResponse readResponse(InputStream in) throws IOException {
+        return readResponse(in, false);
+    }
+
+    /** One response; {@code head}: the answer to a HEAD request, which has no body whatever its head says. */
+    private static RawResponse readResponse(InputStream in, boolean headOnly) throws IOException {
         ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
         int matched = 0;
         while (matched < 4) {
@@ -138,6 +184,10 @@ final class Client {
             matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
         }
         String head = headBytes.toString(StandardCharsets.ISO_8859_1);
+        int status = Integer.parseInt(head.substring(9, 12));
+        if (headOnly || status < 200 || status == 204 || status == 304) {
+            return new RawResponse(status, "", head);
+        }
         long length = -1;
         boolean chunked = false;
         for (String line : head.split("\r\n")) {
@@ -166,7 +216,7 @@ final class Client {
             body = in.readAllBytes();
         }
         String text = new String(body, StandardCharsets.ISO_8859_1);
-        return new RawResponse(Integer.parseInt(head.substring(9, 12)), text, head + text);
+        return new RawResponse(status, text, head + text);
     }
 
     private static int chunkSize(InputStream in) throws IOException {

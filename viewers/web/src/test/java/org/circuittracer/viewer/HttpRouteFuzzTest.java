@@ -16,12 +16,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.ErrorCategory;
 import org.circuittracer.spi.ErrorCode;
 import org.circuittracer.testkit.fuzz.Fuzzer;
 import org.circuittracer.viewer.annotations.AnnotationStore;
-import org.circuittracer.viewer.graph.FeatureIds;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every HTTP route of the viewer, fuzzed with the testkit's harness (docs/develop/fuzzing.md) through a real server
- * on loopback: mutated request targets (paths and query strings of every GET route), {@code Range} headers and
- * JSON bodies of every POST/PUT route. The contract of each case: a 2xx, or a 4xx whose body is our JSON error
+ * on loopback: mutated request targets (paths and query strings of every GET route), {@code Range} headers, JSON
+ * bodies of every POST/PUT route, and whole requests (request lines, methods, headers, framing); every route with
+ * every method. The contract of each case: a 2xx, or a 4xx whose body is our JSON error
  * ({@code error}, {@code status}, {@code message}); never a 5xx, a hang (the harness's per-case limit), a stack
  * trace in the answer, or a file created or changed outside the graph directory. The server has a stub model, so the
  * model routes parse their bodies for real without attributing anything.
@@ -133,6 +134,108 @@ class HttpRouteFuzzTest {
                 .run((input, dir) -> check(client.raw("GET", "/features/layer_0.bin", "Range: " + header(input)
                         + "\r\n", null)));
         r.assertSomeLoaded().assertSomeRejected();
+    }
+
+    /**
+     * Whole requests mutated as text: request lines (odd, lower-case and unknown methods, other HTTP versions), headers
+     * (huge, duplicated, garbled, dropped; Content-Type, Content-Length, Transfer-Encoding, Expect, conditional and
+     * Range headers) and bodies together, sent verbatim. A request that announces more than it sends ends there (the
+     * client closes its side): the server may then close without answering, never answer with a 5xx or hang.
+     */
+    @Test
+    void mutatedRequestHeadsAndMethodsAnswerJsonOrA4xx() {
+        String host = "Host: 127.0.0.1:" + server.url().getPort() + "\r\n";
+        String scores = "{\"pinnedIds\": [\"1_40_3\", \"0_12_2\"]}";
+        String annotations = "{\"baseVersion\": 0, \"labels\": {\"1_40_3\": \"cat\"}, \"pinnedIds\": [\"1_40_3\"]}";
+        String subgraph = "{\"name\": \"cats\", \"pinnedIds\": [\"1_40_3\"]}";
+        List<String> seeds = List.of(
+                "GET /api/graphs/" + SLUG + "/view?pruningThreshold=0.8&maxNodes=100 HTTP/1.1\r\n" + host
+                        + "Accept: application/json\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n",
+                "GET /features/layer_1.bin HTTP/1.1\r\n" + host + "Range: bytes=0-99\r\nIf-Range: \"x\"\r\n"
+                        + "Connection: close\r\n\r\n",
+                "GET /graph_data/" + SLUG + ".json HTTP/1.1\r\n" + host + "Accept-Encoding: gzip\r\n"
+                        + "If-None-Match: \"abc\"\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                        + "Connection: close\r\n\r\n",
+                "GET /graph_data/" + SLUG + ".json HTTP/1.1\r\n" + host + "Range: bytes=100-199, 300-\r\n"
+                        + "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+                "HEAD /features/index.json.gz HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n",
+                "OPTIONS /api/graphs HTTP/1.1\r\n" + host + "Origin: http://example.org\r\n"
+                        + "Access-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n",
+                "DELETE /api/jobs/" + jobId + " HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n",
+                "POST /api/graphs/" + SLUG + "/scores HTTP/1.1\r\n" + host
+                        + "Content-Type: application/json; charset=utf-8\r\nContent-Length: " + scores.length()
+                        + "\r\nConnection: close\r\n\r\n" + scores,
+                "PUT /api/graphs/" + SLUG + "/annotations HTTP/1.1\r\n" + host + "Content-Type: application/json\r\n"
+                        + "Expect: 100-continue\r\nContent-Length: " + annotations.length()
+                        + "\r\nConnection: close\r\n\r\n" + annotations,
+                "POST /api/graphs/" + SLUG + "/subgraphs HTTP/1.1\r\n" + host + "Content-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        + Integer.toHexString(subgraph.length()) + "\r\n" + subgraph + "\r\n0\r\n\r\n");
+        Fuzzer.Result r = Fuzzer.named("viewer HTTP request heads").text().seedTexts(seeds).share(0.06)
+                .timeLimit(Duration.ofSeconds(20))
+                .strings(List.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH",
+                        "PROPFIND", "get", "*", "HTTP/1.0", "HTTP/2.0", "HTTP/0.9", "HTTP/1.1", "Content-Length",
+                        "Transfer-Encoding", "chunked", "gzip, chunked", "identity", "Content-Type", "text/plain",
+                        "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+                        "application/json; charset=utf-16", "Expect", "100-continue", "Range", "bytes=0-0,-1",
+                        "Host", "Connection", "keep-alive", "Upgrade: h2c", "X-HTTP-Method-Override: DELETE"))
+                .run((input, dir) -> {
+                    try {
+                        boolean head = new String(input, StandardCharsets.ISO_8859_1).startsWith("HEAD ");
+                        Client.RawResponse answer = client.verbatim(input, head).orElse(null);
+                        if (answer == null) { // the server closed without answering: only for incomplete requests
+                            assertThat(incomplete(input)).as("closed without an answer to a complete request").isTrue();
+                            throw new CircuitTracerException(new HttpCode("closed"), "closed without an answer");
+                        }
+                        if (answer.status() == 505) { // a version other than HTTP/1.x: the client's error too
+                            assertThat(answer.whole()).contains("Content-Type: application/json");
+                            throw new CircuitTracerException(new HttpCode("505 HTTP_505"), "HTTP version");
+                        } else if (head) {
+                            checkHead(answer);
+                        } else if (answer.status() != 304) { // a conditional GET's own answer
+                            check(answer);
+                        }
+                    } finally {
+                        restoreGraphDirectory();
+                    }
+                });
+        r.assertSomeLoaded().assertSomeRejected();
+        assertUntouchedOutside();
+    }
+
+    /** Every route with every method, odd ones included: the route's answer, or a 4xx (404, 405) in our JSON form. */
+    @Test
+    void everyRouteAnswersEveryMethodWithJsonOrA4xx() throws IOException {
+        List<String> targets = List.of("/api/status", "/api/graphs", "/api/graphs/" + SLUG + "/view",
+                "/api/graphs/" + SLUG + "/annotations", "/api/graphs/" + SLUG + "/subgraphs",
+                "/api/graphs/" + SLUG + "/subgraphs/sg-1", "/api/graphs/" + SLUG + "/scores",
+                "/api/graphs/" + SLUG + "/export", "/api/graphs/" + SLUG + "/steer", "/api/features/" + featureId,
+                "/api/jobs/" + jobId, "/api/jobs/" + jobId + "/events", "/data/graph-metadata.json",
+                "/graph_data/" + SLUG + ".json", "/features/index.json.gz", "/save_graph/" + SLUG, "/",
+                "/ui/app.css", "/no/such/route", "*");
+        List<String> methods = List.of("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+                "PROPFIND", "FOO", "get", "Post");
+        Map<String, Integer> statuses = new TreeMap<>();
+        for (String target : targets) {
+            for (String method : methods) {
+                Client.RawResponse r = client.raw(method, target, "Content-Type: application/json\r\n",
+                        "{}".getBytes(StandardCharsets.UTF_8));
+                try {
+                    check(r);
+                } catch (CircuitTracerException refused) {
+                    // a clean 4xx in our JSON form
+                } catch (AssertionError e) {
+                    throw new AssertionError(method + " " + target + ": " + e.getMessage(), e);
+                } finally {
+                    restoreGraphDirectory();
+                }
+                statuses.merge(Integer.toString(r.status()), 1, Integer::sum);
+            }
+        }
+        System.out.println("viewer HTTP methods: " + targets.size() * methods.size() + " requests, statuses "
+                + statuses);
+        assertThat(statuses).containsKeys("200", "404");
+        assertUntouchedOutside();
     }
 
     @Test
@@ -256,6 +359,11 @@ class HttpRouteFuzzTest {
             return;
         }
         assertThat(r.status()).as("status" + context).isBetween(400, 499);
+        refuse(r, context);
+    }
+
+    /** A refusal in our JSON form, thrown as a CircuitTracerException so the harness counts its code. */
+    private static void refuse(Client.RawResponse r, String context) {
         JsonNode body;
         try {
             body = Client.JSON.readTree(r.body().getBytes(StandardCharsets.ISO_8859_1));
@@ -267,6 +375,33 @@ class HttpRouteFuzzTest {
         assertThat(body.path("message").asText()).as("message" + context).isNotBlank();
         throw new CircuitTracerException(new HttpCode(r.status() + " " + body.get("error").asText()),
                 body.get("message").asText());
+    }
+
+    /**
+     * Whether a request as sent ends before its end, or cannot tell where it ends: no blank line after the head, a
+     * {@code Content-Length} that is not a number or more than the body bytes sent, or a chunked body without its
+     * last chunk.
+     */
+    static boolean incomplete(byte[] request) {
+        String text = new String(request, StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        if (end < 0) {
+            return true;
+        }
+        String body = text.substring(end + 4);
+        for (String line : text.substring(0, end).split("\r\n")) {
+            String lower = line.toLowerCase(java.util.Locale.ROOT);
+            if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                return !body.contains("0\r\n\r\n");
+            }
+            if (lower.startsWith("content-length:")) {
+                String n = line.substring(15).trim();
+                if (!n.matches("\\d{1,18}") || Long.parseLong(n) > body.length()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A HEAD answer has no body: only its status can be checked. */

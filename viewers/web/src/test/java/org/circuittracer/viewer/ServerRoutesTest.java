@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
-import org.circuittracer.viewer.graph.FeatureIds;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -19,8 +19,8 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.export.GraphIndex;
-import org.circuittracer.viewer.graph.FeatureIds;
 
 /** Graph directories and feature files for the tests: hand-made, generated at scale, or attributed for real. */
 final class TestGraphs {

@@ -8,7 +8,7 @@
  * {@code AbstractDictionaryConformanceTest}.
  */
 @Export
-@Version("1.0.1")
+@Version("2.0.0")
 package org.circuittracer.spi.dictionary;
 
 import org.osgi.annotation.bundle.Export;

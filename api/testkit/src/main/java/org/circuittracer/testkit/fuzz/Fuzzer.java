@@ -36,8 +36,9 @@ import org.circuittracer.spi.CircuitTracerException;
  *
  * <p>Everything is deterministic from the seed: case {@code n} mutates with a random generator seeded from
  * {@code (seed, n)}, so one case can be rerun alone ({@code -Dfuzz.seed=S -Dfuzz.case=N}). The number of cases is
- * {@code -Dfuzz.cases} (default {@value #DEFAULT_CASES}; the root pom's {@code -Pfuzz} profile sets 100,000) times
- * the parser's {@link #share(double) share} (below 1 for slow parsers such as whole-directory loads).
+ * {@code -Dfuzz.cases} (default {@value #DEFAULT_CASES}; the root pom's {@code -Pfuzz} profile sets 100,000). A slow
+ * parser's {@link #share(double) share} scales the ordinary run down; a run asking for more cases than the default
+ * ({@code -Pfuzz}) runs all of them for every parser, as issue 22 asks.
  *
  * <p>A violation fails with an {@link AssertionError} naming the fuzzer, the seed, the case number, the mutations,
  * the thrown exception and a hex and text dump of the input; the input is also written to
@@ -109,7 +110,10 @@ public final class Fuzzer {
         return this;
     }
 
-    /** The fraction of {@code -Dfuzz.cases} this parser runs (say 0.1 for a slow whole-directory load). */
+    /**
+     * The fraction of the ordinary run's cases this parser runs (say 0.1 for a slow whole-directory load), to keep
+     * {@code mvn verify} short; ignored when {@code -Dfuzz.cases} is above {@value #DEFAULT_CASES} ({@code -Pfuzz}).
+     */
     public Fuzzer share(double fraction) {
         if (!(fraction > 0)) {
             throw new IllegalArgumentException("share must be positive: " + fraction);
@@ -152,7 +156,8 @@ public final class Fuzzer {
             return cases;
         }
         int base = Integer.getInteger("fuzz.cases", DEFAULT_CASES);
-        return Math.max(1, (int) Math.round(base * share));
+        // the long run promises its count to every parser; shares only shorten the ordinary build
+        return base > DEFAULT_CASES ? base : Math.max(1, (int) Math.round(base * share));
     }
 
     /** The mutated input of case {@code n} and the mutations that made it. */

@@ -92,6 +92,24 @@ class FuzzerTest {
     }
 
     @Test
+    void sharesShortenTheOrdinaryRunOnlyAndTheLongRunGivesEveryParserItsCount() {
+        String before = System.getProperty("fuzz.cases");
+        try {
+            System.clearProperty("fuzz.cases");
+            assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(500);
+            System.setProperty("fuzz.cases", "100000"); // what -Pfuzz sets
+            assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(100_000);
+            assertThat(Fuzzer.named("fast").seedTexts(SEEDS).caseCount()).isEqualTo(100_000);
+        } finally {
+            if (before == null) {
+                System.clearProperty("fuzz.cases");
+            } else {
+                System.setProperty("fuzz.cases", before);
+            }
+        }
+    }
+
+    @Test
     void dumpShowsTextAndHex() {
         String d = Dump.of("abcdefgh\u0001\n".getBytes(StandardCharsets.UTF_8), 100);
         assertThat(d).contains("text:").contains("\\x01").contains("00000000  61 62 63 64");

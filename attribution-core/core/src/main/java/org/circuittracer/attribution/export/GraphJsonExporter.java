@@ -139,7 +139,35 @@ public final class GraphJsonExporter {
 
     /** The graph JSON, without writing anything. */
     public static Built build(AttributionGraph graph, ExportOptions options) {
-        int n = graph.size();
+        String scan = checkedScan(graph, options);
+        PruneResult pruned = GraphPruning.prune(graph, options.nodeThreshold(), options.edgeThreshold());
+        Selection selection = select(graph, pruned);
+        String[] ids = new String[graph.size()];
+        List<RenamedNode> renamed = assignIds(graph, graph.nodes(), selection.emitted(), ids, options.strictNodeIds());
+
+        List<String> warnings = new ArrayList<>();
+        if (!renamed.isEmpty()) {
+            warnings.add(renamedWarning(renamed));
+        }
+        if (selection.nonFinite() > 0) {
+            warnings.add(nonFiniteWarning(selection.nonFinite()));
+        }
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        GraphScores.Scores scores = GraphScores.of(graph);
+        root.set("metadata", metadata(graph, options, scan, scores));
+        ObjectNode q = root.putObject("qParams");
+        q.putArray("pinnedIds");
+        q.putArray("supernodes");
+        q.put("linkType", "both");
+        q.put("clickedId", "");
+        q.put("sg_pos", "");
+        root.set("nodes", nodeArray(graph, selection.emitted(), ids, pruned.cumulativeScores()));
+        root.set("links", links(graph, pruned, ids));
+        return new Built(root, renamed, warnings, scores);
+    }
+
+    /** The scan the metadata names, after checking that the options fit the graph. */
+    private static String checkedScan(AttributionGraph graph, ExportOptions options) {
         int length = graph.tokens().length();
         if (options.promptTokens().size() != length) {
             throw invalid("promptTokens has " + options.promptTokens().size() + " entries but the prompt has " + length
@@ -150,91 +178,84 @@ public final class GraphJsonExporter {
             throw invalid("The graph has no scan (transcoder-set identifier) and none was given; the viewer needs "
                     + "one to find feature details. Pass a scan in the export options.");
         }
-        PruneResult pruned = GraphPruning.prune(graph, options.nodeThreshold(), options.edgeThreshold());
-        boolean[] keep = pruned.nodeMask();
-        double[] cumulative = pruned.cumulativeScores();
+        return scan;
+    }
 
-        EdgeMatrix a = graph.adjacency();
-        List<Node> nodes = graph.nodes();
-        int firstToken = graph.tokenIndex(0);
+    /** The nodes the file holds, and how many edges were left out for a non-finite weight. */
+    private record Selection(boolean[] emitted, int nonFinite) {
+    }
 
-        // Which links and nodes the file keeps: a kept edge between kept nodes, with a finite non-zero weight.
+    /** Embeddings and logits always; other nodes when kept and linked by a kept, finite, non-zero edge. */
+    private static Selection select(AttributionGraph graph, PruneResult pruned) {
+        int n = graph.size();
         boolean[] linked = new boolean[n];
-        int[] nonFiniteCount = {0};
+        int[] nonFinite = {0};
+        EdgeMatrix a = graph.adjacency();
         a.forEachRow((t, columns, weights, from, to) -> {
             int at = a.rowOffset(t) - from;
             for (int i = from; i < to; i++) {
                 if (!Float.isFinite(weights[i])) {
-                    nonFiniteCount[0]++;
-                    continue;
-                }
-                int s = columns[i];
-                if (keep[t] && pruned.keepsEdge(at + i) && keep[s] && weights[i] != 0) {
-                    linked[s] = true;
+                    nonFinite[0]++;
+                } else if (keepsLink(pruned, t, columns[i], at + i, weights[i])) {
+                    linked[columns[i]] = true;
                     linked[t] = true;
                 }
             }
         });
-        int nonFinite = nonFiniteCount[0];
+        boolean[] keep = pruned.nodeMask();
+        int firstToken = graph.tokenIndex(0);
         boolean[] emitted = new boolean[n];
         for (int i = 0; i < n; i++) {
-            emitted[i] = i >= firstToken || (keep[i] && linked[i]); // embeddings and logits always
+            emitted[i] = i >= firstToken || (keep[i] && linked[i]);
         }
+        return new Selection(emitted, nonFinite[0]);
+    }
 
-        String[] ids = new String[n];
-        List<RenamedNode> renamed = assignIds(graph, nodes, emitted, ids, options.strictNodeIds());
+    /** Whether the file keeps edge entry {@code edge}, s to t: pruned in, between kept nodes, finite, non-zero. */
+    private static boolean keepsLink(PruneResult pruned, int t, int s, int edge, float weight) {
+        return pruned.keepsNode(t) && pruned.keepsNode(s) && pruned.keepsEdge(edge) && weight != 0
+                && Float.isFinite(weight);
+    }
 
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ArrayNode links = f.arrayNode();
+    private static ArrayNode links(AttributionGraph graph, PruneResult pruned, String[] ids) {
+        ArrayNode links = JsonNodeFactory.instance.arrayNode();
+        EdgeMatrix a = graph.adjacency();
         a.forEachRow((t, columns, weights, from, to) -> {
-            if (!keep[t]) {
+            if (!pruned.keepsNode(t)) {
                 return;
             }
             int at = a.rowOffset(t) - from;
             for (int i = from; i < to; i++) {
-                int s = columns[i];
-                if (!pruned.keepsEdge(at + i) || !keep[s] || weights[i] == 0 || !Float.isFinite(weights[i])) {
-                    continue;
+                if (keepsLink(pruned, t, columns[i], at + i, weights[i])) {
+                    ObjectNode link = links.addObject();
+                    link.put("source", ids[columns[i]]);
+                    link.put("target", ids[t]);
+                    link.put("weight", (double) weights[i]);
                 }
-                ObjectNode link = links.addObject();
-                link.put("source", ids[s]);
-                link.put("target", ids[t]);
-                link.put("weight", (double) weights[i]);
             }
         });
+        return links;
+    }
 
-        ArrayNode nodeArray = f.arrayNode();
-        for (int i = 0; i < n; i++) {
-            if (!emitted[i]) {
-                continue;
+    private static ArrayNode nodeArray(AttributionGraph graph, boolean[] emitted, String[] ids, double[] cumulative) {
+        ArrayNode array = JsonNodeFactory.instance.arrayNode();
+        List<Node> nodes = graph.nodes();
+        int firstToken = graph.tokenIndex(0);
+        for (int i = 0; i < nodes.size(); i++) {
+            if (emitted[i]) {
+                Node node = nodes.get(i);
+                array.add(nodeObject(graph, node, ids[i], i < firstToken || node instanceof Node.TokenNode
+                        ? cumulative[i] : Double.NaN, graph.logits().size() > 0 && i == graph.logitIndex(0)));
             }
-            Node node = nodes.get(i);
-            nodeArray.add(nodeObject(graph, node, ids[i], i < firstToken || node instanceof Node.TokenNode
-                    ? cumulative[i] : Double.NaN, graph.logits().size() > 0 && i == graph.logitIndex(0)));
         }
+        return array;
+    }
 
-        List<String> warnings = new ArrayList<>();
-        if (!renamed.isEmpty()) {
-            warnings.add(renamedWarning(renamed));
-        }
-        if (nonFinite > 0) {
-            warnings.add(nonFinite + " edge" + (nonFinite == 1 ? " has" : "s have") + " a non-finite weight (NaN or "
-                    + "infinity); " + (nonFinite == 1 ? "it is" : "they are") + " left out of the graph JSON, which "
-                    + "cannot hold them (the unpruned graph file, --graph-output-path, keeps them). This points at an overflow: attribute "
-                    + "again in float32 (--dtype float32).");
-        }
-        ObjectNode root = f.objectNode();
-        GraphScores.Scores scores = GraphScores.of(graph);
-        root.set("metadata", metadata(graph, options, scan, scores));
-        ObjectNode q = root.putObject("qParams");
-        q.putArray("pinnedIds");
-        q.putArray("supernodes");
-        q.put("linkType", "both");
-        q.put("clickedId", "");
-        q.put("sg_pos", "");
-        root.set("nodes", nodeArray);
-        root.set("links", links);
-        return new Built(root, renamed, warnings, scores);
+    private static String nonFiniteWarning(int nonFinite) {
+        return nonFinite + " edge" + (nonFinite == 1 ? " has" : "s have") + " a non-finite weight (NaN or "
+                + "infinity); " + (nonFinite == 1 ? "it is" : "they are") + " left out of the graph JSON, which "
+                + "cannot hold them (the unpruned graph file, --graph-output-path, keeps them). This points at an "
+                + "overflow: attribute again in float32 (--dtype float32).";
     }
 
     /**
@@ -318,17 +339,9 @@ public final class GraphJsonExporter {
         pruning.put("edge_threshold", options.edgeThreshold());
         // of the unpruned graph: the file alone cannot give them (its error nodes and links are pruned)
         ObjectNode scores = m.putObject(SCORES_FIELD);
-        putScore(scores, "replacement", graphScores.replacement());
-        putScore(scores, "completeness", graphScores.completeness());
+        putFiniteOrNull(scores, "replacement", graphScores.replacement());
+        putFiniteOrNull(scores, "completeness", graphScores.completeness());
         return m;
-    }
-
-    private static void putScore(ObjectNode o, String name, double value) {
-        if (Double.isFinite(value)) {
-            o.put(name, value);
-        } else {
-            o.putNull(name);
-        }
     }
 
     private static ObjectNode nodeObject(AttributionGraph graph, Node node, String id, double influence,
@@ -346,7 +359,7 @@ public final class GraphJsonExporter {
         String clerp = "";
         Double activation = null;
         if (node instanceof Node.FeatureNode x) {
-            feature = pair(x.layer(), x.feature());
+            feature = FeatureIds.pair(x.layer(), x.feature());
             layer = Integer.toString(x.layer());
             jsNodeId = x.layer() + "_" + x.feature() + "-0";
             featureType = FEATURE;
@@ -407,10 +420,9 @@ public final class GraphJsonExporter {
         return (graph.model().layers() + 1) + "_" + x.vocabIndex() + "_" + (graph.tokens().length() - 1);
     }
 
-    /** The Cantor pairing {@code (L + f)(L + f + 1)/2 + f} (docs/reference/graph-format.md §2.4.3). */
+    /** {@link FeatureIds#pair}: the paired id a feature node carries in {@code feature}. */
     public static long pair(int layer, int feature) {
-        long s = (long) layer + feature;
-        return s * (s + 1) / 2 + feature;
+        return FeatureIds.pair(layer, feature);
     }
 
     /** {@code Output "<label>" (p=<prob, 3 decimals>)}, rounding the exact binary value half-even as Python does. */

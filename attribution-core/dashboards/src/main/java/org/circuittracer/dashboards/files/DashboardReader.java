@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,8 +19,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.dashboards.FeatureDashboard;
-import org.circuittracer.dashboards.FeatureIds;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
@@ -88,14 +89,28 @@ public final class DashboardReader {
         }
         TreeMap<Integer, Layer> layers = new TreeMap<>();
         JsonNode list = manifest.path("layers");
+        if (!list.isArray()) {
+            throw malformedManifest(dir, "has no \"layers\" list (found " + list.getNodeType() + ")");
+        }
         for (int l = 0; l < list.size(); l++) {
             JsonNode entry = list.get(l);
             if (!entry.path("features").canConvertToInt() || !entry.path("inactive").isArray()) {
                 throw malformedManifest(dir, "layer " + l + " lacks \"features\" or \"inactive\"");
             }
+            int features = entry.get("features").asInt();
+            if (features < 0) {
+                throw malformedManifest(dir, "layer " + l + " has " + features + " features");
+            }
             BitSet inactive = new BitSet();
-            entry.get("inactive").forEach(f -> inactive.set(f.asInt()));
-            layers.put(l, new Layer(null, null, entry.get("features").asInt(), inactive));
+            for (JsonNode f : entry.get("inactive")) {
+                // checked before BitSet.set: a negative index throws, a huge one allocates its whole range
+                if (!f.isIntegralNumber() || !f.canConvertToInt() || f.asInt() < 0 || f.asInt() >= features) {
+                    throw malformedManifest(dir, "layer " + l + " lists " + f + " as an inactive feature; features "
+                            + "are numbered 0 to " + (features - 1));
+                }
+                inactive.set(f.asInt());
+            }
+            layers.put(l, new Layer(null, null, features, inactive));
         }
         return new DashboardReader(dir, DashboardLayout.JSON, scan, staging, layers);
     }
@@ -125,8 +140,12 @@ public final class DashboardReader {
 
     /** {@link #read(int, int)} of a paired feature id, the {@code feature} value of a graph's feature node. */
     public Optional<FeatureDashboard> read(long pairedId) {
-        int[] lf = FeatureIds.unpair(pairedId);
-        return read(lf[0], lf[1]);
+        FeatureIds.LayerIndex li = FeatureIds.unpair(pairedId);
+        if (li.index() > Integer.MAX_VALUE) {
+            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Paired feature id " + pairedId
+                    + " decodes to layer " + li.layer() + ", feature " + li.index() + ", beyond any dictionary.");
+        }
+        return read(li.layer(), (int) li.index());
     }
 
     /**
@@ -171,11 +190,23 @@ public final class DashboardReader {
     }
 
     private Optional<FeatureDashboard> readRecord(int layer, int feature, Layer l) {
+        String where = directory.resolve(l.filename()) + " (layer " + layer + ", feature " + feature + ")";
+        return recordJson(layer, feature).map(json -> FeatureJson.parse(json, layer, feature, where));
+    }
+
+    /**
+     * The uncompressed JSON of a feature's packed record, or empty when the feature never fired (a zero-length
+     * record); what a viewer serves as the feature's details without parsing them.
+     *
+     * @throws CircuitTracerException INVALID_ARGUMENT for a layer or feature that is not there, or a directory in the
+     *         per-feature layout; MALFORMED_FILE for a record that is cut short or does not decompress
+     */
+    public Optional<byte[]> recordJson(int layer, int feature) {
         byte[] record = record(layer, feature);
         if (record.length == 0) {
             return Optional.empty();
         }
-        Path file = directory.resolve(l.filename());
+        Path file = directory.resolve(layer(layer).filename());
         String where = file + " (layer " + layer + ", feature " + feature + ")";
         if (record.length < 4) {
             throw malformed(file, "holds a " + record.length + "-byte record for feature " + feature
@@ -186,8 +217,7 @@ public final class DashboardReader {
             throw malformed(file, "declares a " + n + "-byte payload for feature " + feature + " in a record of "
                     + record.length + " bytes");
         }
-        byte[] json = inflate(record, 4, (int) n, where);
-        return Optional.of(FeatureJson.parse(json, layer, feature, where));
+        return Optional.of(inflate(record, 4, (int) n, where));
     }
 
     private Optional<FeatureDashboard> readFile(int layer, int feature, Layer l) {
@@ -314,8 +344,14 @@ public final class DashboardReader {
 
     private static Layer packedLayer(Path file, int layer, JsonNode entry) {
         String name = entry.path("filename").asText("");
-        Path resolved = file.getParent().resolve(name).normalize();
-        if (name.isEmpty() || !resolved.startsWith(file.getParent()) || resolved.equals(file.getParent())) {
+        Path resolved;
+        try {
+            resolved = file.getParent().resolve(name).normalize();
+        } catch (InvalidPathException e) { // a name no file can have here (a lone surrogate, a NUL)
+            resolved = file.getParent();
+        }
+        if (name.isEmpty() || !resolved.startsWith(file.getParent()) || resolved.equals(file.getParent())
+                || leavesByLink(file.getParent(), resolved)) {
             throw malformed(file, "gives layer " + layer + " the file name '" + name + "'; expected a file inside "
                     + file.getParent());
         }
@@ -333,6 +369,15 @@ public final class DashboardReader {
             }
         }
         return new Layer(name, offsets, offsets.length - 1, new BitSet());
+    }
+
+    /** Whether {@code file} exists and is, or lies under, a symbolic link to a place outside {@code dir}. */
+    private static boolean leavesByLink(Path dir, Path file) {
+        try {
+            return Files.exists(file) && !file.toRealPath().startsWith(dir.toRealPath());
+        } catch (IOException e) {
+            return false; // unreadable: reading the record reports it
+        }
     }
 
     /** Inflates gzip (RFC 1952) or zlib (RFC 1950) data, detected from its header. */

@@ -14,6 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,13 +25,13 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.DashboardListener;
 import org.circuittracer.dashboards.DashboardOptions;
 import org.circuittracer.dashboards.DashboardPhase;
 import org.circuittracer.dashboards.FeatureDashboard;
-import org.circuittracer.dashboards.FeatureIds;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 
@@ -66,6 +69,14 @@ public final class DashboardWriter {
     static final Pattern TEMPORARY = Pattern.compile("\\.(.+)\\.[0-9a-f]+\\.tmp");
     /** Staged files of generation {@code g} wait in {@code .dashboards-staging-<g>} until the manifest commits them. */
     static final String STAGING_PREFIX = ".dashboards-staging-";
+
+    /**
+     * What a write killed before this long ago left may be cleaned up by a reader that cannot tell whether a writer
+     * is still at work (a server starting beside a running {@code features} command): a running write changes its
+     * staged files, temporary files or the directory every few seconds (each staged file, each layer file as it
+     * grows, each rename), so ten minutes without a change leaves a wide margin for a slow disk.
+     */
+    public static final Duration STALE_AFTER = Duration.ofMinutes(10);
 
     /**
      * Called between the steps of a write ("staged", "committed", "moved", "rolled forward"), for tests that stop or
@@ -216,7 +227,7 @@ public final class DashboardWriter {
      * holds ({@code 0} without a manifest, or for one written before generations): finishes the commit of the
      * current generation (moves its staged files into place), deletes the staging directories of writes that never
      * committed, and deletes temporary files of our names ({@code .<name>.<random>.tmp}). {@link #write} calls it
-     * first; a server may call it at startup, as long as no writer is running on the directory.
+     * first; a reader that cannot rule out a running writer calls {@link #recoverStale} instead.
      *
      * @throws CircuitTracerException FILE_NOT_FOUND when the directory cannot be written
      */
@@ -254,6 +265,69 @@ public final class DashboardWriter {
             throw AtomicFiles.cannotWrite(dir, e);
         }
         return generation;
+    }
+
+    /** What {@link #recoverStale} did. */
+    public enum Recovery {
+        /** No staging directory or temporary file of ours: nothing to recover. */
+        NOTHING_LEFT,
+        /** A killed write was finished or discarded ({@link #recover}). */
+        RECOVERED,
+        /** Something changed within {@link #STALE_AFTER}: a writer may be at work, so everything was left alone. */
+        LEFT_FOR_A_RUNNING_WRITER
+    }
+
+    /**
+     * {@link #recover} for readers that may run beside a writer (the viewer at startup): only when the directory holds
+     * what a killed write leaves (a staging directory or a temporary file of ours) and neither those, nor what is in
+     * them, nor the directory itself changed within {@code staleAfter}; else nothing is touched.
+     *
+     * @throws CircuitTracerException FILE_NOT_FOUND when recovering fails (a directory that cannot be written)
+     */
+    public static Recovery recoverStale(Path directory, Duration staleAfter) {
+        Path dir = directory.toAbsolutePath();
+        FileTime cutoff = FileTime.from(Instant.now().minus(staleAfter));
+        boolean leftovers = false;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            boolean fresh = Files.getLastModifiedTime(dir).compareTo(cutoff) > 0;
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                Matcher m = TEMPORARY.matcher(name);
+                if (name.startsWith(STAGING_PREFIX) || m.matches() && ours(m.group(1))) {
+                    leftovers = true;
+                    fresh |= changedSince(p, cutoff);
+                }
+            }
+            if (!leftovers) {
+                return Recovery.NOTHING_LEFT;
+            }
+            if (fresh) {
+                return Recovery.LEFT_FOR_A_RUNNING_WRITER;
+            }
+        } catch (NoSuchFileException e) {
+            return Recovery.NOTHING_LEFT;
+        } catch (IOException e) {
+            throw AtomicFiles.cannotWrite(dir, e);
+        }
+        recover(dir);
+        return Recovery.RECOVERED;
+    }
+
+    /** Whether {@code p}, or a file directly in it, was modified after {@code cutoff}. */
+    private static boolean changedSince(Path p, FileTime cutoff) throws IOException {
+        if (Files.getLastModifiedTime(p).compareTo(cutoff) > 0) {
+            return true;
+        }
+        if (Files.isDirectory(p)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
+                for (Path child : entries) {
+                    if (Files.getLastModifiedTime(child).compareTo(cutoff) > 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** The generation of the manifest in {@code dir}: 0 when there is none, it does not parse, or it has none. */

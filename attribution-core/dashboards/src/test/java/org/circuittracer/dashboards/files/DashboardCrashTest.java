@@ -3,36 +3,36 @@ package org.circuittracer.dashboards.files;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.DashboardListener;
-import org.circuittracer.dashboards.FeatureIds;
 import org.circuittracer.dashboards.SyntheticDashboards;
+import org.circuittracer.testkit.crash.KillLoop;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kill -9} at seeded random points of {@code -Dcrash.writes} writes (default 30 in {@code mvn verify}, as each
- * kill costs a JVM start; the issue's 1,000 with {@code -Dcrash.writes=1000}) of a feature-dashboards directory by
- * {@link DashboardWriter} ({@link DashboardWriterMain}, a child JVM, alternating the packed and per-feature layouts).
- * After every kill, {@link DashboardReader} reads the directory as exactly one complete set, the last announced or the
- * one before (every feature's dashboard equal to that set's, never a mix of two sets, never a torn file); the index the
- * reference viewer reads ({@code index.json.gz} with the layer files it names) is whole too. The next write's recovery
- * ({@link DashboardWriter#recover}) leaves no temporary file or staging directory.
+ * {@code kill -9} at seeded random points of writes ({@link KillLoop}: {@code -Dcrash.writes}, default 30 in
+ * {@code mvn verify}, as each kill costs a JVM start; the issue's 1,000 with {@code -Dcrash.writes=1000
+ * -Dcrash.kills=1000}) of a feature-dashboards directory by {@link DashboardWriter} ({@link DashboardWriterMain}, a
+ * child JVM, alternating the packed and per-feature layouts). After every kill, {@link DashboardReader} reads the
+ * directory as exactly one complete set, the last announced or the one before (every feature's dashboard equal to that
+ * set's, never a mix of two sets, never a torn file); the index the reference viewer reads ({@code index.json.gz} with
+ * the layer files it names) is whole too. The next write's recovery ({@link DashboardWriter#recover}) leaves no
+ * temporary file or staging directory.
  */
 class DashboardCrashTest {
 
@@ -41,79 +41,22 @@ class DashboardCrashTest {
 
     private final Map<Long, CollectedDashboards> sets = new HashMap<>();
 
+    private int newSet;
+    private int oldSet;
+    private int leftovers;
+    private long previous;
+
     @Test
     void killedWriterLeavesOneCompleteSet() throws Exception {
-        int target = Integer.getInteger("crash.writes", 30);
-        Random rnd = new Random(22);
-        Path errors = Files.createTempFile("dashboard-writer", ".err");
         // set 0, the one a kill in the first write must leave
         DashboardWriter.write(set(0), dir, SyntheticDashboards.layout(0),
                 DashboardListener.NONE);
-        long next = 1;
-        int kills = 0;
-        int newSet = 0;
-        int oldSet = 0;
-        int leftovers = 0;
-        long previous = 0;
-        long writeMillis = 40; // a running estimate, only to spread the kills over a write
-        while (next <= target && kills < 1_000) {
-            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                    DashboardWriterMain.class.getName(), dir.toString(), Long.toString(next))
-                    .redirectError(errors.toFile()).start();
-            long lastAnnounced = next - 1;
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                // a seeded number of announced writes, then a seeded pause that lands anywhere in a write (staging,
-                // layer files, the manifest, moving staged files into place, deleting the old set)
-                int perChild = Math.max(5, target / 10);
-                int writes = 1 + rnd.nextInt(Math.min(perChild, Math.max(1, (int) (target - next + 1))));
-                long announcedAt = 0;
-                for (int i = 0; i < writes; i++) {
-                    String line = out.readLine();
-                    if (line == null) {
-                        throw new AssertionError("the child ended early; its stderr:\n" + Files.readString(errors));
-                    }
-                    lastAnnounced = Long.parseLong(line.substring("writing ".length()));
-                    long now = System.nanoTime();
-                    if (announcedAt != 0) { // how long a write takes here: the pause below spans a whole one
-                        writeMillis = (writeMillis * 3 + (now - announcedAt) / 1_000_000) / 4;
-                    }
-                    announcedAt = now;
-                }
-                Thread.sleep(rnd.nextInt((int) Math.max(10, Math.min(2_000, writeMillis * 5 / 4))));
-                child.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly, keeps stdout open
-                assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    if (line.matches("writing \\d+")) {
-                        lastAnnounced = Long.parseLong(line.substring("writing ".length()));
-                    }
-                }
-            } finally {
-                child.toHandle().destroyForcibly();
-                child.waitFor(60, TimeUnit.SECONDS);
-            }
-            kills++;
-            // the child announces write n before it starts it: the directory holds set n or n - 1 (or, killed in its
-            // first write, what it held before), and never goes back
-            long set = assertOneCompleteSet("after kill " + kills);
-            if (set != previous) {
-                assertThat(set).as("set after kill %d", kills).isBetween(lastAnnounced - 1, lastAnnounced);
-            }
-            assertThat(set).isGreaterThanOrEqualTo(previous);
-            if (set == lastAnnounced) {
-                newSet++;
-            } else {
-                oldSet++;
-            }
-            previous = set;
-            next = lastAnnounced + 1;
-            leftovers += leftovers().size();
-        }
-        System.out.printf("DashboardCrashTest: %d writes, killed %d times (%d after the commit, %d before), %d "
-                + "temporary files and staging directories left by the kills; a write took about %d ms%n", next - 1,
-                kills, newSet, oldSet, leftovers, writeMillis);
-        assertThat(next - 1).isGreaterThanOrEqualTo(target);
+        // kill points spanning a whole write: staging, layer files, the manifest, moving staged files into place,
+        // deleting the old set
+        KillLoop.Result r = KillLoop.of(DashboardWriterMain.class, dir.toString())
+                .jvmOptions("-Xmx128m", "-XX:TieredStopAtLevel=1").run(this::assertOneSetAfter);
+        System.out.printf("DashboardCrashTest: %s (%d kills after the commit, %d before); %d temporary files and "
+                + "staging directories left by the kills%n", r, newSet, oldSet, leftovers);
 
         // a restart (the next write's first step) finishes a committed write and deletes what the kills left
         assertThat(DashboardWriter.recover(dir)).isPositive();
@@ -125,7 +68,25 @@ class DashboardCrashTest {
                 DashboardListener.NONE);
         assertThat(assertOneCompleteSet("after a complete write")).isEqualTo(last);
         assertThat(names()).containsExactlyInAnyOrderElementsOf(expectedFiles(last));
-        Files.delete(errors);
+    }
+
+    /**
+     * The child announces write n before it starts it: the directory holds set n or n - 1 (or, killed in its first
+     * write, what it held before), and never goes back.
+     */
+    private void assertOneSetAfter(KillLoop.Kill kill) throws IOException {
+        long set = assertOneCompleteSet(kill.when());
+        if (set != previous) {
+            assertThat(set).as("set %s", kill.when()).isBetween(kill.lastAnnounced() - 1, kill.lastAnnounced());
+        }
+        assertThat(set).isGreaterThanOrEqualTo(previous);
+        if (set == kill.lastAnnounced()) {
+            newSet++;
+        } else {
+            oldSet++;
+        }
+        previous = set;
+        leftovers += leftovers().size();
     }
 
     /**
@@ -169,6 +130,59 @@ class DashboardCrashTest {
                 DashboardWriter.write(set(pair[1] + 4), d, SyntheticDashboards.layout(pair[1] + 4),
                         DashboardListener.NONE);
                 assertThat(names()).as(when).containsExactlyInAnyOrderElementsOf(expectedFiles(pair[1] + 4));
+            }
+        }
+    }
+
+    /**
+     * A reader that may run beside a writer (the viewer at startup) recovers only what a killed write left long ago:
+     * fresh leftovers, or one fresh file among old ones, may be a running write's and stay untouched.
+     */
+    @Test
+    void onlyStaleLeftoversAreRecoveredBesideAPossibleWriter() throws IOException {
+        DashboardWriter.write(set(1), dir, SyntheticDashboards.layout(1), DashboardListener.NONE);
+        DashboardWriter.stepHook = step -> {
+            if (step.equals("committed")) {
+                throw new IllegalStateException("killed after the commit");
+            }
+        };
+        try {
+            DashboardWriter.write(set(2), dir, SyntheticDashboards.layout(2), DashboardListener.NONE);
+        } catch (IllegalStateException expected) {
+            // the write stopped where a kill would
+        } finally {
+            DashboardWriter.stepHook = null;
+        }
+        Files.writeString(dir.resolve(".dashboards.json.0123abcd.tmp"), "{\"torn");
+        List<String> left = leftovers();
+        assertThat(left).as("a staging directory and a temporary file").hasSize(2);
+
+        assertThat(DashboardWriter.recoverStale(dir, DashboardWriter.STALE_AFTER))
+                .isEqualTo(DashboardWriter.Recovery.LEFT_FOR_A_RUNNING_WRITER);
+        assertThat(leftovers()).as("fresh leftovers are kept").isEqualTo(left);
+
+        age(dir, Duration.ofHours(1));
+        Path fresh = dir.resolve(".index.json.gz.4567cdef.tmp");
+        Files.writeString(fresh, "growing");
+        assertThat(DashboardWriter.recoverStale(dir, DashboardWriter.STALE_AFTER))
+                .isEqualTo(DashboardWriter.Recovery.LEFT_FOR_A_RUNNING_WRITER);
+        assertThat(leftovers()).as("one fresh file keeps the old ones too").hasSize(3);
+
+        age(dir, Duration.ofHours(1));
+        assertThat(DashboardWriter.recoverStale(dir, DashboardWriter.STALE_AFTER))
+                .isEqualTo(DashboardWriter.Recovery.RECOVERED);
+        assertThat(leftovers()).as("old leftovers are removed").isEmpty();
+        assertThat(assertOneCompleteSet("after the recovery")).as("the committed set, moved into place").isEqualTo(2);
+        assertThat(DashboardWriter.recoverStale(dir, DashboardWriter.STALE_AFTER))
+                .isEqualTo(DashboardWriter.Recovery.NOTHING_LEFT);
+    }
+
+    /** Dates {@code root}, everything in it and in its subdirectories back by {@code age}. */
+    private static void age(Path root, Duration age) throws IOException {
+        FileTime then = FileTime.from(Instant.now().minus(age));
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.setLastModifiedTime(p, then);
             }
         }
     }

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import org.circuittracer.attribution.TinyFixtures;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.export.FeatureSchemaValidation;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.Corpus;
@@ -26,7 +27,6 @@ import org.circuittracer.dashboards.DashboardListener;
 import org.circuittracer.dashboards.DashboardOptions;
 import org.circuittracer.dashboards.FeatureDashboard;
 import org.circuittracer.dashboards.FeatureDashboards;
-import org.circuittracer.dashboards.FeatureIds;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.ErrorCategory;
 import org.circuittracer.spi.StandardErrorCode;
@@ -87,6 +87,7 @@ class DashboardFilesTest {
                 assertThat(reader.read(FeatureIds.pair(l, f))).isEqualTo(expected);
                 if (expected.isEmpty()) {
                     assertThat(to).as("zero-length record of a feature that never fired").isEqualTo(from);
+                    assertThat(reader.recordJson(l, f)).isEmpty();
                     continue;
                 }
                 live++;
@@ -99,6 +100,7 @@ class DashboardFilesTest {
                     json = in.readAllBytes();
                 }
                 assertThat(json).isEqualTo(FeatureJson.toBytes(expected.get()));
+                assertThat(reader.recordJson(l, f)).hasValueSatisfying(raw -> assertThat(raw).isEqualTo(json));
                 JsonNode node = JSON.readTree(json);
                 assertThat(FeatureSchemaValidation.validate(schema, node)).isEmpty();
                 assertThat(node.get("index").asLong()).isEqualTo(FeatureIds.pair(l, f));
@@ -148,7 +150,7 @@ class DashboardFilesTest {
         assertThat(FeatureSchemaValidation.validate(schema, JSON.readTree(bytes))).isEmpty();
         FeatureDashboard d = FeatureJson.parse(bytes, 1, 4012, "example-feature.json");
         assertThat(d.index()).isEqualTo(8058103L).isEqualTo(FeatureIds.pair(1, 4012));
-        assertThat(FeatureIds.unpair(8058103L)).containsExactly(1, 4012);
+        assertThat(FeatureIds.unpair(8058103L)).isEqualTo(new FeatureIds.LayerIndex(1, 4012));
         assertThat(d.groups()).hasSize(2);
         assertThat(d.groups().get(1).examples().get(1).repeated()).isTrue();
         assertThat(d.groups().get(1).examples().get(0).tokens()).contains("\\xe2\\x80");
@@ -254,6 +256,17 @@ class DashboardFilesTest {
         expect(() -> DashboardWriter.write(dashboards, foreign, DashboardLayout.JSON, DashboardListener.NONE),
                 StandardErrorCode.INVALID_ARGUMENT, "not empty");
         assertThat(foreign.resolve("notes.txt")).exists();
+    }
+
+    @Test
+    void layerFilesLinkedFromOutsideAndIdsBeyondAnyDictionaryAreRefused(@TempDir Path dir) throws IOException {
+        Path packed = dir.resolve("packed");
+        DashboardWriter.write(dashboards, packed, DashboardLayout.PACKED, DashboardListener.NONE);
+        expect(() -> DashboardReader.open(packed).read(FeatureIds.pair(1, Integer.MAX_VALUE + 1L)),
+                StandardErrorCode.INVALID_ARGUMENT, "beyond any dictionary");
+        Path outside = Files.move(packed.resolve("layer_1.bin"), dir.resolve("elsewhere.bin"));
+        Files.createSymbolicLink(packed.resolve("layer_1.bin"), outside);
+        expect(() -> DashboardReader.open(packed), StandardErrorCode.MALFORMED_FILE, "index.json.gz", "layer 1");
     }
 
     private static int offset(Path dir, int layer, int feature) throws IOException {

@@ -1,10 +1,15 @@
 package org.circuittracer.dashboards.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,13 +18,15 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.circuittracer.attribution.TinyFixtures;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.Corpus;
 import org.circuittracer.dashboards.DashboardFixtures;
 import org.circuittracer.dashboards.DashboardListener;
 import org.circuittracer.dashboards.DashboardOptions;
 import org.circuittracer.dashboards.FeatureDashboards;
-import org.circuittracer.dashboards.FeatureIds;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.testkit.fuzz.Fuzzer;
@@ -167,14 +174,63 @@ class DashboardReaderFuzzTest {
         r.assertSomeRejected();
     }
 
-    /** A manifest listing a negative inactive feature is refused (a case the mutations rarely reach). */
+    /**
+     * Found by the fuzzer (a {@code -Pfuzz} run, case 1326 of the indexes): a layer file name that no path of this file
+     * system can hold (a lone surrogate, a NUL) threw {@code InvalidPathException}; it is MALFORMED_FILE like any name
+     * outside the directory.
+     */
     @Test
-    void aNegativeInactiveFeatureIsMalformed(@TempDir Path dir) throws IOException {
-        String manifest = Files.readString(json.resolve(DashboardWriter.MANIFEST))
-                .replaceFirst("\"inactive\"\\s*:\\s*\\[", "\"inactive\": [-1, ");
-        assertThat(manifest).contains("[-1, ");
-        Files.writeString(dir.resolve(DashboardWriter.MANIFEST), manifest);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DashboardReader.open(dir))
-                .isInstanceOf(org.circuittracer.spi.CircuitTracerException.class);
+    void aLayerFileNameNoPathCanHoldIsMalformed(@TempDir Path dir) throws IOException {
+        String index = new String(gunzip(packed.resolve(DashboardWriter.INDEX)), StandardCharsets.UTF_8);
+        assertThat(index).contains("\"layer_0.bin\"");
+        for (String bad : List.of("\\ud800.bin", "a\\u0000b.bin")) { // JSON escapes
+            Path d = Files.createDirectory(dir.resolve("case" + bad.length()));
+            copyExcept(packed, d, DashboardWriter.INDEX);
+            Files.write(d.resolve(DashboardWriter.INDEX), gzip(index.replace("\"layer_0.bin\"", "\"" + bad + "\"")
+                    .getBytes(StandardCharsets.UTF_8)));
+            assertThatThrownBy(() -> DashboardReader.open(d)).as(bad)
+                    .isInstanceOfSatisfying(CircuitTracerException.class, e -> {
+                        assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MALFORMED_FILE);
+                        assertThat(e.getMessage()).contains("gives layer 0 the file name");
+                    });
+        }
+    }
+
+    /**
+     * Found by the fuzzer (a {@code -Pfuzz} run, case 2768 of the manifests): an inactive feature of -1 reached
+     * {@code BitSet.set} ({@code IndexOutOfBoundsException}); one past the layer's features, up to 2^31 - 1, would have
+     * allocated a bit set of that size. Both, and a fractional one, are MALFORMED_FILE naming the layer.
+     */
+    @Test
+    void inactiveFeaturesOutsideTheLayerAreMalformed(@TempDir Path dir) throws IOException {
+        for (String bad : List.of("-1", "128", "2147483647", "1.5")) {
+            ObjectNode manifest = (ObjectNode) FeatureJson.MAPPER.readTree(json.resolve(DashboardWriter.MANIFEST)
+                    .toFile());
+            JsonNode layer = manifest.get("layers").get(2);
+            assertThat(layer.get("features").asInt()).isEqualTo(128);
+            ((ArrayNode) layer.get("inactive")).add(FeatureJson.MAPPER.readTree(bad));
+            Files.write(dir.resolve(DashboardWriter.MANIFEST), FeatureJson.MAPPER.writeValueAsBytes(manifest));
+            assertThatThrownBy(() -> DashboardReader.open(dir)).as(bad)
+                    .isInstanceOfSatisfying(CircuitTracerException.class, e -> {
+                        assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MALFORMED_FILE);
+                        assertThat(e.getMessage()).contains("layer 2 lists " + bad, "numbered 0 to 127");
+                    });
+        }
+    }
+
+    /** Found by the fuzzer (a {@code -Pfuzz} run, case 33947 of the manifests): "layers" an object, not a list. */
+    @Test
+    void layersThatAreNoListAreMalformed(@TempDir Path dir) throws IOException {
+        for (String layers : List.of("{\"a\": [[1]]}", "3", "null")) {
+            ObjectNode manifest = (ObjectNode) FeatureJson.MAPPER.readTree(json.resolve(DashboardWriter.MANIFEST)
+                    .toFile());
+            manifest.set("layers", FeatureJson.MAPPER.readTree(layers));
+            Files.write(dir.resolve(DashboardWriter.MANIFEST), FeatureJson.MAPPER.writeValueAsBytes(manifest));
+            assertThatThrownBy(() -> DashboardReader.open(dir)).as(layers)
+                    .isInstanceOfSatisfying(CircuitTracerException.class, e -> {
+                        assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MALFORMED_FILE);
+                        assertThat(e.getMessage()).contains("has no \"layers\" list");
+                    });
+        }
     }
 }

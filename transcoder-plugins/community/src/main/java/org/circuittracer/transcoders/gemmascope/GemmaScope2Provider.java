@@ -4,11 +4,14 @@ import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.community.CommunityLayouts;
 import org.circuittracer.transcoders.community.Layers;
 
 /**
@@ -34,12 +37,17 @@ public final class GemmaScope2Provider implements DictionaryFormatProvider {
 
     /** The set's sub-directories, or one transcoder's directory (opening that says how to make a set of it). */
     @Override
-    public boolean recognizes(Path directory) {
-        if (Files.exists(directory.resolve("config.yaml")) || Files.exists(directory.resolve("dictionary.json"))) {
-            return false;
+    public Recognition recognize(Path directory) {
+        Optional<Recognition> other = CommunityLayouts.otherFormatsMarker(directory);
+        if (other.isPresent()) {
+            return other.get();
         }
-        return Layers.holds(directory, GemmaScope2Reader.WEIGHTS)
-                || Layers.anySubdirectoryHolds(directory, GemmaScope2Reader.WEIGHTS);
+        if (Layers.holds(directory, GemmaScope2Reader.WEIGHTS)) {
+            return Recognition.likely("one " + GemmaScope2Reader.WEIGHTS);
+        }
+        return Layers.anySubdirectoryHolds(directory, GemmaScope2Reader.WEIGHTS)
+                ? Recognition.likely("layer sub-directories with " + GemmaScope2Reader.WEIGHTS)
+                : Recognition.none("no " + GemmaScope2Reader.WEIGHTS + ", here or in a sub-directory");
     }
 
     @Override

@@ -14,9 +14,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
-import org.circuittracer.transcoders.community.Layers;
 import org.circuittracer.transcoders.common.ReferenceConfig;
+import org.circuittracer.transcoders.community.Layers;
 
 /**
  * Where the layers' {@code params.npz} files of a GemmaScope directory are. Two layouts:
@@ -44,16 +45,20 @@ record GemmaScopeLayout(List<Path> files, Optional<ReferenceConfig> config) {
     private static final YAMLMapper YAML = new YAMLMapper();
 
     /** Cheap: a config listing only {@code .npz} files, or (without a config) a layer 0 in the plain layout. */
-    static boolean recognizes(Path directory) {
+    static Recognition recognize(Path directory) {
         if (Files.exists(directory.resolve(CONFIG))) {
-            return listsNpzFiles(directory);
+            return listsNpzFiles(directory) ? Recognition.certain(CONFIG + " lists .npz files")
+                    : Recognition.none(CONFIG + " does not list .npz files");
         }
         if (Files.exists(directory.resolve("dictionary.json")) || Layers.anySubdirectoryHolds(directory, "cfg.json")) {
-            return false; // the circuit-tracer format's, or SAELens's or sparsify's layer directories
+            // the circuit-tracer format's, or SAELens's or sparsify's layer directories
+            return Recognition.none("dictionary.json or layer directories with cfg.json (another format's)");
         }
         Path dir = directory.resolve("layer_0");
         return Files.isRegularFile(directory.resolve("layer_0" + NPZ))
-                || Files.isDirectory(dir) && !paramsFiles(dir).isEmpty();
+                || Files.isDirectory(dir) && !paramsFiles(dir).isEmpty()
+                ? Recognition.likely("layer_0 with a " + PARAMS)
+                : Recognition.none("no layer_0.npz or layer_0/…/" + PARAMS);
     }
 
     private static boolean listsNpzFiles(Path directory) {

@@ -5,6 +5,7 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
@@ -33,8 +34,9 @@ public final class GemmaScopeNpzProvider implements DictionaryFormatProvider {
     }
 
     @Override
-    public boolean recognizes(Path directory) {
-        return Files.isDirectory(directory) && GemmaScopeLayout.recognizes(directory);
+    public Recognition recognize(Path directory) {
+        return Files.isDirectory(directory) ? GemmaScopeLayout.recognize(directory)
+                : Recognition.none(Files.exists(directory) ? "a file, not a directory" : "does not exist");
     }
 
     @Override

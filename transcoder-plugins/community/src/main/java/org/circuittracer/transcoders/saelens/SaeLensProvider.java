@@ -4,11 +4,14 @@ import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.community.CommunityLayouts;
 import org.circuittracer.transcoders.community.Layers;
 
 /**
@@ -33,12 +36,18 @@ public final class SaeLensProvider implements DictionaryFormatProvider {
 
     /** The set's sub-directories, or one SAE directory (opening that says how to make a set of it). */
     @Override
-    public boolean recognizes(Path directory) {
-        if (Files.exists(directory.resolve("config.yaml")) || Files.exists(directory.resolve("dictionary.json"))) {
-            return false;
+    public Recognition recognize(Path directory) {
+        Optional<Recognition> other = CommunityLayouts.otherFormatsMarker(directory);
+        if (other.isPresent()) {
+            return other.get();
         }
         String[] files = {SaeLensTranscoder.CONFIG, SaeLensTranscoder.WEIGHTS};
-        return Layers.holds(directory, files) || Layers.anySubdirectoryHolds(directory, files);
+        if (Layers.holds(directory, files)) {
+            return Recognition.likely("one SAE directory with cfg.json and sae_weights.safetensors");
+        }
+        return Layers.anySubdirectoryHolds(directory, files)
+                ? Recognition.likely("layer sub-directories with cfg.json and sae_weights.safetensors")
+                : Recognition.none("no cfg.json with sae_weights.safetensors, here or in a sub-directory");
     }
 
     @Override

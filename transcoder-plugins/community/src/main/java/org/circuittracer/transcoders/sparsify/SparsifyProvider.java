@@ -4,11 +4,14 @@ import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.community.CommunityLayouts;
 import org.circuittracer.transcoders.community.Layers;
 
 /**
@@ -35,12 +38,17 @@ public final class SparsifyProvider implements DictionaryFormatProvider {
 
     /** Sub-directories of sparsify's layout, unless SAELens's file names are there too (then it is SAELens's). */
     @Override
-    public boolean recognizes(Path directory) {
-        if (Files.exists(directory.resolve("config.yaml")) || Files.exists(directory.resolve("dictionary.json"))
-                || Layers.anySubdirectoryHolds(directory, "cfg.json", "sae_weights.safetensors")) {
-            return false;
+    public Recognition recognize(Path directory) {
+        Optional<Recognition> other = CommunityLayouts.otherFormatsMarker(directory);
+        if (other.isPresent()) {
+            return other.get();
         }
-        return Layers.anySubdirectoryHolds(directory, SparsifyTranscoder.CONFIG, SparsifyTranscoder.WEIGHTS);
+        if (Layers.anySubdirectoryHolds(directory, "cfg.json", "sae_weights.safetensors")) {
+            return Recognition.none("sub-directories hold sae_weights.safetensors (SAELens's layout)");
+        }
+        return Layers.anySubdirectoryHolds(directory, SparsifyTranscoder.CONFIG, SparsifyTranscoder.WEIGHTS)
+                ? Recognition.likely("hook-point sub-directories with cfg.json and sae.safetensors")
+                : Recognition.none("no sub-directory with cfg.json and sae.safetensors");
     }
 
     @Override

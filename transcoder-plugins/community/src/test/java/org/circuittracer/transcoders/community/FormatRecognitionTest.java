@@ -98,7 +98,7 @@ class FormatRecognitionTest {
         expected.put(unrelated, Optional.empty());
 
         for (Map.Entry<Path, Optional<String>> entry : expected.entrySet()) {
-            List<String> recognisers = providers.stream().filter(p -> p.recognizes(entry.getKey()))
+            List<String> recognisers = providers.stream().filter(p -> p.recognize(entry.getKey()).matches())
                     .map(DictionaryFormatProvider::name).toList();
             assertThat(recognisers).as("providers recognising %s", entry.getKey())
                     .isEqualTo(entry.getValue().map(List::of).orElse(List.of()));

@@ -65,7 +65,7 @@ class GemmaScope2Test {
     void affineTranscodersComputeAsGooglesCodeWithTheSkipMatrixUntransposed() {
         Path set = FormatWriters.gemmaScope2(dir.resolve("affine"), TranscoderWeights.random(LAYERS, FEATURES, WIDTH,
                 31, true, true), DType.F32, (l, c) -> { });
-        assertThat(new GemmaScope2Provider().recognizes(set)).isTrue();
+        assertThat(new GemmaScope2Provider().recognize(set).matches()).isTrue();
         assertComputesAsGoogle(set, true);
     }
 

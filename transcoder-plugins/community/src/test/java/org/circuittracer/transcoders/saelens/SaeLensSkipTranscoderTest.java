@@ -123,7 +123,7 @@ class SaeLensSkipTranscoderTest {
     void gemmaScope2AffineTranscodersReadTheMlpInputAndComputeAsSaeLens() {
         TranscoderWeights weights = TranscoderWeights.random(LAYERS, FEATURES, WIDTH, 21, true, true);
         Path set = write(dir.resolve("f32"), weights, DType.F32, SaeLensSkipTranscoderTest::gemmaScope2Cfg);
-        assertThat(new SaeLensProvider().recognizes(set)).isTrue();
+        assertThat(new SaeLensProvider().recognize(set).matches()).isTrue();
         assertComputesAsSaeLens(set, SiteKind.MLP_IN);
     }
 

@@ -224,7 +224,7 @@ class SparsifyVersionsTest {
             }
             weights.write(sub.resolve("sae.safetensors"));
         }
-        assertThat(new SparsifyProvider().recognizes(clt)).isTrue();
+        assertThat(new SparsifyProvider().recognize(clt).matches()).isTrue();
         expect(clt, StandardErrorCode.UNSUPPORTED_ARCHITECTURE, "clt branch", "n_targets, n_sources");
         assertThatThrownBy(() -> open(clt)).hasMessageStartingWith("unsupported format: ");
 

@@ -5,6 +5,7 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
@@ -27,8 +28,10 @@ public final class MatchingPursuitProvider implements DictionaryFormatProvider {
     }
 
     @Override
-    public boolean recognizes(Path directory) {
-        return Files.isRegularFile(directory.resolve(MatchingPursuitManifest.FILE));
+    public Recognition recognize(Path directory) {
+        return Files.isRegularFile(directory.resolve(MatchingPursuitManifest.FILE))
+                ? Recognition.certain(MatchingPursuitManifest.FILE + " is there")
+                : Recognition.none("no " + MatchingPursuitManifest.FILE);
     }
 
     @Override

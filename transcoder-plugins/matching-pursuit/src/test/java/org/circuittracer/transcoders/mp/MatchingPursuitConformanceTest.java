@@ -1,15 +1,18 @@
 package org.circuittracer.transcoders.mp;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The dictionary kit on two synthetic sets: float32 and bfloat16 storage. */
 class MatchingPursuitConformanceTest extends AbstractDictionaryConformanceTest {
+
+    /** Static, so that it exists when the kit asks for the directories; shared by the class's tests. */
+    @TempDir
+    static Path root;
 
     private List<Path> directories;
 
@@ -21,15 +24,9 @@ class MatchingPursuitConformanceTest extends AbstractDictionaryConformanceTest {
     @Override
     protected synchronized List<Path> directories() {
         if (directories == null) {
-            try {
-                Path root = Files.createTempDirectory("matching-pursuit-kit");
-                root.toFile().deleteOnExit();
-                directories = List.of(
-                        SyntheticPursuitDictionaries.write(root.resolve("f32"), 3, 16, 40, 4, DType.F32, 1),
-                        SyntheticPursuitDictionaries.write(root.resolve("bf16"), 2, 12, 24, 3, DType.BF16, 2));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            directories = List.of(
+                    SyntheticPursuitDictionaries.write(root.resolve("f32"), 3, 16, 40, 4, DType.F32, 1),
+                    SyntheticPursuitDictionaries.write(root.resolve("bf16"), 2, 12, 24, 3, DType.BF16, 2));
         }
         return directories;
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
@@ -39,16 +40,25 @@ public final class NativeFormatProvider implements DictionaryFormatProvider {
 
     /** A {@code dictionary.json} that is not some other tool's (unreadable ones count: reading them says why). */
     @Override
-    public boolean recognizes(Path directory) {
+    public Recognition recognize(Path directory) {
         Path manifest = directory.resolve(Manifest.FILE_NAME);
-        if (!Files.isRegularFile(manifest) || Files.exists(directory.resolve(REFERENCE_CONFIG))) {
-            return false;
+        if (!Files.isRegularFile(manifest)) {
+            return Recognition.none("no " + Manifest.FILE_NAME);
+        }
+        if (Files.exists(directory.resolve(REFERENCE_CONFIG))) {
+            return Recognition.none(REFERENCE_CONFIG + " is there too (the circuit-tracer format's)");
         }
         try {
             JsonNode format = new ObjectMapper().readTree(manifest.toFile()).get("format");
-            return format == null || !format.isTextual() || format.asText().equals(Manifest.FORMAT);
+            if (format != null && format.isTextual()) {
+                return format.asText().equals(Manifest.FORMAT)
+                        ? Recognition.certain(Manifest.FILE_NAME + " says format " + Manifest.FORMAT)
+                        : Recognition.none(Manifest.FILE_NAME + " says format " + format.asText());
+            }
+            return Recognition.likely(Manifest.FILE_NAME + " without a format field");
         } catch (IOException | RuntimeException e) {
-            return true;
+            // ours by its name: opening it says what is wrong with it
+            return Recognition.likely(Manifest.FILE_NAME + " that does not parse");
         }
     }
 

@@ -266,9 +266,9 @@ class NativeFormatTest {
     @Test
     void aForeignDictionaryJsonIsNotRecognized() throws IOException {
         Files.writeString(dir.resolve("dictionary.json"), "{\"format\": \"someone-elses\"}");
-        assertThat(new NativeFormatProvider().recognizes(dir)).isFalse();
+        assertThat(new NativeFormatProvider().recognize(dir).matches()).isFalse();
         Files.writeString(dir.resolve("dictionary.json"), "{\"format\": \"circuit-tracer-dictionary\", ");
-        assertThat(new NativeFormatProvider().recognizes(dir)).as("a corrupt manifest is ours: reading it says why")
+        assertThat(new NativeFormatProvider().recognize(dir).matches()).as("a corrupt manifest is ours: reading it says why")
                 .isTrue();
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
@@ -42,13 +43,24 @@ abstract class ReferenceProvider implements DictionaryFormatProvider {
      * (EleutherAI clt-training), which {@link #create} then refuses as an unsupported format.
      */
     @Override
-    public final boolean recognizes(Path directory) {
+    public final Recognition recognize(Path directory) {
         Optional<ReferenceConfig.Peek> peek = ReferenceConfig.peek(directory);
         if (peek.isPresent() && ModelKind.fromYamlName(peek.get().modelKind()).isPresent()) {
-            return peek.get().modelKind().equals(kind().yamlName()) && readsListedFiles(peek.get().transcoders());
+            String kind = peek.get().modelKind();
+            if (!kind.equals(kind().yamlName())) {
+                return Recognition.none(ReferenceConfig.FILE_NAME + " has model_kind: " + kind);
+            }
+            return readsListedFiles(peek.get().transcoders())
+                    ? Recognition.certain(ReferenceConfig.FILE_NAME + " has model_kind: " + kind)
+                    : Recognition.none(ReferenceConfig.FILE_NAME + " lists files this format does not read");
         }
-        return claimsForeignCheckpoints() && Files.isRegularFile(directory.resolve(ReferenceConfig.FILE_NAME))
-                && ForeignCheckpoints.evidence(directory).isPresent();
+        if (claimsForeignCheckpoints() && Files.isRegularFile(directory.resolve(ReferenceConfig.FILE_NAME))
+                && ForeignCheckpoints.evidence(directory).isPresent()) {
+            // claimed so that opening refuses it with a message naming the other tool
+            return Recognition.possible(ReferenceConfig.FILE_NAME + " beside another tool's checkpoint");
+        }
+        return Recognition.none(Files.isRegularFile(directory.resolve(ReferenceConfig.FILE_NAME))
+                ? ReferenceConfig.FILE_NAME + " has no model_kind this format reads" : "no " + ReferenceConfig.FILE_NAME);
     }
 
     @Override

@@ -57,7 +57,7 @@ class MalformedDirectoryTest {
     void aDirectoryWithoutConfigIsNotRecognizedAndNotReadable() {
         Path set = pltFixture();
         Directories.delete(set.resolve("config.yaml"));
-        assertThat(PLT.recognizes(set)).isFalse();
+        assertThat(PLT.recognize(set).matches()).isFalse();
         assertUnreadable(PLT, set, StandardErrorCode.FILE_NOT_FOUND, set.toString(), "has no config.yaml");
     }
 
@@ -100,7 +100,7 @@ class MalformedDirectoryTest {
         assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "transcoders[1]", "hf://ORG/REPO/PATH");
         Directories.editConfig(set, c -> c.replace("hf://org/layer_1.safetensors", "hf://org/repo/layer_1.safetensors"));
         Directories.editConfig(set, c -> c.replace("hf://org/repo/layer_1.safetensors", "layer_1.npz"));
-        assertThat(PLT.recognizes(set)).as("GemmaScope .npz lists are another format's").isFalse();
+        assertThat(PLT.recognize(set).matches()).as("GemmaScope .npz lists are another format's").isFalse();
         assertUnreadable(PLT, set, StandardErrorCode.MALFORMED_FILE, "'layer_1.npz' is not a safetensors file");
     }
 
@@ -149,8 +149,8 @@ class MalformedDirectoryTest {
     @Test
     void eachKindIsReadByItsOwnFormat() {
         Path clt = Directories.copyOfFixture("llama-clt-relu", dir.resolve("clt"));
-        assertThat(PLT.recognizes(clt)).isFalse();
-        assertThat(CLT.recognizes(clt)).isTrue();
+        assertThat(PLT.recognize(clt).matches()).isFalse();
+        assertThat(CLT.recognize(clt).matches()).isTrue();
         assertUnreadable(PLT, clt, StandardErrorCode.INVALID_ARGUMENT, "model_kind: cross_layer_transcoder",
                 "read it with the 'reference-clt' format");
         assertUnreadable(CLT, pltFixture(), StandardErrorCode.INVALID_ARGUMENT, "'reference-plt' format");
@@ -293,7 +293,7 @@ class MalformedDirectoryTest {
     void aCrossLayerConfigWithAFileListIsAnotherFormat() {
         Path set = Directories.editConfig(Directories.copyOfFixture("llama-clt-relu", dir.resolve("clt")),
                 c -> c + "transcoders: [a.safetensors]\n");
-        assertThat(CLT.recognizes(set)).isFalse();
+        assertThat(CLT.recognize(set).matches()).isFalse();
         assertUnreadable(CLT, set, StandardErrorCode.MALFORMED_FILE, "GemmaScope-2");
     }
 

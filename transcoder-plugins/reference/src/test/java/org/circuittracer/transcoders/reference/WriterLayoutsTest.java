@@ -77,8 +77,8 @@ class WriterLayoutsTest {
                 revision: null
                 scan: mntss/transcoder-Llama-3.2-1B
                 """);
-        assertThat(PLT.recognizes(entry)).isTrue();
-        assertThat(CLT.recognizes(entry)).isFalse();
+        assertThat(PLT.recognize(entry).matches()).isTrue();
+        assertThat(CLT.recognize(entry).matches()).isFalse();
         ReferenceConfig config = ReferenceConfig.read(entry);
         assertThat(config.revision()).isEmpty();
         assertThat(config.modelName()).contains("meta-llama/Llama-3.2-1B");
@@ -127,8 +127,8 @@ class WriterLayoutsTest {
                 revision: null
                 scan: mntss/clt-gemma-2-2b-426k
                 """);
-        assertThat(CLT.recognizes(entry)).isTrue();
-        assertThat(PLT.recognizes(entry)).isFalse();
+        assertThat(CLT.recognize(entry).matches()).isTrue();
+        assertThat(PLT.recognize(entry).matches()).isFalse();
         try (SparseDictionary d = CLT.create(DictionarySource.of(entry))) {
             assertThat(d.scan()).isEqualTo("mntss/clt-gemma-2-2b-426k");
             for (int layer = 0; layer < 3; layer++) {
@@ -372,8 +372,8 @@ class WriterLayoutsTest {
                 weights.resolve("layer_2.safetensors"));
         Path set = Files.createDirectories(dir.resolve("hub-list"));
         writeConfig(set, HUB_LIST);
-        assertThat(PLT.recognizes(set)).isTrue();
-        assertThat(CLT.recognizes(set)).isFalse();
+        assertThat(PLT.recognize(set).matches()).isTrue();
+        assertThat(CLT.recognize(set).matches()).isFalse();
         withHubCache(hub, () -> {
             try (SparseDictionary d = PLT.create(DictionarySource.of(set))) {
                 for (int layer = 0; layer < 3; layer++) {
@@ -413,8 +413,8 @@ class WriterLayoutsTest {
                   - hf://google/gemma-scope-2b-pt-transcoders/layer_0/width_16k/average_l0_76/params.npz
                   - hf://google/gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_65/params.npz
                 """);
-        assertThat(PLT.recognizes(set)).isFalse();
-        assertThat(CLT.recognizes(set)).isFalse();
+        assertThat(PLT.recognize(set).matches()).isFalse();
+        assertThat(CLT.recognize(set).matches()).isFalse();
     }
 
     // ------------------------------------------------------------------------------- 5. checkpoints we do not support
@@ -453,8 +453,8 @@ class WriterLayoutsTest {
         writeConfig(onlyTensors, "description: a CLT for gemma\n");
         for (Path checkpoint : List.of(withKind, withoutKind, onlyTensors)) {
             // exactly one reference format claims it, so that detection gives the message below
-            assertThat(CLT.recognizes(checkpoint)).as(checkpoint.toString()).isTrue();
-            assertThat(PLT.recognizes(checkpoint)).as(checkpoint.toString()).isFalse();
+            assertThat(CLT.recognize(checkpoint).matches()).as(checkpoint.toString()).isTrue();
+            assertThat(PLT.recognize(checkpoint).matches()).as(checkpoint.toString()).isFalse();
             assertUnsupported(CLT, checkpoint, checkpoint + " is an EleutherAI clt-training",
                     "tensors W_decs.0, W_decs.1, b_decs.0 in layers.0.mlp" + java.io.File.separator + "sae.safetensors");
         }
@@ -464,7 +464,7 @@ class WriterLayoutsTest {
         Path batchTopK = SyntheticTranscoders.perLayer(dir.resolve("btopk"), SyntheticTranscoders.config(
                 ModelKind.TRANSCODER_SET), spec(2, 10, 6, false), 20);
         writeConfig(batchTopK, CONFIG_HEAD + "activation: batchtopk\nk: 4\n");
-        assertThat(PLT.recognizes(batchTopK)).isTrue();
+        assertThat(PLT.recognize(batchTopK).matches()).isTrue();
         assertUnsupported(PLT, batchTopK, "config.yaml says activation: batchtopk");
         writeConfig(batchTopK, CONFIG_HEAD);
         Path listed = Files.createDirectories(batchTopK.resolve("w"));
@@ -476,8 +476,8 @@ class WriterLayoutsTest {
         // a config.yaml of no tool we know is nobody's
         Path other = Files.createDirectories(dir.resolve("other"));
         writeConfig(other, "description: something else\n");
-        assertThat(CLT.recognizes(other)).isFalse();
-        assertThat(PLT.recognizes(other)).isFalse();
+        assertThat(CLT.recognize(other).matches()).isFalse();
+        assertThat(PLT.recognize(other).matches()).isFalse();
     }
 
     /** {@code mwhanna/gemma-scope-2-*} lists GemmaScope 2 {@code params.safetensors}: another layout, said so. */

@@ -27,9 +27,48 @@ public final class GraphView {
      * @param features feature details for the density filter, or {@code null}
      */
     public static ObjectNode compute(LoadedGraph g, ViewRequest r, FeatureStore features) {
-        int n = g.nodeCount();
-        boolean[] forced = new boolean[n];
         List<String> unknown = new ArrayList<>();
+        boolean[] forced = forced(g, r, unknown);
+        Kept kept = keptNodes(g, r, features, forced);
+        int cappedNodes = capNodes(g, r.maxNodes(), kept.keep(), forced);
+        Links links = links(g, r.maxLinks(), kept.keep(), forced);
+
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.set("metadata", g.metadata());
+        root.set("qParams", g.qParams());
+        ArrayNode nodeArray = root.putArray("nodes");
+        int orphans = addNodes(g, kept.keep(), forced, links.linked(), nodeArray);
+        ArrayNode linkArray = root.putArray("links");
+        for (int l : links.sent()) {
+            ObjectNode link = linkArray.addObject();
+            link.put("source", g.node(g.source(l)).get("node_id").asText());
+            link.put("target", g.node(g.target(l)).get("node_id").asText());
+            link.put("weight", g.weight(l));
+        }
+        ObjectNode view = root.putObject("view");
+        view.put("totalNodes", g.nodeCount());
+        view.put("totalLinks", g.linkCount());
+        view.put("nodes", nodeArray.size());
+        view.put("links", linkArray.size());
+        putOrNull(view, "pruningThreshold", r.pruningThreshold());
+        putOrNull(view, "densityThreshold", r.densityThreshold());
+        view.put("maxNodes", r.maxNodes());
+        view.put("maxLinks", r.maxLinks());
+        view.put("nodesCapped", cappedNodes);
+        view.put("linksCapped", links.capped());
+        view.put("unlinkedHidden", orphans);
+        view.put("hiddenByDensity", kept.hiddenByDensity());
+        view.put("densityKnown", kept.densityKnown());
+        // ids the page asked to keep that the graph does not have (stale or mistyped URL state): the page drops them
+        ArrayNode unknownKeep = view.putArray("unknownKeep");
+        unknown.stream().sorted().forEach(unknownKeep::add);
+        view.set("logitInputSums", logitInputSums(g, kept.keep()));
+        return root;
+    }
+
+    /** The nodes the request names to keep; ids the graph does not have go to {@code unknown}. */
+    private static boolean[] forced(LoadedGraph g, ViewRequest r, List<String> unknown) {
+        boolean[] forced = new boolean[g.nodeCount()];
         for (String id : r.keep()) {
             int i = g.indexOf(id);
             if (i >= 0) {
@@ -38,10 +77,19 @@ public final class GraphView {
                 unknown.add(id);
             }
         }
-        boolean[] keep = new boolean[n];
+        return forced;
+    }
+
+    /** The nodes within the thresholds, and what the density filter knew and hid. */
+    private record Kept(boolean[] keep, int densityKnown, int hiddenByDensity) {
+    }
+
+    private static Kept keptNodes(LoadedGraph g, ViewRequest r, FeatureStore features, boolean[] forced) {
+        boolean[] keep = new boolean[g.nodeCount()];
         int densityKnown = 0;
         int hiddenByDensity = 0;
-        for (int i = 0; i < n; i++) {
+        boolean density = features != null && r.densityThreshold() != null && r.densityThreshold() < 1;
+        for (int i = 0; i < keep.length; i++) {
             NodeKind kind = g.kind(i);
             if (forced[i] || kind.alwaysShown()) {
                 keep[i] = true;
@@ -49,8 +97,7 @@ public final class GraphView {
             }
             double inf = g.influence(i);
             keep[i] = Double.isNaN(inf) || r.pruningThreshold() == null || inf <= r.pruningThreshold();
-            if (keep[i] && kind == NodeKind.FEATURE && features != null && r.densityThreshold() != null
-                    && r.densityThreshold() < 1) {
+            if (keep[i] && kind == NodeKind.FEATURE && density) {
                 OptionalDouble freq = features.activationFrequency(g.node(i).path("feature").asLong(-1));
                 if (freq.isPresent()) {
                     densityKnown++;
@@ -61,10 +108,17 @@ public final class GraphView {
                 }
             }
         }
-        int cappedNodes = capNodes(g, r.maxNodes(), keep, forced);
+        return new Kept(keep, densityKnown, hiddenByDensity);
+    }
 
-        // links between kept nodes, and each target's total absolute input over them
-        double[] inputAbs = new double[n];
+    /** The links sent (indices, ascending), how many the cap left out, and which nodes they touch. */
+    private record Links(List<Integer> sent, int capped, boolean[] linked) {
+    }
+
+    /** Links between kept nodes, at most {@code maxLinks}: those of forced nodes first, then by share of input. */
+    private static Links links(LoadedGraph g, int maxLinks, boolean[] keep, boolean[] forced) {
+        // each target's total absolute input over the links between kept nodes
+        double[] inputAbs = new double[g.nodeCount()];
         List<Integer> candidates = new ArrayList<>();
         for (int l = 0; l < g.linkCount(); l++) {
             if (keep[g.source(l)] && keep[g.target(l)]) {
@@ -72,28 +126,26 @@ public final class GraphView {
                 inputAbs[g.target(l)] += Math.abs(g.weight(l));
             }
         }
-        int cappedLinks = 0;
-        if (candidates.size() > r.maxLinks()) {
-            // links of pinned or selected nodes first, then by their share of the target's input
+        int capped = 0;
+        if (candidates.size() > maxLinks) {
             candidates.sort(Comparator.<Integer>comparingInt(l -> forced[g.source(l)] || forced[g.target(l)] ? 0 : 1)
                     .thenComparingDouble(l -> -Math.abs(g.weight(l)) / Math.max(inputAbs[g.target(l)], 1e-30)));
-            cappedLinks = candidates.size() - r.maxLinks();
-            candidates = new ArrayList<>(candidates.subList(0, r.maxLinks()));
+            capped = candidates.size() - maxLinks;
+            candidates = new ArrayList<>(candidates.subList(0, maxLinks));
             candidates.sort(null);
         }
-        boolean[] linked = new boolean[n];
+        boolean[] linked = new boolean[g.nodeCount()];
         for (int l : candidates) {
             linked[g.source(l)] = true;
             linked[g.target(l)] = true;
         }
+        return new Links(candidates, capped, linked);
+    }
 
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode root = f.objectNode();
-        root.set("metadata", g.metadata());
-        root.set("qParams", g.qParams());
-        ArrayNode nodes = root.putArray("nodes");
+    /** Adds the kept nodes to {@code out}, except unforced features and errors left without links; returns those. */
+    private static int addNodes(LoadedGraph g, boolean[] keep, boolean[] forced, boolean[] linked, ArrayNode out) {
         int orphans = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < keep.length; i++) {
             if (!keep[i]) {
                 continue;
             }
@@ -101,55 +153,37 @@ public final class GraphView {
                 orphans++; // a feature whose links were all pruned says nothing in the drawing
                 continue;
             }
-            nodes.add(g.node(i));
+            out.add(g.node(i));
         }
-        ArrayNode links = root.putArray("links");
-        for (int l : candidates) {
-            ObjectNode link = links.addObject();
-            link.put("source", g.node(g.source(l)).get("node_id").asText());
-            link.put("target", g.node(g.target(l)).get("node_id").asText());
-            link.put("weight", g.weight(l));
-        }
-        ObjectNode view = root.putObject("view");
-        view.put("totalNodes", n);
-        view.put("totalLinks", g.linkCount());
-        view.put("nodes", nodes.size());
-        view.put("links", links.size());
-        if (r.pruningThreshold() != null) {
-            view.put("pruningThreshold", r.pruningThreshold());
-        } else {
-            view.putNull("pruningThreshold");
-        }
-        if (r.densityThreshold() != null) {
-            view.put("densityThreshold", r.densityThreshold());
-        } else {
-            view.putNull("densityThreshold");
-        }
-        view.put("maxNodes", r.maxNodes());
-        view.put("maxLinks", r.maxLinks());
-        view.put("nodesCapped", cappedNodes);
-        view.put("linksCapped", cappedLinks);
-        view.put("unlinkedHidden", orphans);
-        view.put("hiddenByDensity", hiddenByDensity);
-        view.put("densityKnown", densityKnown);
-        // ids the page asked to keep that the graph does not have (stale or mistyped URL state): the page drops them
-        ArrayNode unknownKeep = view.putArray("unknownKeep");
-        unknown.stream().sorted().forEach(unknownKeep::add);
-        // each logit node's summed direct input over all of the file's links (for a logit difference, its value as far
-        // as the file's links give it), not just the links this view sends
-        ObjectNode logitInputs = view.putObject("logitInputSums");
-        double[] sums = new double[n];
+        return orphans;
+    }
+
+    /**
+     * Each kept logit node's summed direct input over all of the file's links (for a logit difference, its value as far
+     * as the file's links give it), not just the links this view sends.
+     */
+    private static ObjectNode logitInputSums(LoadedGraph g, boolean[] keep) {
+        double[] sums = new double[g.nodeCount()];
         for (int l = 0; l < g.linkCount(); l++) {
             if (g.kind(g.target(l)) == NodeKind.LOGIT) {
                 sums[g.target(l)] += g.weight(l);
             }
         }
-        for (int i = 0; i < n; i++) {
+        ObjectNode logitInputs = JsonNodeFactory.instance.objectNode();
+        for (int i = 0; i < sums.length; i++) {
             if (g.kind(i) == NodeKind.LOGIT && keep[i]) {
                 logitInputs.put(g.node(i).get("node_id").asText(), sums[i]);
             }
         }
-        return root;
+        return logitInputs;
+    }
+
+    private static void putOrNull(ObjectNode o, String field, Double value) {
+        if (value != null) {
+            o.put(field, value);
+        } else {
+            o.putNull(field);
+        }
     }
 
     /** Leaves out the least influential unforced features and errors beyond the cap; returns how many. */
