@@ -40,6 +40,17 @@ public final class LicenceReport {
     /** Our own artifacts, left out of the listing. */
     static final String OWN_GROUP = "org.circuittracer";
 
+    /**
+     * Dependencies whose POM chain and source repository declare no licence at all, with what we know; listed so that
+     * the report says so plainly instead of "not declared", and so that a new such dependency still stands out.
+     */
+    static final java.util.Map<String, String> UNDECLARED = java.util.Map.of(
+            "com.hubspot:algebra", "none declared by its POM or its parents (source: github.com/HubSpot/algebra); "
+                    + "loaded at run time by jinjava (Apache License 2.0), which HubSpot publishes with it",
+            "com.hubspot.immutables:immutables-exceptions", "none declared by its POM or its parents (source: "
+                    + "github.com/HubSpot/hubspot-immutables); loaded at run time by jinjava (Apache License 2.0), "
+                    + "which HubSpot publishes with it");
+
     private LicenceReport() {
     }
 
@@ -80,7 +91,8 @@ public final class LicenceReport {
             s.append(String.format(Locale.ROOT, "%s (%s:%s:%s)%n", e.name(), e.groupId(), e.artifactId(),
                     e.version()));
             if (e.licences().isEmpty()) {
-                s.append("    licence: not declared in the POM\n");
+                String known = UNDECLARED.get(e.groupId() + ":" + e.artifactId());
+                s.append(known != null ? "    licence: " + known + "\n" : "    licence: not declared in the POM\n");
             }
             for (String licence : e.licences()) {
                 s.append("    licence: ").append(licence).append('\n');

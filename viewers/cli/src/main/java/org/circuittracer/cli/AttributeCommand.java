@@ -7,19 +7,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.circuittracer.attribution.export.ExportOptions;
+import org.circuittracer.chat.ChatMessage;
+import org.circuittracer.chat.ChatPrompt;
 import org.circuittracer.attribution.export.GraphJsonExporter;
-import org.circuittracer.attribution.graphfile.GraphFile;
+import org.circuittracer.runtime.ProviderChoice;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
-import org.circuittracer.spi.attribution.AttributionRequest;
-import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.graph.AttributionGraph;
@@ -100,9 +101,6 @@ final class AttributeCommand implements Runnable {
             description = "Rows per backward batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    /** Whether --graph-output-path was written (set after the attribution). */
-    private boolean graphFileSaved;
-
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
 
@@ -130,11 +128,8 @@ final class AttributeCommand implements Runnable {
     @CommandLine.Mixin
     FrontendOption frontend = new FrontendOption();
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     @Override
     public void run() {
@@ -143,11 +138,12 @@ final class AttributeCommand implements Runnable {
         if (targets != null && targets.isEmpty()) {
             throw usage("--target needs a value.");
         }
+        List<ChatMessage> chat = promptOptions.chat();
         ModelOptions.Resolved resolved = modelOptions.resolve(spec);
-        String text = ids == null ? promptOptions.text(resolved.demo(), spec) : null;
-        String name = slug != null ? slug : defaultSlug(text);
+        String text = ids == null && chat == null ? promptOptions.text(resolved.demo(), spec) : null;
+        String name = slug != null ? slug : defaultSlug(chat != null ? ChatPrompts.lastUserText(chat) : text);
         ExportOptions.of(name, List.of()); // the slug must be file-safe
-        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
+        ProgressListener progress = output.listener(spec);
         Path features = server || featuresDir != null ? Viewing.features(featuresDir, resolved, progress::note) : null;
         Path frontendDir = frontend.checked(); // also names it in the printed serve command
         if (server) {
@@ -162,42 +158,33 @@ final class AttributeCommand implements Runnable {
             TransformerModel m = loaded.model;
             timing.put("load_model_s", loaded.modelSeconds);
             timing.put("load_transcoders_s", loaded.dictionarySeconds);
-            TokenSequence tokens = promptOptions.tokens(m, resolved.demo(), spec);
-            if (PromptOptions.onlySpecialTokens(tokens, m)) {
-                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt (token ids "
-                        + java.util.Arrays.toString(tokens.ids()) + ") holds no token besides special ones, so there is nothing to attribute (features at the "
-                        + "first position are not attributed); add the tokens to explain after it with --prompt-ids, "
-                        + "or give --prompt text.");
+            PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
+            PromptAttribution.Settings settings = new PromptAttribution.Settings(maxNLogits, desiredLogitProb,
+                    maxFeatureNodes, batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
+                    graphJson.strictNodeIds);
+            List<Integer> templatePositions = List.of();
+            if (chat != null) {
+                ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m);
+                ids = chatPrompt.ids().ids();
+                templatePositions = List.copyOf(chatPrompt.templatePositions());
+                chatPrompt.warning().ifPresent(w -> spec.commandLine().getErr().println("warning: " + w));
             }
-            AttributionTargets chosen = targets != null ? TargetSpec.resolve(targets, m)
-                    : new AttributionTargets.Salient(maxNLogits, desiredLogitProb);
-            AttributionRequest request = new AttributionRequest(m, loaded.dictionary, tokens, chosen, maxFeatureNodes,
-                    batchSize, 4);
-            long t = System.nanoTime();
-            AttributionGraph graph = attributorImpl.attribute(request, progress);
-            timing.put("attribution_s", seconds(System.nanoTime() - t));
+            PromptAttribution.Request request = new PromptAttribution.Request(text, ids, name, targets, settings,
+                    graphJson.directory, graphOutputPath, true,
+                    modelOptions.model != null ? List.of("--model", modelOptions.model) : List.of(),
+                    templatePositions);
+            PromptAttribution.Attributed attributed = pipeline.attribute(request, progress);
+            AttributionGraph graph = attributed.graph();
+            TokenSequence tokens = attributed.tokens();
+            timing.put("attribution_s", attributed.attributionSeconds());
             progress.close();
-            // The graph is computed: from here on nothing may lose it. The lossless graph file goes first, so a
-            // problem with the viewer JSON below can always be fixed from it without recomputing.
-            graphFileSaved = false;
+            PromptAttribution.Result written = pipeline.write(attributed, request,
+                    spec.commandLine().getErr()::println);
             if (graphOutputPath != null) {
-                t = System.nanoTime();
-                try {
-                    saveGraphFile(graph, graphOutputPath);
-                    graphFileSaved = true;
-                } catch (IOException | CircuitTracerException e) {
-                    spec.commandLine().getErr().printf("warning: could not save the graph file %s (%s); the viewer "
-                            + "JSON is written all the same. Check the path and its permissions.%n", graphOutputPath,
-                            e.getMessage());
-                }
-                timing.put("save_graph_file_s", seconds(System.nanoTime() - t));
+                timing.put("save_graph_file_s", written.saveGraphFileSeconds());
             }
-            t = System.nanoTime();
-            ExportOptions options = graphJson.apply(ExportOptions.of(name, ExportOptions.decodeEach(m.tokenizer(),
-                    graph.tokens())))
-                    .withCreateTimeMs(System.currentTimeMillis());
-            GraphJsonExporter.Result result = exportOrRescue(graph, options);
-            timing.put("export_s", seconds(System.nanoTime() - t));
+            timing.put("export_s", written.exportSeconds());
+            GraphJsonExporter.Result result = written.export();
             ExportCommand.printWarnings(spec.commandLine().getErr(), result);
             timing.put("total_s", seconds(System.nanoTime() - start));
             Map<String, Double> phases = new LinkedHashMap<>();
@@ -212,7 +199,7 @@ final class AttributeCommand implements Runnable {
             out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
                     + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
             out.printf("Updated %s%n", result.indexFile());
-            if (graphFileSaved) {
+            if (written.graphFile() != null) {
                 out.printf("Saved graph file %s%n", graphOutputPath);
             }
             if (timings != null) {
@@ -244,57 +231,6 @@ final class AttributeCommand implements Runnable {
         } finally {
             progress.close();
         }
-    }
-
-    /** Writes the graph file, creating its directory. */
-    static void saveGraphFile(AttributionGraph graph, Path file) throws IOException {
-        if (file.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        }
-        GraphFile.save(graph, file);
-    }
-
-    /**
-     * Exports the viewer JSON; when that fails, saves the computed graph as a graph file (unless --graph-output-path
-     * already did) and fails with a message that says where it is and how to export it without recomputing.
-     */
-    private GraphJsonExporter.Result exportOrRescue(AttributionGraph graph, ExportOptions options) {
-        try {
-            return GraphJsonExporter.export(graph, options, graphJson.directory);
-        } catch (CircuitTracerException e) {
-            Path saved = graphFileSaved ? graphOutputPath : rescue(graph, options.slug());
-            if (saved == null) {
-                throw e; // nothing could be written anywhere; the message says why
-            }
-            List<String> words = new ArrayList<>(List.of("circuit-tracer", "export", saved.toString()));
-            if (!options.slug().equals(AttributeCommand.defaultSlugOf(saved))) {
-                words.addAll(List.of("--slug", options.slug()));
-            }
-            words.addAll(List.of("--graph-file-dir", graphJson.directory.toString()));
-            if (modelOptions.model != null) {
-                words.addAll(List.of("--model", modelOptions.model));
-            }
-            String how = " The computed graph is saved in " + saved + "; after fixing that, write the viewer JSON from it "
-                    + "without recomputing: " + Viewing.shellCommand(words);
-            throw new CircuitTracerException(e.errorCode(), e.getMessage() + how, e);
-        }
-    }
-
-    /** Saves the graph next to the graph directory's JSON, or in the temporary directory; null if neither works. */
-    private Path rescue(AttributionGraph graph, String name) {
-        List<Path> candidates = new ArrayList<>();
-        candidates.add(graphJson.directory.resolve(name + ExportCommand.GRAPH_FILE_SUFFIX));
-        candidates.add(Path.of(System.getProperty("java.io.tmpdir"), "circuit-tracer-" + name + "-"
-                + System.currentTimeMillis() + ExportCommand.GRAPH_FILE_SUFFIX));
-        for (Path candidate : candidates) {
-            try {
-                saveGraphFile(graph, candidate);
-                return candidate;
-            } catch (IOException | RuntimeException ignored) {
-                // try the next place
-            }
-        }
-        return null;
     }
 
     /** The slug {@code circuit-tracer export} derives from a graph file's name. */
@@ -411,25 +347,10 @@ final class AttributeCommand implements Runnable {
         return new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + message);
     }
 
+    /** The format that recognises {@code directory} most surely (the runtime's {@link ProviderChoice}). */
     static DictionaryFormatProvider detectFormat(List<DictionaryFormatProvider> formats, Path directory) {
-        List<DictionaryFormatProvider> matching = new ArrayList<>();
-        for (DictionaryFormatProvider f : formats) {
-            if (f.recognizes(directory)) {
-                matching.add(f);
-            }
-        }
-        String all = formats.stream().map(DictionaryFormatProvider::name).collect(Collectors.joining(", "));
-        if (matching.isEmpty()) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "No dictionary format recognises "
-                    + directory + " (installed formats: " + (all.isEmpty() ? "none" : all) + "). Check the directory, "
-                    + "or choose one with --dictionary-format NAME.");
-        }
-        if (matching.size() > 1) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Several dictionary formats recognise "
-                    + directory + ": " + matching.stream().map(DictionaryFormatProvider::name)
-                    .collect(Collectors.joining(", ")) + ". Choose one with --dictionary-format NAME.");
-        }
-        return matching.get(0);
+        return new ProviderChoice<>(ProviderKind.DICTIONARY_FORMAT, "--dictionary-format", Optional.empty())
+                .choose(formats, directory).provider();
     }
 
     private static double seconds(long nanos) {

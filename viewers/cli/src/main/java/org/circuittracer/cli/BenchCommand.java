@@ -20,6 +20,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -146,58 +147,23 @@ final class BenchCommand implements Runnable {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     private ModelOptions.Resolved resolvedOptions;
     private SyntheticBench.Written written;
 
     @Override
     public void run() {
-        SyntheticBench.Spec syntheticSpec = null;
-        if (synthetic != null) {
-            syntheticSpec = SyntheticBench.CONFIGURATIONS.get(synthetic);
-            if (syntheticSpec == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for --synthetic: '"
-                        + synthetic + "' (one of " + String.join(", ", SyntheticBench.NAMES) + ").");
-            }
-            if (modelOptions.model != null || modelOptions.transcoders != null || randomTokens != null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic builds its own model, "
-                        + "transcoders and prompt: leave out --model, --transcoders and --tokens.");
-            }
-            CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-            if (!parsed.hasMatchedOption("--max-feature-nodes")) {
-                maxFeatureNodes = syntheticSpec.maxFeatureNodes();
-            }
-            if (!parsed.hasMatchedOption("--batch-size")) {
-                batchSize = syntheticSpec.batchSize();
-            }
-            if (!parsed.hasMatchedOption("--warmups")) {
-                warmups = syntheticSpec.warmups();
-            }
-            if (!parsed.hasMatchedOption("--iterations")) {
-                iterations = syntheticSpec.iterations();
-            }
-        } else {
+        SyntheticBench.Spec syntheticSpec = synthetic != null ? syntheticSpec() : null;
+        if (syntheticSpec == null) {
             promptOptions.ids(spec);
         }
         int graphWarmups = synthetic != null ? 0 : warmups;
         int graphIterations = graphs != null ? graphs : synthetic != null ? 1 : iterations;
-        for (Object[] check : new Object[][] {{"--lanes", lanes, 1}, {"--matmul-size", matmulSize, 1},
-                {"--warmups", warmups, 0}, {"--iterations", iterations, 1}, {"--batch-size", batchSize, 1},
-                {"--max-feature-nodes", maxFeatureNodes, 0},
-                {"--graphs", graphIterations, 1}, {"--tokens", randomTokens == null ? 2 : randomTokens, 2}}) {
-            if ((int) check[1] < (int) check[2]) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + check[0]
-                        + " must be >= " + check[2] + ", got " + check[1] + ".");
-            }
-        }
+        checkCounts(graphIterations);
         long processStart = System.nanoTime();
         ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), true);
-        Map<String, Object> figures = new LinkedHashMap<>();
         try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolve(registry, syntheticSpec),
                      this::note);
@@ -208,148 +174,242 @@ final class BenchCommand implements Runnable {
             ModelConfig c = model.config();
             TokenSequence tokens = syntheticSpec != null
                     ? new TokenSequence(SyntheticBench.tokens(syntheticSpec, seed, syntheticSpec.promptLength()))
-                    : randomTokens != null ? random(c, randomTokens) : promptOptions.tokens(model, resolved.demo(), spec);
+                    : randomTokens != null ? random(c, randomTokens) : promptOptions.tokens(model, resolved, spec);
             int t = tokens.length();
-            note("Reference matmul " + matmulSize + "x" + matmulSize + " ...");
-            double[] matmul = time(() -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray a = scope.randomNormal(new Shape(matmulSize, matmulSize));
-                    a.matMul(a).toFloatArray();
-                }
-            });
-            double matmulGflops = 2.0 * matmulSize * matmulSize * matmulSize / matmul[0] / 1e9;
-
-            note("Forward pass over " + t + " tokens ...");
-            double forward = median(time(() -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    model.forward(scope, tokens, List.of()).logits().toFloatArray();
-                }
-            }));
-            double forwardGflops = forwardFlops(c, t) / forward / 1e9;
-
-            note("VJP batch of " + lanes + " seeds ...");
-            double vjp;
-            try (NDManager state = manager.newSubManager();
-                 LinearizedModel linear = model.linearize(state, tokens, new LinearizationSpec(
-                         loaded.dictionary.readSite(), loaded.dictionary.writeSite(), Map.of()))) {
-                int[] layers = new int[lanes];
-                Arrays.fill(layers, VjpSeeds.UNEMBED);
-                int[] positions = new int[lanes];
-                Arrays.fill(positions, t - 1);
-                VjpSeeds seeds = new VjpSeeds(layers, positions, state.randomNormal(new Shape(lanes, c.modelWidth())));
-                vjp = median(time(() -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                        linear.vjp(scope, seeds);
-                    }
-                }));
-            }
-            double vjpGflops = vjpFlops(c, lanes, t) / vjp / 1e9;
-
-            note("Attribution graphs ...");
-            AttributionGraph[] last = new AttributionGraph[1];
-            List<Map<AttributionPhase, Long>> phases = new ArrayList<>();
-            double graph = median(time(graphWarmups, graphIterations, () -> {
-                ProgressListener listener = new ProgressListener(spec.commandLine().getErr(), true);
-                last[0] = attributorImpl.attribute(new AttributionRequest(model, loaded.dictionary, tokens,
-                        AttributionTargets.Salient.defaults(), maxFeatureNodes, batchSize, 4), listener);
-                phases.add(listener.phaseNanos());
-            }));
-            phases.subList(0, graphWarmups).clear();
-            long rows = last[0].selected().size() + last[0].logits().size();
-            double rowSeconds = phases.stream().mapToDouble(p -> (p.getOrDefault(AttributionPhase.LOGIT_ROWS, 0L)
-                    + p.getOrDefault(AttributionPhase.FEATURE_ROWS, 0L)) / 1e9).sorted().toArray()[phases.size() / 2];
-            double rowGflops = rows * vjpFlops(c, 1, t) / rowSeconds / 1e9;
-
-            figures.put("machine", machine());
-            figures.put("model", c.modelName());
-            figures.put("backend", model.backendName());
-            figures.put("transcoders", resolved.transcoderLabel());
-            figures.put("tokens", t);
-            figures.put("matmul_size", matmulSize);
-            figures.put("matmul_gflops", matmulGflops);
-            figures.put("forward_s", forward);
-            figures.put("forward_tokens_per_s", t / forward);
-            figures.put("forward_gflops", forwardGflops);
-            figures.put("forward_x_matmul", forwardGflops / matmulGflops);
-            figures.put("vjp_lanes", lanes);
-            figures.put("vjp_s", vjp);
-            figures.put("vjp_rows_per_s", lanes / vjp);
-            figures.put("vjp_gflops", vjpGflops);
-            figures.put("vjp_x_matmul", vjpGflops / matmulGflops);
-            figures.put("attribution_s", graph);
-            figures.put("attribution_rows", rows);
-            figures.put("attribution_rows_per_s", rows / rowSeconds);
-            figures.put("attribution_row_gflops", rowGflops);
-            figures.put("attribution_x_matmul", rowGflops / matmulGflops);
+            double matmulGflops = measureMatmul(manager);
+            double forward = measureForward(manager, model, tokens);
+            double vjp = measureVjp(manager, loaded, tokens);
+            Graphs measured = measureGraphs(attributorImpl, loaded, tokens, graphWarmups, graphIterations);
+            Map<String, Object> figures = figures(model, resolved, t, matmulGflops, forward, vjp, measured);
             if (syntheticSpec != null) {
-                long nAct = last[0].activeFeatures().size();
-                double floorPerRow = SyntheticBench.floorFlopsPerRow(c, t, nAct);
-                double floor = rows * floorPerRow;
-                double floorSeconds = floor / (matmulGflops * 1e9);
-                Map<String, Object> s = new LinkedHashMap<>();
-                s.put("name", syntheticSpec.name());
-                s.put("description", SyntheticBench.describe(syntheticSpec, maxFeatureNodes, batchSize));
-                s.put("seed", seed);
-                s.put("directory", written.directory().toString());
-                s.put("files_reused", written.reused());
-                s.put("files_s", written.seconds());
-                s.put("max_feature_nodes", maxFeatureNodes);
-                s.put("batch_size", batchSize);
-                s.put("graphs", graphIterations);
-                s.put("active_features", nAct);
-                s.put("active_fraction", nAct / ((double) c.layers() * t * loaded.dictionary.features(0)));
-                s.put("active_per_position_and_layer", nAct / ((double) c.layers() * t));
-                s.put("feature_rows", last[0].selected().size());
-                s.put("logit_rows", last[0].logits().size());
-                s.put("edges", last[0].adjacency().nonZeros());
-                s.put("edges_in_memory", last[0].adjacency().inMemory());
-                // the pruning every viewer graph goes through (default thresholds), on the last graph
-                long pruneStart = System.nanoTime();
-                org.circuittracer.attribution.prune.PruneResult pruned =
-                        org.circuittracer.attribution.prune.GraphPruning.prune(last[0]);
-                s.put("prune_s", (System.nanoTime() - pruneStart) / 1e9);
-                s.put("kept_nodes", pruned.keptNodes());
-                s.put("kept_edges", pruned.keptEdges());
-                Map<String, Double> phaseSeconds = new LinkedHashMap<>();
-                for (AttributionPhase phase : AttributionPhase.values()) {
-                    double[] each = phases.stream().mapToDouble(p -> p.getOrDefault(phase, 0L) / 1e9).sorted()
-                            .toArray();
-                    phaseSeconds.put(phase.name().toLowerCase(Locale.ROOT), median(each));
-                }
-                s.put("phase_s", phaseSeconds);
-                s.put("graph_s", graph);
-                s.put("rows_s", rowSeconds);
-                s.put("floor_flops_per_row", floorPerRow);
-                s.put("floor_attention_flops_per_row", vjpFlops(c, 1, t));
-                s.put("floor_flops", floor);
-                s.put("floor_s", floorSeconds);
-                double truncated = SyntheticBench.truncatedFloorFlops(c, t, nAct, last[0].selected(),
-                        last[0].logits().size());
-                s.put("floor_truncated_flops", truncated);
-                s.put("floor_truncated_s", truncated / (matmulGflops * 1e9));
-                s.put("rows_x_truncated_floor_time", rowSeconds / (truncated / (matmulGflops * 1e9)));
-                s.put("rows_floor_gflops", floor / rowSeconds / 1e9);
-                s.put("rows_floor_x_matmul", floor / rowSeconds / 1e9 / matmulGflops);
-                s.put("rows_x_floor_time", rowSeconds / floorSeconds);
-                s.put("graph_x_floor_time", graph / floorSeconds);
-                s.put("process_s", (System.nanoTime() - processStart) / 1e9);
-                s.put("peak_heap_mib", peakHeapBytes() / 1048576.0);
-                s.put("peak_rss_mib", peakRssKiB() / 1024.0);
-                figures.put("synthetic", s);
+                figures.put("synthetic", syntheticFigures(syntheticSpec, loaded, t, matmulGflops, measured,
+                        graphIterations, processStart));
             }
             print(spec.commandLine().getOut(), figures);
             if (json != null) {
-                if (json.toAbsolutePath().getParent() != null) {
-                    Files.createDirectories(json.toAbsolutePath().getParent());
-                }
-                JSON.writeValue(json.toFile(), figures);
+                writeJson(figures);
             }
-        } catch (IOException e) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write " + json + ": "
-                    + e.getMessage(), e);
         } finally {
             progress.close();
         }
+    }
+
+    /** The figures every run reports, in the order the JSON lists them. */
+    private Map<String, Object> figures(TransformerModel model, ModelOptions.Resolved resolved, int t,
+                                        double matmulGflops, double forward, double vjp, Graphs measured) {
+        ModelConfig c = model.config();
+        double forwardGflops = forwardFlops(c, t) / forward / 1e9;
+        double vjpGflops = vjpFlops(c, lanes, t) / vjp / 1e9;
+        double rowGflops = measured.rows() * vjpFlops(c, 1, t) / measured.rowSeconds() / 1e9;
+
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("machine", machine());
+        figures.put("model", c.modelName());
+        figures.put("backend", model.backendName());
+        figures.put("transcoders", resolved.transcoderLabel());
+        figures.put("tokens", t);
+        figures.put("matmul_size", matmulSize);
+        figures.put("matmul_gflops", matmulGflops);
+        figures.put("forward_s", forward);
+        figures.put("forward_tokens_per_s", t / forward);
+        figures.put("forward_gflops", forwardGflops);
+        figures.put("forward_x_matmul", forwardGflops / matmulGflops);
+        figures.put("vjp_lanes", lanes);
+        figures.put("vjp_s", vjp);
+        figures.put("vjp_rows_per_s", lanes / vjp);
+        figures.put("vjp_gflops", vjpGflops);
+        figures.put("vjp_x_matmul", vjpGflops / matmulGflops);
+        figures.put("attribution_s", measured.graphSeconds());
+        figures.put("attribution_rows", measured.rows());
+        figures.put("attribution_rows_per_s", measured.rows() / measured.rowSeconds());
+        figures.put("attribution_row_gflops", rowGflops);
+        figures.put("attribution_x_matmul", rowGflops / matmulGflops);
+        return figures;
+    }
+
+    /** The --synthetic configuration, whose settings replace the defaults of the options not given. */
+    private SyntheticBench.Spec syntheticSpec() {
+        SyntheticBench.Spec syntheticSpec = SyntheticBench.CONFIGURATIONS.get(synthetic);
+        if (syntheticSpec == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for --synthetic: '"
+                    + synthetic + "' (one of " + String.join(", ", SyntheticBench.NAMES) + ").");
+        }
+        if (modelOptions.model != null || modelOptions.transcoders != null || randomTokens != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--synthetic builds its own model, "
+                    + "transcoders and prompt: leave out --model, --transcoders and --tokens.");
+        }
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        if (!parsed.hasMatchedOption("--max-feature-nodes")) {
+            maxFeatureNodes = syntheticSpec.maxFeatureNodes();
+        }
+        if (!parsed.hasMatchedOption("--batch-size")) {
+            batchSize = syntheticSpec.batchSize();
+        }
+        if (!parsed.hasMatchedOption("--warmups")) {
+            warmups = syntheticSpec.warmups();
+        }
+        if (!parsed.hasMatchedOption("--iterations")) {
+            iterations = syntheticSpec.iterations();
+        }
+        return syntheticSpec;
+    }
+
+    /** Refuses counts below their minimum before anything is loaded. */
+    private void checkCounts(int graphIterations) {
+        for (Object[] check : new Object[][] {{"--lanes", lanes, 1}, {"--matmul-size", matmulSize, 1},
+                {"--warmups", warmups, 0}, {"--iterations", iterations, 1}, {"--batch-size", batchSize, 1},
+                {"--max-feature-nodes", maxFeatureNodes, 0},
+                {"--graphs", graphIterations, 1}, {"--tokens", randomTokens == null ? 2 : randomTokens, 2}}) {
+            if ((int) check[1] < (int) check[2]) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: " + check[0]
+                        + " must be >= " + check[2] + ", got " + check[1] + ".");
+            }
+        }
+    }
+
+    /** GFLOP/s of the best reference matmul. */
+    private double measureMatmul(NDManager manager) {
+        note("Reference matmul " + matmulSize + "x" + matmulSize + " ...");
+        double[] matmul = time(() -> {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray a = scope.randomNormal(new Shape(matmulSize, matmulSize));
+                a.matMul(a).toFloatArray();
+            }
+        });
+        return 2.0 * matmulSize * matmulSize * matmulSize / matmul[0] / 1e9;
+    }
+
+    /** Median seconds of a forward pass. */
+    private double measureForward(NDManager manager, TransformerModel model, TokenSequence tokens) {
+        note("Forward pass over " + tokens.length() + " tokens ...");
+        return median(time(() -> {
+            try (NDManager scope = manager.newSubManager()) {
+                model.forward(scope, tokens, List.of()).logits().toFloatArray();
+            }
+        }));
+    }
+
+    /** Median seconds of one VJP batch of {@link #lanes} random seeds at the last position's unembedding. */
+    private double measureVjp(NDManager manager, LoadedModel loaded, TokenSequence tokens) {
+        note("VJP batch of " + lanes + " seeds ...");
+        int t = tokens.length();
+        try (NDManager state = manager.newSubManager();
+             LinearizedModel linear = loaded.model.linearize(state, tokens, new LinearizationSpec(
+                     loaded.dictionary.readSite(), loaded.dictionary.writeSite(), Map.of()))) {
+            int[] layers = new int[lanes];
+            Arrays.fill(layers, VjpSeeds.UNEMBED);
+            int[] positions = new int[lanes];
+            Arrays.fill(positions, t - 1);
+            VjpSeeds seeds = new VjpSeeds(layers, positions, state.randomNormal(new Shape(lanes,
+                    loaded.model.config().modelWidth())));
+            return median(time(() -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    linear.vjp(scope, seeds);
+                }
+            }));
+        }
+    }
+
+    /**
+     * Timed attribution graphs: the last graph, the phase times of each timed one, the median graph seconds, the rows
+     * of a graph and the median seconds of its logit and feature rows.
+     */
+    private record Graphs(AttributionGraph last, List<Map<AttributionPhase, Long>> phases, double graphSeconds,
+                          long rows, double rowSeconds) {
+    }
+
+    private Graphs measureGraphs(Attributor attributorImpl, LoadedModel loaded, TokenSequence tokens,
+                                 int graphWarmups, int graphIterations) {
+        note("Attribution graphs ...");
+        AttributionGraph[] last = new AttributionGraph[1];
+        List<Map<AttributionPhase, Long>> phases = new ArrayList<>();
+        double graph = median(time(graphWarmups, graphIterations, () -> {
+            ProgressListener listener = new ProgressListener(spec.commandLine().getErr(), true);
+            last[0] = attributorImpl.attribute(new AttributionRequest(loaded.model, loaded.dictionary, tokens,
+                    AttributionTargets.Salient.defaults(), maxFeatureNodes, batchSize, 4), listener);
+            phases.add(listener.phaseNanos());
+        }));
+        phases.subList(0, graphWarmups).clear();
+        long rows = last[0].selected().size() + last[0].logits().size();
+        double rowSeconds = phases.stream().mapToDouble(p -> (p.getOrDefault(AttributionPhase.LOGIT_ROWS, 0L)
+                + p.getOrDefault(AttributionPhase.FEATURE_ROWS, 0L)) / 1e9).sorted().toArray()[phases.size() / 2];
+        return new Graphs(last[0], phases, graph, rows, rowSeconds);
+    }
+
+    /** The --synthetic figures: the configuration, the last graph's shape, phase times and the FLOP floors. */
+    private Map<String, Object> syntheticFigures(SyntheticBench.Spec syntheticSpec, LoadedModel loaded, int t,
+                                                 double matmulGflops, Graphs measured, int graphIterations,
+                                                 long processStart) {
+        ModelConfig c = loaded.model.config();
+        AttributionGraph last = measured.last();
+        long rows = measured.rows();
+        double rowSeconds = measured.rowSeconds();
+        double graph = measured.graphSeconds();
+        long nAct = last.activeFeatures().size();
+        double floorPerRow = SyntheticBench.floorFlopsPerRow(c, t, nAct);
+        double floor = rows * floorPerRow;
+        double floorSeconds = floor / (matmulGflops * 1e9);
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("name", syntheticSpec.name());
+        s.put("description", SyntheticBench.describe(syntheticSpec, maxFeatureNodes, batchSize));
+        s.put("seed", seed);
+        s.put("directory", written.directory().toString());
+        s.put("files_reused", written.reused());
+        s.put("files_s", written.seconds());
+        s.put("max_feature_nodes", maxFeatureNodes);
+        s.put("batch_size", batchSize);
+        s.put("graphs", graphIterations);
+        s.put("active_features", nAct);
+        s.put("active_fraction", nAct / ((double) c.layers() * t * loaded.dictionary.features(0)));
+        s.put("active_per_position_and_layer", nAct / ((double) c.layers() * t));
+        s.put("feature_rows", last.selected().size());
+        s.put("logit_rows", last.logits().size());
+        s.put("edges", last.adjacency().nonZeros());
+        s.put("edges_in_memory", last.adjacency().inMemory());
+        // the pruning every viewer graph goes through (default thresholds), on the last graph
+        long pruneStart = System.nanoTime();
+        org.circuittracer.attribution.prune.PruneResult pruned =
+                org.circuittracer.attribution.prune.GraphPruning.prune(last);
+        s.put("prune_s", (System.nanoTime() - pruneStart) / 1e9);
+        s.put("kept_nodes", pruned.keptNodes());
+        s.put("kept_edges", pruned.keptEdges());
+        Map<String, Double> phaseSeconds = new LinkedHashMap<>();
+        for (AttributionPhase phase : AttributionPhase.values()) {
+            double[] each = measured.phases().stream().mapToDouble(p -> p.getOrDefault(phase, 0L) / 1e9).sorted()
+                    .toArray();
+            phaseSeconds.put(phase.name().toLowerCase(Locale.ROOT), median(each));
+        }
+        s.put("phase_s", phaseSeconds);
+        s.put("graph_s", graph);
+        s.put("rows_s", rowSeconds);
+        s.put("floor_flops_per_row", floorPerRow);
+        s.put("floor_attention_flops_per_row", vjpFlops(c, 1, t));
+        s.put("floor_flops", floor);
+        s.put("floor_s", floorSeconds);
+        double truncated = SyntheticBench.truncatedFloorFlops(c, t, nAct, last.selected(), last.logits().size());
+        s.put("floor_truncated_flops", truncated);
+        s.put("floor_truncated_s", truncated / (matmulGflops * 1e9));
+        s.put("rows_x_truncated_floor_time", rowSeconds / (truncated / (matmulGflops * 1e9)));
+        s.put("rows_floor_gflops", floor / rowSeconds / 1e9);
+        s.put("rows_floor_x_matmul", floor / rowSeconds / 1e9 / matmulGflops);
+        s.put("rows_x_floor_time", rowSeconds / floorSeconds);
+        s.put("graph_x_floor_time", graph / floorSeconds);
+        s.put("process_s", (System.nanoTime() - processStart) / 1e9);
+        s.put("peak_heap_mib", peakHeapBytes() / 1048576.0);
+        s.put("peak_rss_mib", peakRssKiB() / 1024.0);
+        return s;
+    }
+
+    /** Writes the figures to --json atomically (its directory created if missing). */
+    private void writeJson(Map<String, Object> figures) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(figures);
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.INTERNAL, "Cannot serialise the figures: "
+                    + e.getMessage(), e);
+        }
+        AtomicFiles.write(json.toAbsolutePath(), bytes);
     }
 
     /** Resolves the model options; with --synthetic, first writes (or finds) the configuration's files. */
@@ -512,7 +572,7 @@ final class BenchCommand implements Runnable {
     }
 
     private void note(String message) {
-        if (!quiet) {
+        if (!output.quiet) {
             spec.commandLine().getErr().println(message);
             spec.commandLine().getErr().flush();
         }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "circuit-tracer", mixinStandardHelpOptions = true, versionProvider = CircuitTracerCommand.Version.class,
         description = "Attribution graphs for transformer language models on the JVM.",
-        subcommands = {AttributeCommand.class, ExportCommand.class, InterveneCommand.class, GenerateCommand.class,
+        subcommands = {AttributeCommand.class, BatchCommand.class, ExportCommand.class, InterveneCommand.class, GenerateCommand.class,
                 FeaturesCommand.class, BenchCommand.class, ServeCommand.class, ExportOnnxCommand.class,
                 PluginsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Without --model the commands use the embedded demo model; the packaged launcher's --osgi runs "

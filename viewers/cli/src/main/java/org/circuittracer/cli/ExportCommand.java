@@ -58,11 +58,8 @@ final class ExportCommand implements Runnable {
             description = "metadata.scan to write (default: the one saved in the graph file).")
     String scan;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     @Override
     public void run() {
@@ -75,7 +72,7 @@ final class ExportCommand implements Runnable {
         ExportOptions.of(name, List.of()); // the slug must be file-safe
         AttributionGraph graph = GraphFile.load(graphFile); // before the model: a bad file fails fast
         ModelOptions.Resolved resolved = modelOptions.resolve(spec);
-        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
+        ProgressListener progress = output.listener(spec);
         try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note)) {
             checkSameModel(graph.model(), loaded.model.config(), graph.vocabularySize(),

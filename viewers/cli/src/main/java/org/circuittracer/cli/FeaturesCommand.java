@@ -1,6 +1,5 @@
 package org.circuittracer.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -131,11 +130,8 @@ final class FeaturesCommand implements Runnable {
             description = "Directory of plugin jars (default: plugins/ beside circuit-tracer.jar, if present).")
     Path plugins;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     @Override
     public void run() {
@@ -149,12 +145,12 @@ final class FeaturesCommand implements Runnable {
             throw new CommandLine.ParameterException(spec.commandLine(), "--topk must be at least 1, got " + topk
                     + ".");
         }
-        requireDirectory(model, "--model");
-        requireDirectory(transcoders, "--transcoders");
+        ModelOptions.requireDirectory(model, "--model");
+        ModelOptions.requireDirectory(transcoders, "--transcoders");
         Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
         Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
         try (Registries.Registry registry = Registries.open(dir);
-             DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), quiet)) {
+             DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), output.quiet)) {
             BackendChoice.Choice choice = BackendChoice.choose(registry, backend, model);
             BackendProvider backendProvider = choice.provider();
             if (choice.reason() != null) {
@@ -243,12 +239,5 @@ final class FeaturesCommand implements Runnable {
             n += d.features(l);
         }
         return n;
-    }
-
-    private static void requireDirectory(Path path, String option) {
-        if (!Files.isDirectory(path)) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, option + " " + path
-                    + " is not a directory. Give the directory that holds the files.");
-        }
     }
 }

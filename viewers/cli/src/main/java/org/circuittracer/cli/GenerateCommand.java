@@ -6,8 +6,6 @@ import java.util.Locale;
 
 import ai.djl.ndarray.NDManager;
 
-import org.circuittracer.attribution.intervention.Intervention;
-import org.circuittracer.attribution.intervention.InterventionOptions;
 import org.circuittracer.attribution.intervention.Interventions;
 import org.circuittracer.attribution.intervention.SteeredGeneration;
 import org.circuittracer.attribution.replacement.ReplacementModel;
@@ -59,11 +57,8 @@ final class GenerateCommand implements Runnable {
             description = "Seed of the sampler; both runs use the same (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     @Override
     public void run() {
@@ -78,12 +73,12 @@ final class GenerateCommand implements Runnable {
                     + "finite number >= 0, got " + temperature + ".");
         }
         ModelOptions.Resolved resolved = modelOptions.resolve(spec);
-        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
+        ProgressListener progress = output.listener(spec);
         try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note);
              NDManager manager = NDManager.newBaseManager()) {
             Tokenizer tokenizer = loaded.model.tokenizer();
-            TokenSequence tokens = promptOptions.tokens(loaded.model, resolved.demo(), spec);
+            TokenSequence tokens = promptOptions.tokens(loaded.model, resolved, spec);
             int context = loaded.model.config().maxPositions();
             if (tokens.length() + maxNewTokens > context) {
                 throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has "
@@ -91,12 +86,11 @@ final class GenerateCommand implements Runnable {
                         + "the " + context + " positions of the model; lower --max-new-tokens to at most "
                         + Math.max(0, context - tokens.length()) + " or shorten the prompt.");
             }
-            List<Intervention> interventions = steering.resolve(specs, loaded.dictionary, tokens, tokenizer, spec);
-            InterventionOptions options = steering.options(loaded.model.config().layers(), spec);
-            progress.note("Generating up to " + maxNewTokens + " tokens with and without " + interventions.size()
-                    + " feature intervention" + (interventions.size() == 1 ? "" : "s") + " (" + steering.mode + ")");
+            SteeringOptions.Plan plan = steering.plan(specs, loaded, tokens, spec);
+            progress.note("Generating up to " + maxNewTokens + " tokens with and without "
+                    + plan.describe("intervention"));
             SteeredGeneration result = Interventions.generate(manager, ReplacementModel.of(loaded.model,
-                    loaded.dictionary), tokens, interventions, options, maxNewTokens,
+                    loaded.dictionary), tokens, plan.interventions(), plan.options(), maxNewTokens,
                     new Sampling(temperature, 0, 1, seed), 1);
             print(spec.commandLine().getOut(), tokens, tokenizer, result);
         }

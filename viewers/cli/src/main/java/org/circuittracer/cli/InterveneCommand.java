@@ -10,8 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
-import org.circuittracer.attribution.intervention.Intervention;
-import org.circuittracer.attribution.intervention.InterventionOptions;
 import org.circuittracer.attribution.intervention.InterventionResult;
 import org.circuittracer.attribution.intervention.Interventions;
 import org.circuittracer.attribution.replacement.ReplacementModel;
@@ -52,11 +50,8 @@ final class InterveneCommand implements Runnable {
             description = "Next tokens to show (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress output.")
-    boolean quiet;
-
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    ProgressOptions output = new ProgressOptions();
 
     @Override
     public void run() {
@@ -67,18 +62,16 @@ final class InterveneCommand implements Runnable {
                     + topK + ".");
         }
         ModelOptions.Resolved resolved = modelOptions.resolve(spec);
-        ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), quiet);
+        ProgressListener progress = output.listener(spec);
         try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note);
              NDManager manager = NDManager.newBaseManager()) {
             Tokenizer tokenizer = loaded.model.tokenizer();
-            TokenSequence tokens = promptOptions.tokens(loaded.model, resolved.demo(), spec);
-            List<Intervention> interventions = steering.resolve(specs, loaded.dictionary, tokens, tokenizer, spec);
-            InterventionOptions options = steering.options(loaded.model.config().layers(), spec);
-            progress.note("Intervening on " + interventions.size() + " feature"
-                    + (interventions.size() == 1 ? "" : "s") + " (" + steering.mode + ")");
+            TokenSequence tokens = promptOptions.tokens(loaded.model, resolved, spec);
+            SteeringOptions.Plan plan = steering.plan(specs, loaded, tokens, spec);
+            progress.note("Intervening on " + plan.describe(""));
             InterventionResult steered = Interventions.intervene(manager, ReplacementModel.of(loaded.model,
-                    loaded.dictionary), tokens, interventions, options);
+                    loaded.dictionary), tokens, plan.interventions(), plan.options());
             float[] steeredLast = lastRow(steered.logits());
             float[] cleanLast = lastRow(loaded.model.forward(manager, tokens, List.of()).logits());
             print(spec.commandLine().getOut(), tokens, tokenizer, cleanLast, steeredLast);

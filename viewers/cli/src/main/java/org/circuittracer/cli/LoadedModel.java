@@ -2,9 +2,12 @@ package org.circuittracer.cli;
 
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.circuittracer.runtime.ProviderKind;
+import org.circuittracer.runtime.ProviderRegistry;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
+import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ModelSource;
@@ -31,13 +34,23 @@ final class LoadedModel implements AutoCloseable {
     /** Opens {@code resolved} with {@code options}' backend and dictionary format, telling {@code note} each step. */
     static LoadedModel open(Registries.Registry registry, ModelOptions options, ModelOptions.Resolved resolved,
                             Consumer<String> note) {
-        BackendChoice.Choice choice = BackendChoice.choose(registry, options.backend, resolved.model());
+        return open(registry, options.backend, options.dictionaryFormat,
+                () -> options.dictionarySource(resolved.transcoders()), resolved, note);
+    }
+
+    /**
+     * Opens {@code resolved} with the backend and dictionary format named (null: chosen as for the options), the
+     * dictionary from {@code source}.
+     */
+    static LoadedModel open(ProviderRegistry registry, String backendName, String formatName,
+                            Supplier<DictionarySource> source, ModelOptions.Resolved resolved, Consumer<String> note) {
+        BackendChoice.Choice choice = BackendChoice.choose(registry, backendName, resolved.model());
         BackendProvider backend = choice.provider();
         if (choice.reason() != null) {
             note.accept(choice.reason());
         }
-        DictionaryFormatProvider format = options.dictionaryFormat != null
-                ? registry.get(ProviderKind.DICTIONARY_FORMAT, options.dictionaryFormat)
+        DictionaryFormatProvider format = formatName != null
+                ? registry.get(ProviderKind.DICTIONARY_FORMAT, formatName)
                 : AttributeCommand.detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), resolved.transcoders());
         note.accept("Loading model " + (resolved.demo() ? "(embedded demo) " : "") + resolved.model() + " ("
                 + backend.name() + ", " + resolved.precision().name().toLowerCase(java.util.Locale.ROOT) + ")");
@@ -48,7 +61,7 @@ final class LoadedModel implements AutoCloseable {
         try {
             note.accept("Loading transcoders " + resolved.transcoders() + " (" + format.name() + ")");
             t = System.nanoTime();
-            SparseDictionary dictionary = format.create(options.dictionarySource(resolved.transcoders()));
+            SparseDictionary dictionary = format.create(source.get());
             return new LoadedModel(model, dictionary, format.name(), modelSeconds, (System.nanoTime() - t) / 1e9);
         } catch (RuntimeException | Error e) {
             model.close();

@@ -23,8 +23,8 @@ final class PluginsCommand implements Runnable {
             description = "Directory of plugin jars (default: plugins/ of the installation, if present).")
     Path plugins;
 
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    VerboseOption verbose = new VerboseOption();
 
     @Override
     public void run() {

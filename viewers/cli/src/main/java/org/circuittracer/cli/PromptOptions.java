@@ -1,9 +1,10 @@
 package org.circuittracer.cli;
 
-import org.circuittracer.attribution.replacement.PromptTokens;
+import java.nio.file.Path;
+import java.util.List;
+import org.circuittracer.chat.ChatMessage;
+import org.circuittracer.chat.ChatMessages;
 import org.circuittracer.demo.corpus.DemoCorpus;
-import org.circuittracer.spi.CircuitTracerException;
-import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
@@ -11,7 +12,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** {@code --prompt TEXT} or {@code --prompt-ids IDS}; with the demo model the Dallas prompt is the default. */
+/**
+ * {@code --prompt TEXT}, {@code --prompt-ids IDS}, {@code --chat MESSAGE} or {@code --chat-file FILE}; with the demo
+ * model the Dallas prompt is the default.
+ */
 final class PromptOptions {
 
     /** The demo's default prompt names this city (DemoCorpus.twoHopPrompt). */
@@ -26,10 +30,32 @@ final class PromptOptions {
         @Option(names = "--prompt-ids", paramLabel = "ID,ID,...", required = true,
                 description = "Token ids, used verbatim (a special token is prepended when the first is not one).")
         String ids;
+
+        @Option(names = "--chat", paramLabel = "MESSAGE", required = true,
+                description = "A user message for an instruction-tuned model: the prompt is the model's own chat "
+                        + "template (chat_template.jinja or tokenizer_config.json) applied to it, with the generation "
+                        + "prompt added (docs/chat.md).")
+        String chat;
+
+        @Option(names = "--chat-file", paramLabel = "FILE", required = true,
+                description = "A JSON list of {\"role\", \"content\"} messages (system, user, assistant), turned "
+                        + "into the prompt like --chat.")
+        Path chatFile;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Prompt prompt;
+
+    /**
+     * The conversation of {@code --chat} or {@code --chat-file}, or null when neither is given; a file is read and
+     * checked here, before anything is loaded.
+     */
+    List<ChatMessage> chat() {
+        if (prompt == null || prompt.chat == null && prompt.chatFile == null) {
+            return null;
+        }
+        return prompt.chat != null ? ChatMessages.ofUserMessage(prompt.chat) : ChatMessages.read(prompt.chatFile);
+    }
 
     /** The parsed {@code --prompt-ids}, or null; checks them (and that a {@code --prompt} is not empty) before anything
      *  is loaded. */
@@ -39,6 +65,7 @@ final class PromptOptions {
                     + "prompt is empty; give the text to continue, e.g. --prompt \"the cat sat on the\" (or token ids "
                     + "with --prompt-ids).");
         }
+        chat(); // a --chat-file is read and checked now, before anything is loaded
         return prompt != null && prompt.ids != null ? parseIds(prompt.ids, spec) : null;
     }
 
@@ -50,53 +77,27 @@ final class PromptOptions {
      */
     String text(boolean demo, CommandLine.Model.CommandSpec spec) {
         if (prompt != null) {
-            return prompt.text;
+            return prompt.text; // null for --prompt-ids and the chat options
         }
         if (!demo) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required argument: give the prompt "
-                    + "with --prompt TEXT or --prompt-ids IDS (only the demo model has a default prompt).");
+                    + "with --prompt TEXT, --prompt-ids IDS or --chat MESSAGE (only the demo model has a default prompt).");
         }
         return DemoCorpus.twoHopPrompt(DEMO_CITY);
     }
 
     /**
-     * The prompt as the model's tokens (special-token rules applied), checked against the vocabulary and the model's
-     * context, before any forward pass: text that tokenizes to nothing is refused.
+     * The prompt as the model's tokens (special-token rules applied; a chat through the model's template), checked
+     * against the vocabulary and the model's context, before any forward pass: text that tokenizes to nothing is
+     * refused.
      */
-    TokenSequence tokens(TransformerModel model, boolean demo, CommandLine.Model.CommandSpec spec) {
+    TokenSequence tokens(TransformerModel model, ModelOptions.Resolved resolved, CommandLine.Model.CommandSpec spec) {
+        List<ChatMessage> chat = chat();
+        if (chat != null) {
+            return ChatPrompts.build(chat, resolved.model(), model).ids();
+        }
         int[] ids = ids(spec);
-        String modelName = model.config().modelName();
-        String text = ids == null ? text(demo, spec) : null;
-        TokenSequence tokens = ids != null
-                ? PromptTokens.prepare(new TokenSequence(ids), model.tokenizer(), modelName)
-                : PromptTokens.tokenize(text, model.tokenizer(), modelName);
-        tokens.requireInVocabulary(model.tokenizer().vocabularySize());
-        if (text != null && onlySpecialTokens(tokens, model)) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt \"" + shorten(text)
-                    + "\" tokenizes to no token (only the special token a prompt starts with); give text that the "
-                    + "model's tokenizer reads, or token ids with --prompt-ids.");
-        }
-        int max = model.config().maxPositions();
-        if (tokens.length() > max) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt has " + tokens.length()
-                    + " tokens (the special token at its start included), more than the " + max + " positions of "
-                    + "model '" + modelName + "'; shorten it to at most " + max + " tokens.");
-        }
-        return tokens;
-    }
-
-    /** Whether every token is a special token (BOS and the like): nothing to attribute or explain. */
-    static boolean onlySpecialTokens(TokenSequence tokens, TransformerModel model) {
-        for (int id : tokens.ids()) {
-            if (!model.tokenizer().specialTokenIds().contains(id)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String shorten(String s) {
-        return s.length() <= 60 ? s : s.substring(0, 60) + "…";
+        return PromptAttribution.tokens(model, ids == null ? text(resolved.demo(), spec) : null, ids);
     }
 
     static int[] parseIds(String text, CommandLine.Model.CommandSpec spec) {

@@ -80,6 +80,22 @@ final class SteeringOptions {
         return out;
     }
 
+    /** The interventions of a run and how they are applied, resolved against the opened model and the prompt. */
+    record Plan(List<Intervention> interventions, InterventionOptions options, String mode) {
+
+        /** "N feature(s) (mode)" or, with a noun, "N feature noun(s) (mode)", for the progress line. */
+        String describe(String noun) {
+            int n = interventions.size();
+            return n + " feature" + (noun.isEmpty() ? "" : " " + noun) + (n == 1 ? "" : "s") + " (" + mode + ")";
+        }
+    }
+
+    /** {@code specs} and the scaled supernodes resolved on {@code loaded}'s model and dictionary for {@code tokens}. */
+    Plan plan(List<InterventionSpec> specs, LoadedModel loaded, TokenSequence tokens, CommandLine.Model.CommandSpec spec) {
+        return new Plan(resolve(specs, loaded.dictionary, tokens, loaded.model.tokenizer(), spec),
+                options(loaded.model.config().layers(), spec), mode);
+    }
+
     /** Every intervention: the explicit ones, then the scaled supernodes. */
     List<Intervention> resolve(List<InterventionSpec> specs, SparseDictionary dictionary, TokenSequence tokens,
                                Tokenizer tokenizer, CommandLine.Model.CommandSpec spec) {
