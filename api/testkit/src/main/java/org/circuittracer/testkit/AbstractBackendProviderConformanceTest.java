@@ -47,7 +47,7 @@ public abstract class AbstractBackendProviderConformanceTest extends AbstractPro
             return Optional.empty();
         }
         try (Stream<Path> models = Files.list(fixtures.get().resolve("tiny-models"))) {
-            return models.filter(Files::isDirectory).sorted().filter(provider()::canOpen).findFirst();
+            return models.filter(Files::isDirectory).sorted().filter(d -> provider().recognize(d).matches()).findFirst();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -62,7 +62,7 @@ public abstract class AbstractBackendProviderConformanceTest extends AbstractPro
 
     @Override
     protected void exercise(BackendProvider provider) {
-        provider.canOpen(scratch);
+        provider.recognize(scratch);
         try {
             provider.create(ModelSource.of(scratch.resolve("absent"))).close();
         } catch (CircuitTracerException expected) {
@@ -87,8 +87,8 @@ public abstract class AbstractBackendProviderConformanceTest extends AbstractPro
 
     @Test
     void doesNotClaimAnEmptyOrMissingDirectory() {
-        assertThat(provider().canOpen(scratch)).isFalse();
-        assertThat(provider().canOpen(scratch.resolve("absent"))).isFalse();
+        assertThat(provider().recognize(scratch).matches()).isFalse();
+        assertThat(provider().recognize(scratch.resolve("absent")).matches()).isFalse();
     }
 
     @Test
@@ -143,7 +143,7 @@ public abstract class AbstractBackendProviderConformanceTest extends AbstractPro
     private Path requireOpenableModel() {
         Optional<Path> directory = openableModel();
         assumeTrue(directory.isPresent(), "no model that '" + provider().name() + "' opens (override openableModel)");
-        assertThat(provider().canOpen(directory.get())).as("'%s' claims %s", provider().name(), directory.get())
+        assertThat(provider().recognize(directory.get()).matches()).as("'%s' claims %s", provider().name(), directory.get())
                 .isTrue();
         return directory.get();
     }

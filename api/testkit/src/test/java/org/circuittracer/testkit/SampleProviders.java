@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
@@ -68,8 +69,9 @@ final class SampleProviders {
         }
 
         @Override
-        public boolean canOpen(Path directory) {
-            return Files.isRegularFile(directory.resolve(MODEL_FILE));
+        public Recognition recognize(Path directory) {
+            return Files.isRegularFile(directory.resolve(MODEL_FILE)) ? Recognition.certain(MODEL_FILE + " is there")
+                    : Recognition.none("no " + MODEL_FILE);
         }
 
         @Override
@@ -78,7 +80,7 @@ final class SampleProviders {
                 throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND,
                         "Model directory " + source.directory() + " does not exist.");
             }
-            if (!canOpen(source.directory())) {
+            if (!recognize(source.directory()).matches()) {
                 throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, "No " + MODEL_FILE
                         + " in " + source.directory() + ".");
             }
@@ -97,8 +99,8 @@ final class SampleProviders {
     /** Crashes with a raw exception on a missing directory and claims every directory. */
     public static class CarelessBackend extends WellBehavedBackend {
         @Override
-        public boolean canOpen(Path directory) {
-            return true;
+        public Recognition recognize(Path directory) {
+            return Recognition.certain("claims everything");
         }
 
         @Override

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.transformer.checkpoint.JsonConfig;
 
@@ -28,7 +29,7 @@ public final class ModelDirectory {
         }
     }
 
-    /** The directory's {@code config.json} when it exists and parses; empty otherwise (for {@code canOpen}). */
+    /** The directory's {@code config.json} when it exists and parses; empty otherwise (for {@code recognize}). */
     public static Optional<JsonConfig> readableConfig(Path directory) {
         Path config = directory.resolve(CONFIG);
         if (!Files.isRegularFile(config)) {
@@ -38,6 +39,30 @@ public final class ModelDirectory {
             return Optional.of(JsonConfig.read(config));
         } catch (CircuitTracerException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * {@link Recognition#none} when {@code directory} is missing, not a directory, or has no {@code config.json} that
+     * parses; empty when the config can be read.
+     */
+    public static Optional<Recognition> unreadable(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            return Optional.of(Recognition.none(Files.exists(directory) ? "a file, not a directory" : "does not exist"));
+        }
+        if (!Files.isRegularFile(directory.resolve(CONFIG))) {
+            return Optional.of(Recognition.none("no " + CONFIG));
+        }
+        return readableConfig(directory).isPresent() ? Optional.empty()
+                : Optional.of(Recognition.none(CONFIG + " does not parse"));
+    }
+
+    /** Whether {@code directory} holds {@code *.safetensors} weights (one file or shards). */
+    public static boolean holdsSafetensors(Path directory) {
+        try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors"));
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

@@ -38,7 +38,7 @@ class DeviceChoiceAndDirectoryTest {
     }
 
     @Test
-    void canOpenReadsAConfigOnlyWhenItParses(@TempDir Path dir) throws IOException {
+    void recognitionReadsAConfigOnlyWhenItParses(@TempDir Path dir) throws IOException {
         assertThat(ModelDirectory.readableConfig(dir)).isEmpty();
         Files.writeString(dir.resolve(ModelDirectory.CONFIG), "{not json");
         assertThat(ModelDirectory.readableConfig(dir)).isEmpty();

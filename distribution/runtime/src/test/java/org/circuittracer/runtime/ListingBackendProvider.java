@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.BackendProvider;
@@ -29,8 +30,8 @@ public class ListingBackendProvider implements BackendProvider {
     }
 
     @Override
-    public boolean canOpen(Path directory) {
-        return false;
+    public Recognition recognize(Path directory) {
+        return Recognition.none("listing-backend opens no models");
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.circuittracer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,9 @@ import org.circuittracer.runtime.ProviderInfo;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.runtime.ProviderRegistry;
 import org.circuittracer.safetensors.SafetensorsFile;
+import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.Provider;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.Node;
 import org.circuittracer.spi.model.BackendCapability;
@@ -178,7 +181,7 @@ class ExportOnnxCommandTest {
     }
 
     @Test
-    void withoutBackendTheDirectorysOwnFilesDecide(@TempDir Path dir) throws IOException {
+    void withoutBackendTheMostSureBackendDecides(@TempDir Path dir) throws IOException {
         Path onnxExport = Files.createDirectories(dir.resolve("onnx"));
         Files.writeString(onnxExport.resolve("model.onnx"), "");
         Path huggingFace = Files.createDirectories(dir.resolve("hf"));
@@ -187,28 +190,36 @@ class ExportOnnxCommandTest {
         Files.writeString(both.resolve("model.onnx"), "");
         Files.writeString(both.resolve("model-00001-of-00002.safetensors"), "");
         Path neither = Files.createDirectories(dir.resolve("neither"));
+        // as the real backends answer: djl is sure with safetensors and could try without; onnx needs model.onnx
+        Fake djl = new Fake("djl", d -> Files.exists(d.resolve("model.safetensors"))
+                || Files.exists(d.resolve("model-00001-of-00002.safetensors")) ? Recognition.certain("safetensors")
+                : Files.exists(d.resolve("model.onnx")) ? Recognition.possible("config only")
+                : Recognition.none("no config.json"));
+        Fake onnx = new Fake("onnx", d -> Files.exists(d.resolve("model.onnx")) ? Recognition.certain("model.onnx")
+                : Recognition.none("no model.onnx"));
+        ProviderRegistry installed = registry(djl, onnx);
 
-        ProviderRegistry bothOpenAll = registry(new Fake("djl", true), new Fake("onnx", true));
-        assertThat(BackendChoice.choose(bothOpenAll, null, onnxExport).provider().name()).isEqualTo("onnx");
-        assertThat(BackendChoice.choose(bothOpenAll, null, onnxExport).reason()).contains("model.onnx");
-        assertThat(BackendChoice.choose(bothOpenAll, null, huggingFace).provider().name()).isEqualTo("djl");
-        BackendChoice.Choice ambiguous = BackendChoice.choose(bothOpenAll, null, both);
-        assertThat(ambiguous.provider().name()).isEqualTo("djl");
-        assertThat(ambiguous.reason()).contains("djl and onnx can open it").contains("--backend");
-        assertThat(BackendChoice.choose(bothOpenAll, null, neither).provider().name()).isEqualTo("djl");
-        assertThat(BackendChoice.choose(bothOpenAll, "onnx", huggingFace).provider().name()).isEqualTo("onnx");
+        BackendChoice.Choice export = BackendChoice.choose(installed, null, onnxExport);
+        assertThat(export.provider().name()).isEqualTo("onnx");
+        assertThat(export.reason()).contains("chose backend 'onnx'").contains("model.onnx").contains("djl could open")
+                .contains("--backend");
+        BackendChoice.Choice hf = BackendChoice.choose(installed, null, huggingFace);
+        assertThat(hf.provider().name()).isEqualTo("djl");
+        assertThat(hf.reason()).isNull();
+        BackendChoice.Choice tie = BackendChoice.choose(installed, null, both);
+        assertThat(tie.provider().name()).as("the default wins a tie").isEqualTo("djl");
+        assertThat(tie.reason()).contains("equally sure").contains("--backend");
+        BackendChoice.Choice none = BackendChoice.choose(installed, null, neither);
+        assertThat(none.provider().name()).as("the default's own error explains").isEqualTo("djl");
+        assertThat(BackendChoice.choose(installed, "onnx", huggingFace).provider().name()).isEqualTo("onnx");
 
-        ProviderRegistry onlyDjlOpens = registry(new Fake("djl", true), new Fake("onnx", false));
-        BackendChoice.Choice single = BackendChoice.choose(onlyDjlOpens, null, onnxExport);
-        assertThat(single.provider().name()).isEqualTo("djl");
-        assertThat(single.reason()).isNull();
-
-        ProviderRegistry noneOpens = registry(new Fake("djl", false), new Fake("onnx", false));
-        assertThat(BackendChoice.choose(noneOpens, null, onnxExport).provider().name())
-                .as("the owner's own error explains").isEqualTo("onnx");
-        assertThat(BackendChoice.choose(noneOpens, null, neither).provider().name()).isEqualTo("djl");
-        assertThat(BackendChoice.choose(registry(new Fake("other", true), new Fake("zeta", true)), null, neither)
-                .provider().name()).isEqualTo("other");
+        ProviderRegistry noDefault = registry(new Fake("other", d -> Recognition.certain("x")),
+                new Fake("zeta", d -> Recognition.certain("y")));
+        assertThatThrownBy(() -> BackendChoice.choose(noDefault, null, neither))
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("other (certain: x)")
+                .hasMessageContaining("zeta (certain: y)").hasMessageContaining("--backend NAME");
+        assertThatThrownBy(() -> BackendChoice.choose(registry(), null, neither))
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("No backend is installed");
     }
 
     private static void assertSameGraph(AttributionGraph onnx, AttributionGraph djl) {
@@ -270,16 +281,17 @@ class ExportOnnxCommandTest {
         };
     }
 
-    /** A backend that opens every directory or none. */
-    private record Fake(String name, boolean opens) implements BackendProvider {
+    /** A backend that answers recognition as told. */
+    private record Fake(String name, java.util.function.Function<Path, Recognition> answer)
+            implements BackendProvider {
         @Override
         public java.util.Set<BackendCapability> capabilities() {
             return java.util.Set.of();
         }
 
         @Override
-        public boolean canOpen(Path directory) {
-            return opens;
+        public Recognition recognize(Path directory) {
+            return answer.apply(directory);
         }
 
         @Override

@@ -3,23 +3,20 @@ package org.circuittracer.spi.model;
 import java.nio.file.Path;
 import java.util.Set;
 import org.circuittracer.spi.Provider;
+import org.circuittracer.spi.SourceRecognizer;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
  * Extension point for model backends. Registered in
- * {@code META-INF/services/org.circuittracer.spi.model.BackendProvider}.
+ * {@code META-INF/services/org.circuittracer.spi.model.BackendProvider}. Auto-detection asks every backend's
+ * {@link #recognize(java.nio.file.Path)}: {@code CERTAIN} when the directory holds the weight files this backend reads
+ * for an architecture it implements, {@code POSSIBLE} when only the configuration fits.
  */
 @ConsumerType
-public interface BackendProvider extends Provider {
+public interface BackendProvider extends Provider, SourceRecognizer {
 
     /** Everything models opened by this backend can do (a model may report fewer, e.g. no CUDA on this machine). */
     Set<BackendCapability> capabilities();
-
-    /**
-     * Whether this backend can open the directory (e.g. a known {@code architectures} entry in {@code config.json}).
-     * Cheap: reads at most small configuration files.
-     */
-    boolean canOpen(Path directory);
 
     /**
      * Opens a model.

@@ -11,7 +11,7 @@
  * {@code AbstractBackendConformanceTest}.
  */
 @Export
-@Version("1.1.1")
+@Version("2.0.0")
 package org.circuittracer.spi.model;
 
 import org.osgi.annotation.bundle.Export;

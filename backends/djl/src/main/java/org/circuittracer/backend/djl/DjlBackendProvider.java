@@ -5,9 +5,12 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.BackendProvider;
@@ -51,9 +54,26 @@ public final class DjlBackendProvider implements BackendProvider {
         return CAPABILITIES;
     }
 
+    /**
+     * {@code CERTAIN} for a {@code config.json} naming an architecture this backend implements beside
+     * {@code *.safetensors} weights, {@code POSSIBLE} without the weights (opening then says which file is missing).
+     */
     @Override
-    public boolean canOpen(Path directory) {
-        return ModelDirectory.readableConfig(directory).flatMap(Architectures::find).isPresent();
+    public Recognition recognize(Path directory) {
+        Optional<Recognition> unreadable = ModelDirectory.unreadable(directory);
+        if (unreadable.isPresent()) {
+            return unreadable.get();
+        }
+        JsonConfig config = ModelDirectory.readableConfig(directory).orElseThrow();
+        Optional<Architecture> architecture = Architectures.find(config);
+        if (architecture.isEmpty()) {
+            return Recognition.none(ModelDirectory.CONFIG + " declares " + config.strings("architectures")
+                    .orElse(List.of()) + "; this backend implements " + String.join(", ", Architectures.names()));
+        }
+        String name = architecture.get().name();
+        return ModelDirectory.holdsSafetensors(directory)
+                ? Recognition.certain(ModelDirectory.CONFIG + " declares " + name + " and the weights are safetensors")
+                : Recognition.possible(ModelDirectory.CONFIG + " declares " + name + ", but there is no *.safetensors");
     }
 
     @Override

@@ -34,7 +34,7 @@ class BrokenModelDirectoryTest {
     void anUnknownArchitectureListsTheSupportedOnes() throws IOException {
         TinyModels.copy("llama", dir);
         editConfig(s -> s.replace("LlamaForCausalLM", "MambaForCausalLM"));
-        assertThat(provider.canOpen(dir)).isFalse();
+        assertThat(provider.recognize(dir).matches()).isFalse();
         expect(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, "MambaForCausalLM", "GPT2LMHeadModel",
                 "LlamaForCausalLM", "Gemma2ForCausalLM", "Qwen3ForCausalLM");
     }
@@ -42,7 +42,7 @@ class BrokenModelDirectoryTest {
     @Test
     void aMissingOrMalformedConfigNamesTheFileAndTheField() throws IOException {
         TinyModels.copy("llama", dir);
-        assertThat(provider.canOpen(dir)).isTrue();
+        assertThat(provider.recognize(dir).matches()).isTrue();
         editConfig(s -> s.replace("\"hidden_size\": 64,", ""));
         expect(StandardErrorCode.MALFORMED_FILE, "config.json", "hidden_size");
 
@@ -50,7 +50,7 @@ class BrokenModelDirectoryTest {
         expect(StandardErrorCode.MALFORMED_FILE, "config.json", "architectures");
 
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"LlamaForCausalLM\"], ");
-        assertThat(provider.canOpen(dir)).isFalse();
+        assertThat(provider.recognize(dir).matches()).isFalse();
         expect(StandardErrorCode.MALFORMED_FILE, "config.json", "not valid JSON");
 
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"GPT2LMHeadModel\"], \"n_embd\": -3}");

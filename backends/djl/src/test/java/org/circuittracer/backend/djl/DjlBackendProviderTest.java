@@ -22,7 +22,7 @@ class DjlBackendProviderTest {
 
     @Test
     void claimsTheFixtureModelsAndDeclaresWhatThisSliceDoes() {
-        TinyModels.ARCHITECTURES.forEach(a -> assertThat(provider.canOpen(TinyModels.directory(a))).as(a).isTrue());
+        TinyModels.ARCHITECTURES.forEach(a -> assertThat(provider.recognize(TinyModels.directory(a)).matches()).as(a).isTrue());
         assertThat(provider.capabilities()).containsExactlyInAnyOrder(BackendCapability.HOOKS,
                 BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION, BackendCapability.FREEZE_NORMS,
                 BackendCapability.FLOAT16, BackendCapability.VJP, BackendCapability.KV_CACHE,

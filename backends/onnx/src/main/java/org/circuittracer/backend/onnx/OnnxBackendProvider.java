@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.circuittracer.backend.onnx.graph.ModelInputs;
 import org.circuittracer.backend.onnx.graph.OnnxModelFile;
@@ -14,6 +15,7 @@ import org.circuittracer.backend.onnx.sitemap.ResolvedSites;
 import org.circuittracer.backend.onnx.sitemap.SiteMap;
 import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.BackendProvider;
@@ -75,17 +77,28 @@ public final class OnnxBackendProvider implements BackendProvider {
                 || loader.getResource("ai/onnxruntime/native/win-x64/onnxruntime_providers_cuda.dll") != null;
     }
 
+    /** {@code CERTAIN} for a {@code model.onnx} beside a {@code config.json} naming an architecture with a site map. */
     @Override
-    public boolean canOpen(Path directory) {
+    public Recognition recognize(Path directory) {
+        Optional<Recognition> unreadable = ModelDirectory.unreadable(directory);
+        if (unreadable.isPresent()) {
+            return unreadable.get();
+        }
         if (!Files.isRegularFile(directory.resolve(OnnxModelFile.FILE))) {
-            return false;
+            return Recognition.none("no " + OnnxModelFile.FILE);
         }
+        JsonConfig config = ModelDirectory.readableConfig(directory).orElseThrow();
+        String architecture;
         try {
-            return ModelDirectory.readableConfig(directory).map(OnnxModelConfig::architecture)
-                    .flatMap(SiteMap::builtIn).isPresent();
+            architecture = OnnxModelConfig.architecture(config);
         } catch (CircuitTracerException e) {
-            return false; // no "architectures"
+            return Recognition.none(ModelDirectory.CONFIG + " has no \"architectures\"");
         }
+        return SiteMap.builtIn(architecture).isPresent()
+                ? Recognition.certain(OnnxModelFile.FILE + " beside a " + ModelDirectory.CONFIG + " declaring "
+                        + architecture)
+                : Recognition.none(ModelDirectory.CONFIG + " declares " + architecture + "; this backend has site maps "
+                        + "for " + String.join(", ", SiteMap.builtInArchitectures()));
     }
 
     @Override

@@ -55,8 +55,8 @@ class OpeningModelsTest {
 
     @Test
     void theProviderClaimsExportsOfKnownArchitecturesOnly() {
-        assertThat(provider.canOpen(TinyOnnxModels.exported("gemma2"))).isTrue();
-        assertThat(provider.canOpen(TinyOnnxModels.source("gemma2"))).as("no model.onnx").isFalse();
+        assertThat(provider.recognize(TinyOnnxModels.exported("gemma2")).matches()).isTrue();
+        assertThat(provider.recognize(TinyOnnxModels.source("gemma2")).matches()).as("no model.onnx").isFalse();
     }
 
     @Test
