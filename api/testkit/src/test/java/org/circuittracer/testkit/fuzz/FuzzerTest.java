@@ -92,11 +92,13 @@ class FuzzerTest {
     }
 
     @Test
-    void sharesShortenTheOrdinaryRunOnlyAndTheLongRunGivesEveryParserItsCount() {
+    void sharesShortenOnlyQuickRunsAndTheBuildAndTheLongRunGiveEveryParserItsCount() {
         String before = System.getProperty("fuzz.cases");
         try {
             System.clearProperty("fuzz.cases");
-            assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(500);
+            assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(5_000);
+            System.setProperty("fuzz.cases", "1000"); // a quick run
+            assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(100);
             System.setProperty("fuzz.cases", "100000"); // what -Pfuzz sets
             assertThat(Fuzzer.named("slow").seedTexts(SEEDS).share(0.1).caseCount()).isEqualTo(100_000);
             assertThat(Fuzzer.named("fast").seedTexts(SEEDS).caseCount()).isEqualTo(100_000);
