@@ -85,21 +85,8 @@ final class AttributeCommand implements Runnable {
             description = "Also save the unpruned graph in circuit-tracer's own graph file format.")
     Path graphOutputPath;
 
-    @Option(names = {"--max-n-logits", "--max_n_logits"}, defaultValue = "10", paramLabel = "N",
-            description = "Most logits to attribute from (default: ${DEFAULT-VALUE}).")
-    int maxNLogits;
-
-    @Option(names = {"--desired-logit-prob", "--desired_logit_prob"}, defaultValue = "0.95", paramLabel = "P",
-            description = "Stop adding logits once their probability reaches P (default: ${DEFAULT-VALUE}).")
-    double desiredLogitProb;
-
-    @Option(names = {"--max-feature-nodes", "--max_feature_nodes"}, defaultValue = "7500", paramLabel = "N",
-            description = "Most feature nodes, 0 = all (default: ${DEFAULT-VALUE}).")
-    int maxFeatureNodes;
-
-    @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "256", paramLabel = "N",
-            description = "Rows per backward batch (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @CommandLine.Mixin
+    AttributionLimitsOptions limits = new AttributionLimitsOptions();
 
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
@@ -159,8 +146,8 @@ final class AttributeCommand implements Runnable {
             timing.put("load_model_s", loaded.modelSeconds);
             timing.put("load_transcoders_s", loaded.dictionarySeconds);
             PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
-            PromptAttribution.Settings settings = new PromptAttribution.Settings(maxNLogits, desiredLogitProb,
-                    maxFeatureNodes, batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
+            PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
+                    limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
                     graphJson.strictNodeIds);
             List<Integer> templatePositions = List.of();
             if (chat != null) {
@@ -308,7 +295,7 @@ final class AttributeCommand implements Runnable {
         json.put("active_features", graph.activeFeatures().size());
         json.put("selected_features", graph.selected().size());
         json.put("logits", graph.logits().size());
-        json.put("batch_size", batchSize);
+        json.put("batch_size", limits.batchSize);
         json.put("phases", phases);
         json.putAll(timing);
         if (timings.toAbsolutePath().getParent() != null) {
@@ -323,24 +310,8 @@ final class AttributeCommand implements Runnable {
             ExportOptions.of(slug, List.of()); // the slug must be file-safe
         }
         graphJson.check(spec);
-        checkRange("--desired-logit-prob", desiredLogitProb, Double.MIN_VALUE, 1);
-        if (maxNLogits < 1) {
-            throw usage("--max-n-logits must be >= 1, got " + maxNLogits + ".");
-        }
-        if (maxFeatureNodes < 0) {
-            throw usage("--max-feature-nodes must be >= 0 (0 = all), got " + maxFeatureNodes + ".");
-        }
-        if (batchSize < 1) {
-            throw usage("--batch-size must be >= 1, got " + batchSize + ".");
-        }
+        limits.check(spec);
         Viewing.checkPort(port, spec);
-    }
-
-    private void checkRange(String option, double value, double min, double max) {
-        if (!(value >= min && value <= max)) {
-            throw usage(option + " must be in [" + (min == Double.MIN_VALUE ? "0 (exclusive)" : min) + ", " + max
-                    + "], got " + value + ".");
-        }
     }
 
     private CommandLine.ParameterException usage(String message) {
