@@ -31,7 +31,8 @@ public final class TinyFixtures {
 
     public static final List<Pair> PAIRS = List.of(new Pair("llama", "llama-plt-relu"), new Pair("llama", "llama-plt-relu-skip"),
             new Pair("llama", "llama-clt-relu"), new Pair("gemma2", "gemma2-plt-jumprelu"),
-            new Pair("gpt2", "gpt2-plt-relu"), new Pair("qwen3", "qwen3-plt-relu"));
+            new Pair("gpt2", "gpt2-plt-relu"), new Pair("qwen3", "qwen3-plt-relu"),
+            new Pair("gemma3", "gemma3-plt-relu"));
 
     private TinyFixtures() {
     }

@@ -3,6 +3,7 @@ package org.circuittracer.transformer;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.circuittracer.spi.Capability;
@@ -30,6 +31,7 @@ public abstract class AbstractTransformerModel implements TransformerModel {
     private final Set<BackendCapability> capabilities;
     private final LazyTokenizer tokenizer;
     private final String describe;
+    private final Map<Integer, String> refusedTokens;
     private volatile boolean closed;
 
     /**
@@ -38,6 +40,17 @@ public abstract class AbstractTransformerModel implements TransformerModel {
      */
     protected AbstractTransformerModel(String backend, Path directory, ModelConfig config, List<HookSite> sites,
                                        Set<BackendCapability> capabilities, String engine) {
+        this(backend, directory, config, sites, capabilities, engine, Map.of());
+    }
+
+    /**
+     * @param refusedTokens token ids a prompt must not hold, with what each is and what to do instead
+     *                      ({@link org.circuittracer.transformer.architecture.ArchitectureConfig#refusedTokens})
+     */
+    protected AbstractTransformerModel(String backend, Path directory, ModelConfig config, List<HookSite> sites,
+                                       Set<BackendCapability> capabilities, String engine,
+                                       Map<Integer, String> refusedTokens) {
+        this.refusedTokens = Map.copyOf(refusedTokens);
         this.backend = backend;
         this.config = config;
         this.sites = List.copyOf(sites);
@@ -108,6 +121,7 @@ public abstract class AbstractTransformerModel implements TransformerModel {
         Objects.requireNonNull(hooks, "hooks");
         requireOpen();
         ModelLimits.requireFits(tokens, config, describe);
+        ModelLimits.requireNoRefusedTokens(tokens, refusedTokens, describe);
     }
 
     /** The checks before {@code linearize}: the VJP capability, arguments present, model open. */
@@ -125,5 +139,6 @@ public abstract class AbstractTransformerModel implements TransformerModel {
         Objects.requireNonNull(request, "request");
         requireOpen();
         GenerationLoop.validate(config, request, describe, capabilities);
+        ModelLimits.requireNoRefusedTokens(request.prompt(), refusedTokens, describe);
     }
 }

@@ -24,6 +24,25 @@ public final class ModelLimits {
         }
     }
 
+    /**
+     * @param refused token ids the model cannot take in a prompt, with what each is and what to do instead
+     * @throws CircuitTracerException INVALID_ARGUMENT naming the first refused token and its position
+     */
+    public static void requireNoRefusedTokens(TokenSequence tokens, java.util.Map<Integer, String> refused,
+                                              String model) {
+        if (refused.isEmpty()) {
+            return;
+        }
+        int[] ids = tokens.ids();
+        for (int position = 0; position < ids.length; position++) {
+            String why = refused.get(ids[position]);
+            if (why != null) {
+                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The prompt holds token id "
+                        + ids[position] + " at position " + position + ": for " + model + " that is " + why + ".");
+            }
+        }
+    }
+
     /** @throws CircuitTracerException INVALID_ARGUMENT for an id outside {@code [0, vocabulary)} */
     public static void requireTokenIds(int[] tokenIds, int vocabulary, String model) {
         for (int id : tokenIds) {

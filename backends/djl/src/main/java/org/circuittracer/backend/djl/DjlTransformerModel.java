@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.circuittracer.spi.model.BackendCapability;
@@ -44,8 +45,8 @@ final class DjlTransformerModel extends AbstractTransformerModel {
     private final Decoder decoder;
 
     private DjlTransformerModel(Path directory, NDManager weights, Decoder decoder,
-                                Set<BackendCapability> capabilities) {
-        super(DjlBackendProvider.NAME, directory, decoder.config(), decoder.sites(), capabilities, "");
+                                Set<BackendCapability> capabilities, Map<Integer, String> refusedTokens) {
+        super(DjlBackendProvider.NAME, directory, decoder.config(), decoder.sites(), capabilities, "", refusedTokens);
         this.directory = directory;
         this.weights = weights;
         this.decoder = decoder;
@@ -58,7 +59,8 @@ final class DjlTransformerModel extends AbstractTransformerModel {
         NDManager manager = PyTorchRuntime.newManager();
         try (WeightReader reader = WeightReader.open(directory, manager, precision,
                 config.modelConfig(name).architecture())) {
-            return new DjlTransformerModel(directory, manager, config.load(reader, name), capabilities);
+            return new DjlTransformerModel(directory, manager, config.load(reader, name), capabilities,
+                    config.refusedTokens());
         } catch (RuntimeException e) {
             manager.close();
             throw e;

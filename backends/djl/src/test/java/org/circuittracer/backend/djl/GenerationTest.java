@@ -119,7 +119,7 @@ class GenerationTest {
     // ---------------------------------------------------------------- the cache is exact
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void greedyEqualsTheArgMaxOfAnUncachedForwardAtEveryStep(String architecture) {
         TransformerModel model = model(architecture);
         TokenSequence prompt = TinyModels.prompt(architecture, 0);
@@ -147,6 +147,21 @@ class GenerationTest {
                 List.<Hook>of(new Hook.Add(HookSite.of(SiteKind.RESID_MID, 1), Positions.from(3), steer)))) {
             GenerationResult result = greedy(gemma, prompt, 9, hooks);
             assertThat(result.tokens().length()).isEqualTo(21); // the last step computes position 19 > 2 × 8
+            assertEqualsRecomputation(gemma, prompt, result, hooks);
+        }
+    }
+
+    @Test
+    void gemma3AcrossItsSlidingWindowsAndItsGlobalLayerEqualsRecomputation() {
+        // sliding_window 4 on layers 0, 1 and 3 (local rotary base), layer 2 global (scaled rotary): a 3-token
+        // prompt grown to 14 crosses the window's edge on the third new token and keeps crossing it
+        TransformerModel gemma = model("gemma3");
+        TokenSequence prompt = randomPrompt(gemma, 3, 7);
+        NDArray steer = manager.randomNormal(new Shape(gemma.config().modelWidth()));
+        for (List<Hook> hooks : List.of(List.<Hook>of(),
+                List.<Hook>of(new Hook.Add(HookSite.of(SiteKind.RESID_MID, 2), Positions.from(1), steer)))) {
+            GenerationResult result = greedy(gemma, prompt, 11, hooks);
+            assertThat(result.tokens().length()).isEqualTo(14);
             assertEqualsRecomputation(gemma, prompt, result, hooks);
         }
     }

@@ -51,7 +51,7 @@ class HookSemanticsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void identityTransformsAtEverySiteChangeNothing(String architecture) {
         TransformerModel model = model(architecture);
         TokenSequence prompt = TinyModels.prompt(architecture, 1);
@@ -62,7 +62,7 @@ class HookSemanticsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void replacingEverySiteWithItsOwnValueChangesNothing(String architecture) {
         TransformerModel model = model(architecture);
         TokenSequence prompt = TinyModels.prompt(architecture, 1);
@@ -77,7 +77,7 @@ class HookSemanticsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void anAdditionToTheResidualChangesLaterPositionsOnly(String architecture) {
         TransformerModel model = model(architecture);
         TokenSequence prompt = TinyModels.prompt(architecture, 1);
@@ -118,7 +118,7 @@ class HookSemanticsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void frozenPatternsAndScalesReproduceTheirPromptAndChangeAnother(String architecture) {
         TransformerModel model = model(architecture);
         TokenSequence prompt = TinyModels.prompt(architecture, 2);
@@ -128,7 +128,7 @@ class HookSemanticsTest {
         TokenSequence other = new TokenSequence(ids);
         List<HookSite> frozen = model.sites().stream().filter(s -> s.kind() == SiteKind.ATTN_PATTERN
                 || s.kind().hookName().endsWith("hook_scale")).toList();
-        assertThat(frozen).hasSize(model.config().layers() * (architecture.equals("gemma2") ? 5 : 3) + 1);
+        assertThat(frozen).hasSize(model.config().layers() * (architecture.startsWith("gemma") ? 5 : 3) + 1);
 
         ForwardResult clean = model.forward(manager, prompt,
                 frozen.stream().map(s -> (Hook) new Hook.Capture(s)).toList());

@@ -20,7 +20,7 @@ import org.circuittracer.testkit.SharedFixtures;
 /** The four tiny fixture models (../shared/fixtures/tiny-models) and their goldens. */
 final class TinyModels {
 
-    static final List<String> ARCHITECTURES = List.of("gpt2", "llama", "gemma2", "qwen3");
+    static final List<String> ARCHITECTURES = List.of("gpt2", "llama", "gemma2", "qwen3", "gemma3");
 
     private TinyModels() {
     }

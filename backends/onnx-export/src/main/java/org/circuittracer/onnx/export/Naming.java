@@ -22,7 +22,7 @@ record Naming(String modelPrefix, String layerPrefix, String ln1, String ln1Post
         return switch (architecture) {
             case "GPT2LMHeadModel" -> new Naming("/transformer", "/transformer/h.", "ln_1", null, "ln_2", null,
                     "attn", "c_proj", true, "ln_f");
-            case "Gemma2ForCausalLM" -> new Naming("/model", "/model/layers.", "input_layernorm",
+            case "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration" -> new Naming("/model", "/model/layers.", "input_layernorm",
                     "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm",
                     "self_attn", "o_proj", false, "norm");
             default -> new Naming("/model", "/model/layers.", "input_layernorm", null, "post_attention_layernorm",

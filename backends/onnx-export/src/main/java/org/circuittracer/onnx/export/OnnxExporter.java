@@ -40,7 +40,7 @@ import onnx.Onnx.StringStringEntryProto;
 import onnx.Onnx.TensorProto;
 
 /**
- * Exports a Hugging Face model directory of one of the djl backend's architectures (GPT-2, Llama, Gemma-2, Qwen-3) to
+ * Exports a Hugging Face model directory of one of the djl backend's architectures (GPT-2, Llama, Gemma 2, Qwen 3, Gemma 3) to
  * ONNX in the layout Hugging Face Optimum writes for decoder-only models with a key/value cache:
  *
  * <ul>

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OnnxExporterTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "gemma2", "qwen3", "gemma3"})
     void writesTheOptimumInterfaceAndCopiesTheSmallFiles(String architecture, @TempDir Path target)
             throws IOException {
         Path source = SharedFixtures.resolve("tiny-models/" + architecture);

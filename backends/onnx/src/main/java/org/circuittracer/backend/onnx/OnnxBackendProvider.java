@@ -143,7 +143,8 @@ public final class OnnxBackendProvider implements BackendProvider {
         Sessions.Device device = device(source.device());
         Sessions sessions = new Sessions(file, sites.tensors(), device, threads);
         try {
-            return new OnnxTransformerModel(directory, modelConfig, file, sites, inputs, sessions);
+            return new OnnxTransformerModel(directory, modelConfig, file, sites, inputs, sessions,
+                    OnnxModelConfig.refusedTokens(json));
         } catch (RuntimeException e) {
             sessions.close();
             throw e;

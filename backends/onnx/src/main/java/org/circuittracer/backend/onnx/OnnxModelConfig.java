@@ -27,6 +27,11 @@ final class OnnxModelConfig {
         return Architectures.find(json).map(Architecture::name).orElse(declared.get(0));
     }
 
+    /** Token ids a prompt must not hold, for the architectures the transformer core knows (e.g. image tokens). */
+    static java.util.Map<Integer, String> refusedTokens(JsonConfig json) {
+        return Architectures.find(json).map(a -> a.read(json).refusedTokens()).orElse(java.util.Map.of());
+    }
+
     /**
      * @throws CircuitTracerException MALFORMED_FILE naming a missing or invalid field
      */

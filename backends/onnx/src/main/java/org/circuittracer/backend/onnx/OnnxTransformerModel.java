@@ -55,9 +55,9 @@ final class OnnxTransformerModel extends AbstractTransformerModel {
     private final Weights weights;
 
     OnnxTransformerModel(Path directory, ModelConfig config, OnnxModelFile file, ResolvedSites sites,
-                         ModelInputs inputs, Sessions sessions) {
+                         ModelInputs inputs, Sessions sessions, java.util.Map<Integer, String> refusedTokens) {
         super(OnnxBackendProvider.NAME, directory, config, sites.sites(),
-                OnnxCapabilities.of(config, sites, inputs, sessions.device()), "ONNX");
+                OnnxCapabilities.of(config, sites, inputs, sessions.device()), "ONNX", refusedTokens);
         this.file = file;
         this.sites = sites;
         this.inputs = inputs;

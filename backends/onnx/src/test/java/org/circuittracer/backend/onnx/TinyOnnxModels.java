@@ -19,7 +19,7 @@ import org.circuittracer.testkit.SharedFixtures;
 /** The four tiny fixture models, exported to ONNX once per test JVM into target/tiny-onnx. */
 final class TinyOnnxModels {
 
-    static final List<String> ARCHITECTURES = List.of("gpt2", "llama", "gemma2", "qwen3");
+    static final List<String> ARCHITECTURES = List.of("gpt2", "llama", "gemma2", "qwen3", "gemma3");
     private static final Map<String, Path> EXPORTED = new HashMap<>();
 
     private TinyOnnxModels() {

@@ -16,4 +16,12 @@ public interface ArchitectureConfig {
      * @throws org.circuittracer.spi.CircuitTracerException MALFORMED_FILE naming a missing or misshaped tensor
      */
     Decoder load(WeightReader weights, String modelName);
+
+    /**
+     * Token ids a prompt must not hold, each with what it is and what to do instead (e.g. a multimodal model's image
+     * placeholder, which only an image's embeddings give meaning).
+     */
+    default java.util.Map<Integer, String> refusedTokens() {
+        return java.util.Map.of();
+    }
 }

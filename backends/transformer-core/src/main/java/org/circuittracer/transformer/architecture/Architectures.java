@@ -10,7 +10,8 @@ import org.circuittracer.transformer.checkpoint.JsonConfig;
 public final class Architectures {
 
     private static final List<Architecture> ALL = List.of(new Gpt2Architecture(), new LlamaArchitecture(),
-            new Gemma2Architecture(), new Qwen3Architecture());
+            new Gemma2Architecture(), new Qwen3Architecture(), new Gemma3Architecture(),
+            new Gemma3MultimodalArchitecture());
 
     private Architectures() {
     }

@@ -1,6 +1,5 @@
 package org.circuittracer.transformer.architecture;
 
-import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -8,11 +7,8 @@ import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.transformer.checkpoint.JsonConfig;
 import org.circuittracer.transformer.checkpoint.WeightReader;
 import org.circuittracer.transformer.decoder.Activation;
-import org.circuittracer.transformer.decoder.Attention;
 import org.circuittracer.transformer.decoder.AttentionSettings;
-import org.circuittracer.transformer.decoder.Block;
 import org.circuittracer.transformer.decoder.Decoder;
-import org.circuittracer.transformer.decoder.Embeddings;
 import org.circuittracer.transformer.decoder.RotaryEmbedding;
 
 /**
@@ -83,26 +79,14 @@ public final class Gemma2Architecture implements Architecture {
 
         @Override
         public Decoder load(WeightReader weights, String modelName) {
-            LlamaStyleWeights w = new LlamaStyleWeights(weights, common);
             float scale = (float) Math.pow(queryPreAttnScalar, -0.5);
-            List<Block> blocks = new ArrayList<>();
+            List<AttentionSettings> settings = new ArrayList<>();
             for (int layer = 0; layer < common.layers(); layer++) {
-                AttentionSettings settings = new AttentionSettings(common.heads(), common.keyValueHeads(),
-                        common.headDim(), scale, attnLogitSoftcap, slidingLayers.get(layer) ? slidingWindow : 0,
-                        Optional.of(rotary));
-                blocks.add(new Block(w.layerNorm(layer, "input_layernorm", true),
-                        new Attention(w.attention(layer, attentionBias, false), settings),
-                        Optional.of(w.layerNorm(layer, "post_attention_layernorm", true)),
-                        w.layerNorm(layer, "pre_feedforward_layernorm", true),
-                        w.gatedMlp(layer, activation, false),
-                        Optional.of(w.layerNorm(layer, "post_feedforward_layernorm", true))));
+                settings.add(new AttentionSettings(common.heads(), common.keyValueHeads(), common.headDim(), scale,
+                        attnLogitSoftcap, slidingLayers.get(layer) ? slidingWindow : 0, Optional.of(rotary)));
             }
-            NDArray tokens = w.tokenEmbeddings();
-            // √d rounded to float32 first, as the reference does (it casts the normaliser to the activations' dtype)
-            float embedScale = (float) Math.sqrt(common.hiddenSize());
-            return new Decoder(modelConfig(modelName), new Embeddings(tokens, Optional.empty(), embedScale), blocks,
-                    w.rmsNorm("model.norm.weight", common.hiddenSize(), true), w.unembedding(tokens),
-                    finalLogitSoftcap);
+            return new LlamaStyleWeights(weights, common).gemmaDecoder(modelConfig(modelName), settings,
+                    attentionBias, false, activation, finalLogitSoftcap);
         }
     }
 }

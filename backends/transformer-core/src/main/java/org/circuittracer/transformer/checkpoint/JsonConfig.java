@@ -191,6 +191,23 @@ public final class JsonConfig {
         return Optional.of(new JsonConfig(file, prefix + field + ".", v));
     }
 
+    /**
+     * This object with {@code defaults} filled in where a field is absent, as Hugging Face's configuration classes
+     * do (e.g. the {@code text_config} of a multimodal model lists only what differs from them). An explicit
+     * {@code null} stays: it switches a feature off.
+     *
+     * @param defaults field names to JSON-convertible values (numbers, strings, booleans, lists)
+     */
+    public JsonConfig withDefaults(java.util.Map<String, ?> defaults) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = node.deepCopy();
+        defaults.forEach((field, value) -> {
+            if (!copy.has(field)) {
+                copy.set(field, MAPPER.valueToTree(value));
+            }
+        });
+        return new JsonConfig(file, prefix, copy);
+    }
+
     /** A MALFORMED_FILE error about this file, e.g. {@code malformed("\"x\" must be positive")}. */
     public CircuitTracerException malformed(String problem) {
         return new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, file + ": " + problem + ".");

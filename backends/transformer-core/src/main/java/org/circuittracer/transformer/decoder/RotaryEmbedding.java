@@ -55,6 +55,18 @@ public final class RotaryEmbedding {
         return new RotaryEmbedding(scaled);
     }
 
+    /**
+     * Linear position interpolation ({@code rope_scaling.rope_type = "linear"}, Gemma 3's global layers): every
+     * frequency divided by {@code factor}, as if positions were {@code factor} times closer together.
+     */
+    public RotaryEmbedding linearScaled(float factor) {
+        float[] scaled = new float[inverseFrequencies.length];
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] = inverseFrequencies[i] / factor; // a float32 division, as the reference's in-place divide
+        }
+        return new RotaryEmbedding(scaled);
+    }
+
     /** The frequencies {@code θ_i} ({@code [h/2]}, a copy), e.g. for exporting the model to another runtime. */
     public float[] inverseFrequencies() {
         return inverseFrequencies.clone();

@@ -56,7 +56,7 @@ class GoldenActivationsTest {
 
     static Stream<String> sets() {
         return Stream.of("llama-plt-relu", "llama-plt-relu-skip", "llama-clt-relu", "gemma2-plt-jumprelu",
-                "gpt2-plt-relu", "qwen3-plt-relu");
+                "gpt2-plt-relu", "qwen3-plt-relu", "gemma3-plt-relu");
     }
 
     /** One fixture set with its model's goldens and the reference activations. */

@@ -32,7 +32,7 @@ class ReferencePerLayerDictionaryConformanceTest extends AbstractDictionaryConfo
         if (directories == null) {
             var config = SyntheticTranscoders.config(ModelKind.TRANSCODER_SET);
             directories = Stream.concat(Stream.of("llama-plt-relu", "llama-plt-relu-skip", "gemma2-plt-jumprelu",
-                                    "gpt2-plt-relu", "qwen3-plt-relu").map(n -> SharedFixtures.resolve("tiny-transcoders/" + n)),
+                                    "gpt2-plt-relu", "qwen3-plt-relu", "gemma3-plt-relu").map(n -> SharedFixtures.resolve("tiny-transcoders/" + n)),
                     Stream.of(SyntheticTranscoders.perLayer(synthetic.resolve("bf16-topk"),
                                     config.withActivation(new ActivationFunction.TopK(5)),
                                     new SyntheticTranscoders.Spec(3, 24, 16, DType.BF16, false, false), 1),

@@ -20,7 +20,7 @@ import org.circuittracer.spi.site.HookSite;
 /**
  * A declarative map from canonical hook sites (and the weights the frozen model's adjoint needs) to the tensors of an
  * ONNX graph, found by node name. One JSON file per architecture family ships with the backend
- * ({@code sitemaps/gpt2.json}, {@code llama.json}, {@code gemma2.json}, {@code qwen3.json}); users give their own for
+ * ({@code sitemaps/gpt2.json}, {@code llama.json}, {@code gemma2.json}, {@code qwen3.json}, {@code gemma3.json}); users give their own for
  * other architectures with the model option {@code site-map}. The format:
  *
  * <pre>{@code
@@ -57,7 +57,7 @@ public record SiteMap(String family, List<String> architectures, boolean layerNo
                       Map<String, WeightRef> weights) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> BUILT_IN = List.of("gpt2", "llama", "gemma2", "qwen3");
+    private static final List<String> BUILT_IN = List.of("gpt2", "llama", "gemma2", "qwen3", "gemma3");
 
     public SiteMap {
         architectures = List.copyOf(architectures);
