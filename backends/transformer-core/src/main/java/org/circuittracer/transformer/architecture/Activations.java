@@ -14,7 +14,7 @@ final class Activations {
     static Activation read(JsonConfig json, String field, Activation fallback) {
         return json.string(field).map(name -> Activation.fromHuggingFaceName(name).orElseThrow(
                 () -> new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, json.file() + ": \""
-                        + field + "\" is \"" + name + "\", which the djl backend does not implement. Supported: "
+                        + field + "\" is \"" + name + "\", which circuit-tracer does not implement. Supported: "
                         + Activation.supportedNames() + ".")))
                 .orElse(fallback);
     }

@@ -37,7 +37,7 @@ public final class Architectures {
         List<String> declared = config.strings("architectures").orElseThrow(() -> config.malformed(
                 "the required field \"architectures\" (e.g. [\"LlamaForCausalLM\"]) is missing"));
         return find(config).orElseThrow(() -> new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE,
-                config.file() + " declares the architecture " + declared + ", which the djl backend does not "
+                config.file() + " declares the architecture " + declared + ", which circuit-tracer does not "
                         + "implement. Supported: " + String.join(", ", names()) + "."));
     }
 }

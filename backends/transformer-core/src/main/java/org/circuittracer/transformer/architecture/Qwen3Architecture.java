@@ -28,7 +28,7 @@ public final class Qwen3Architecture implements Architecture {
     public ArchitectureConfig read(JsonConfig json) {
         if (json.booleanOr("use_sliding_window", false)) {
             throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, json.file()
-                    + ": \"use_sliding_window\": true is not implemented by the djl backend for " + NAME + ".");
+                    + ": \"use_sliding_window\": true is not implemented by circuit-tracer for " + NAME + ".");
         }
         LlamaStyleConfig common = LlamaStyleConfig.read(json, DEFAULTS);
         return new Config(common, Rope.read(json, common), json.booleanOr("attention_bias", false),

@@ -36,7 +36,7 @@ final class Rope {
                     (float) s.requireDouble("low_freq_factor"), (float) s.requireDouble("high_freq_factor"),
                     s.requirePositiveInt("original_max_position_embeddings"));
             default -> throw new CircuitTracerException(StandardErrorCode.UNSUPPORTED_ARCHITECTURE, json.file()
-                    + ": rope_scaling type \"" + type + "\" is not implemented by the djl backend. Supported: "
+                    + ": rope_scaling type \"" + type + "\" is not implemented by circuit-tracer. Supported: "
                     + "default, linear, llama3.");
         };
     }
