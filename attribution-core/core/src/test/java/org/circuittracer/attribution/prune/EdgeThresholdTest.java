@@ -50,6 +50,31 @@ class EdgeThresholdTest {
     }
 
     @Test
+    void gatheringTheChosenBucketGivesTheSameCutAsStreamingEveryLevelAndStreamsTwice() {
+        SplittableRandom random = new SplittableRandom(5);
+        for (int trial = 0; trial < 60; trial++) {
+            double[] scores = new double[1 + random.nextInt(20_000)];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = trial % 2 == 0 ? Math.exp(random.nextGaussian() * 5) : random.nextInt(50) * 0.125;
+            }
+            long zeros = random.nextInt(3);
+            for (double f : new double[] {0.3, 0.8, 0.98, 0.9999}) {
+                int[] passes = {0};
+                EdgeScores counted = visitor -> {
+                    passes[0]++;
+                    for (double v : scores) {
+                        visitor.score(v);
+                    }
+                };
+                double gathered = EdgeThreshold.find(counted, zeros, f);
+                assertThat(passes[0]).as("passes over the scores").isEqualTo(2);
+                assertThat(gathered).as("trial %d fraction %s", trial, f)
+                        .isEqualTo(EdgeThreshold.find(of(scores), zeros, f, 0));
+            }
+        }
+    }
+
+    @Test
     void allZeroOrNoScoresCutAtZeroAsTheReferenceDoes() {
         assertThat(EdgeThreshold.find(of(new double[] {0, 0}), 3, 0.5)).isZero();
         assertThat(EdgeThreshold.find(of(new double[0]), 0, 0.5)).isZero();
