@@ -9,6 +9,9 @@ const MARGIN = { left: 46, right: 12, top: 54, bottom: 72 };
 const PIN = '#e8731a';
 const HOVER = '#d01c8b';
 const CROWD_SPACING = 6.5;   // px between node centres below which a cell wraps into more lines
+const TEMPLATE_ALPHA = 0.35; // opacity of the prompt tokens a chat template wrote
+const LABEL_DROP = 8;        // px from the bottom axis to where a token label ends
+export const TEMPLATE_TOOLTIP = 'written by the chat template';
 
 export function createGraphPane(root) {
   const body = root.querySelector('.pane-body');
@@ -231,10 +234,11 @@ export function createGraphPane(root) {
       ctx.beginPath(); ctx.moveTo(col.x0, MARGIN.top); ctx.lineTo(col.x0, layout.height - MARGIN.bottom); ctx.stroke();
       const tok = m.tokens[p] ?? '';
       ctx.save();
-      ctx.translate(col.x0 + col.w / 2, layout.height - MARGIN.bottom + 8);
+      ctx.translate(col.x0 + col.w / 2, layout.height - MARGIN.bottom + LABEL_DROP);
       ctx.rotate(-Math.PI / 4);
       ctx.textAlign = 'right';
       ctx.fillStyle = '#334';
+      if (m.templatePositions.has(p)) ctx.globalAlpha = TEMPLATE_ALPHA;
       ctx.fillText(tok.length > 14 ? `${tok.slice(0, 13)}…` : tok, 0, 0);
       ctx.restore();
     }
@@ -258,6 +262,36 @@ export function createGraphPane(root) {
     const [x, y] = transform.invert([event.clientX - rect.left, event.clientY - rect.top]);
     const hit = layout.tree.find(x, y, 30 / transform.k);
     return hit ? hit.n : null;
+  }
+
+  /** The position whose token label lies under the pointer when a chat template wrote it, else null. */
+  function templateTokenAt(event) {
+    const m = state.model;
+    if (!layout || !m || !m.templatePositions.size) return null;
+    const rect = canvas.getBoundingClientRect();
+    const [x, y] = transform.invert([event.clientX - rect.left, event.clientY - rect.top]);
+    const depth = y - (layout.height - MARGIN.bottom);
+    if (depth < 0) return null;
+    // the labels slant down-left at 45° from below their column's centre: undo the slant, then find the column
+    const u = x + depth - LABEL_DROP;
+    const p = layout.positions.find((q) => {
+      const col = layout.colX.get(q);
+      return u >= col.x0 && u < col.x0 + col.w;
+    });
+    return p !== undefined && m.templatePositions.has(p) ? p : null;
+  }
+
+  function showTemplateTooltip(p, event) {
+    tooltip.hidden = false;
+    tooltip.textContent = '';
+    const title = document.createElement('div');
+    title.className = 'tt-title';
+    title.textContent = `“${state.model.tokens[p] ?? ''}”`;
+    const sub = document.createElement('div');
+    sub.className = 'tt-sub';
+    sub.textContent = `position ${p} · ${TEMPLATE_TOOLTIP}`;
+    tooltip.append(title, sub);
+    placeTooltip(event.clientX, event.clientY);
   }
 
   function showTooltip(n, event) {
@@ -307,7 +341,8 @@ export function createGraphPane(root) {
     metaDown = e.metaKey || e.altKey;
     const n = find(e);
     if ((n && n.id) !== state.hoveredId) update({ hoveredId: n ? n.id : null }, 'hover');
-    if (n) showTooltip(n, e); else hideTooltip();
+    const templateToken = n ? null : templateTokenAt(e);
+    if (n) showTooltip(n, e); else if (templateToken !== null) showTemplateTooltip(templateToken, e); else hideTooltip();
   });
   canvas.addEventListener('mouseleave', () => { hideTooltip(); if (state.hoveredId) update({ hoveredId: null }, 'hover'); });
   canvas.addEventListener('click', (e) => {
@@ -324,6 +359,13 @@ export function createGraphPane(root) {
   pane.render = () => { computeLayout(); draw(); };
   pane.redraw = requestDraw;
   pane.resetZoom = () => d3.select(canvas).call(zoom.transform, d3.zoomIdentity);
+  /** A point on position p's token label, in CSS pixels relative to the canvas (for the browser tests). */
+  pane.tokenScreenPosition = (p) => {
+    const col = layout && layout.colX.get(p);
+    if (!col) return null;
+    const [x, y] = transform.apply([col.x0 + col.w / 2 - 6, layout.height - MARGIN.bottom + LABEL_DROP + 6]);
+    return { x, y };
+  };
   /** Where a node is drawn, in CSS pixels relative to the canvas (used by the browser tests and keyboard focus). */
   pane.nodeScreenPosition = (id) => {
     const pt = layout && layout.points.get(id);

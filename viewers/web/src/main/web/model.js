@@ -76,7 +76,9 @@ export function buildModel(view) {
   for (const n of nodes) {
     if (n.difference) n.inputSum = typeof sums[n.id] === 'number' ? sums[n.id] : n.inputs.reduce((s, l) => s + l.weight, 0);
   }
-  return { meta, tokens, nodes, byId, links, maxLayer, rows: maxLayer + 3, view: view.view || {} };
+  // positions a chat template wrote (turn markers, role names): drawn dimmed so that the user's own words stand out
+  const templatePositions = new Set((meta.template_positions || []).filter(Number.isInteger));
+  return { meta, tokens, templatePositions, nodes, byId, links, maxLayer, rows: maxLayer + 3, view: view.view || {} };
 }
 
 /**

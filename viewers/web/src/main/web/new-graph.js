@@ -1,4 +1,5 @@
-// New graph from a prompt: the job's progress streams in as server-sent events and can be cancelled.
+// New graph from a prompt, or from a chat that the model's own chat template turns into the prompt: the job's
+// progress streams in as server-sent events and can be cancelled.
 
 import { state } from './store.js';
 import { api } from './api.js';
@@ -25,6 +26,11 @@ export function shortSlug(slug) {
   return head ? `${head}--${tail}` : tail.slice(-SLUG_MAX);
 }
 
+/** The chat of the form: the system message when one is written, then the user's. */
+export function chatMessages(system, user) {
+  return [...(system.trim() ? [{ role: 'system', content: system }] : []), { role: 'user', content: user }];
+}
+
 export function createNewGraphDialog(dialog, { onCreated }) {
   const body = dialog.querySelector('.dialog-body');
   let source = null;
@@ -41,6 +47,22 @@ export function createNewGraphDialog(dialog, { onCreated }) {
       return;
     }
     const prompt = el('textarea', { name: 'prompt', rows: 3, placeholder: 'The prompt to attribute', required: true });
+    // a chat instead of a prompt, only where the model has a chat template (the server applies it)
+    const canChat = Boolean(state.status.model.chatTemplate);
+    const chatToggle = el('input', { name: 'chat', type: 'checkbox', id: 'new-chat' });
+    const system = el('textarea', { name: 'system', rows: 2, placeholder: 'Optional: the system message' });
+    const user = el('textarea', { name: 'user', rows: 3, placeholder: 'The user message; the model\'s turn follows it' });
+    const promptField = el('label', { class: 'field' }, 'Prompt', prompt);
+    const chatFields = [el('label', { class: 'field' }, 'System message', system),
+      el('label', { class: 'field' }, 'User message', user)];
+    const showChat = () => {
+      promptField.style.display = chatToggle.checked ? 'none' : '';
+      chatFields.forEach((f) => { f.style.display = chatToggle.checked ? '' : 'none'; });
+    };
+    chatToggle.addEventListener('change', () => { showChat(); (chatToggle.checked ? user : prompt).focus(); });
+    showChat();
+    const chatRow = canChat ? el('label', { class: 'field-row', title: 'Build the prompt with the model\'s chat template (turn markers and role names are added and shown dimmed in the graph)' },
+      chatToggle, 'chat (the model\'s chat template)') : null;
     const slug = el('input', { name: 'slug', type: 'text', placeholder: 'graph name' });
     const targets = el('input', { name: 'targets', type: 'text', id: 'new-targets',
       placeholder: 'empty: the most likely next tokens; or Austin, #1234, Austin-Dallas',
@@ -52,6 +74,7 @@ export function createNewGraphDialog(dialog, { onCreated }) {
     let slugEdited = false;
     slug.addEventListener('input', () => { slugEdited = true; });
     prompt.addEventListener('input', () => { if (!slugEdited) slug.value = slugFrom(prompt.value); });
+    user.addEventListener('input', () => { if (!slugEdited) slug.value = slugFrom(user.value); });
     const num = (name, value, step) => el('input', { name, type: 'number', value, step, class: 'num' });
     const maxFeatures = num('maxFeatureNodes', 7500, 1);
     const maxLogits = num('maxNLogits', 10, 1);
@@ -65,8 +88,11 @@ export function createNewGraphDialog(dialog, { onCreated }) {
       create.disabled = true;
       clear(log);
       try {
+        const chat = chatToggle.checked;
+        const words = chat ? user.value : prompt.value;
         const job = await api.createGraph({
-          prompt: prompt.value, slug: slug.value || slugFrom(prompt.value), maxFeatureNodes: Number(maxFeatures.value),
+          ...(chat ? { chat: chatMessages(system.value, user.value) } : { prompt: prompt.value }),
+          slug: slug.value || slugFrom(words), maxFeatureNodes: Number(maxFeatures.value),
           maxNLogits: Number(maxLogits.value), nodeThreshold: Number(nodeT.value), edgeThreshold: Number(edgeT.value),
           overwrite: overwrite.checked,
           targets: targets.value.split(',').map((t) => t.trim()).filter(Boolean),
@@ -87,7 +113,7 @@ export function createNewGraphDialog(dialog, { onCreated }) {
         create.disabled = false;
       }
     });
-    body.append(el('label', { class: 'field' }, 'Prompt', prompt), el('label', { class: 'field' }, 'Target (logit or difference)', targets), targetError,
+    body.append(...(chatRow ? [chatRow] : []), promptField, ...chatFields, el('label', { class: 'field' }, 'Target (logit or difference)', targets), targetError,
       el('label', { class: 'field' }, 'Name (slug)', slug),
       el('label', { class: 'field-row', title: 'Replace an existing graph of this name' }, overwrite, 'overwrite a graph of this name'),
       el('div', { class: 'field-row' }, el('label', {}, 'Max features ', maxFeatures), el('label', {}, 'Max logits ', maxLogits),

@@ -28,7 +28,6 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.viewer.ViewerConfig;
 import org.circuittracer.viewer.ViewerServer;
-import org.circuittracer.viewer.work.ReplacementWorkbench;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -151,7 +150,8 @@ final class AttributeCommand implements Runnable {
                     graphJson.strictNodeIds);
             List<Integer> templatePositions = List.of();
             if (chat != null) {
-                ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m);
+                ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m,
+                        promptOptions.chatVariables(spec));
                 ids = chatPrompt.ids().ids();
                 templatePositions = List.copyOf(chatPrompt.templatePositions());
                 chatPrompt.warning().ifPresent(w -> spec.commandLine().getErr().println("warning: " + w));
@@ -196,7 +196,7 @@ final class AttributeCommand implements Runnable {
             if (server) {
                 ViewerConfig config = ViewerConfig.of(graphJson.directory).withFeaturesDir(features).withHost(host)
                         .withPort(port).withFrontendDir(frontendDir)
-                        .withWorkbench(new ReplacementWorkbench(m, loaded.dictionary, attributorImpl));
+                        .withWorkbench(new ServeWorkbench(m, loaded.dictionary, attributorImpl, resolved.model()));
                 try (ViewerServer viewer = Viewing.start(config)) {
                     out.printf("Open %s%n", Viewing.graphUrl(viewer.url(), name));
                     out.flush();

@@ -2,6 +2,7 @@ package org.circuittracer.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.circuittracer.chat.ChatMessage;
 import org.circuittracer.chat.ChatPrompt;
 import org.circuittracer.chat.ChatTemplate;
@@ -23,7 +24,16 @@ final class ChatPrompts {
      *         MALFORMED_FILE when it cannot be rendered, INVALID_ARGUMENT for a prompt the model cannot take
      */
     static ChatPrompt build(List<ChatMessage> messages, Path modelDirectory, TransformerModel model) {
-        ChatPrompt prompt = ChatTemplate.load(modelDirectory).prompt(messages, model.tokenizer());
+        return build(messages, modelDirectory, model, Map.of());
+    }
+
+    /**
+     * {@link #build(List, Path, TransformerModel)} with extra template variables ({@code --chat-var}), e.g. Qwen 3's
+     * {@code enable_thinking}.
+     */
+    static ChatPrompt build(List<ChatMessage> messages, Path modelDirectory, TransformerModel model,
+                            Map<String, ?> variables) {
+        ChatPrompt prompt = ChatTemplate.load(modelDirectory).prompt(messages, model.tokenizer(), variables);
         TokenSequence prepared = PromptAttribution.tokens(model, null, prompt.ids().ids());
         if (prepared.length() == prompt.ids().length() + 1) {
             prompt = prompt.prependedWith(prepared.ids()[0]);

@@ -2,6 +2,7 @@ package org.circuittracer.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.circuittracer.chat.ChatMessage;
 import org.circuittracer.chat.ChatMessages;
 import org.circuittracer.demo.corpus.DemoCorpus;
@@ -13,8 +14,8 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --prompt TEXT}, {@code --prompt-ids IDS}, {@code --chat MESSAGE} or {@code --chat-file FILE}; with the demo
- * model the Dallas prompt is the default.
+ * {@code --prompt TEXT}, {@code --prompt-ids IDS}, {@code --chat MESSAGE} or {@code --chat-file FILE} (the last two with
+ * {@code --chat-var NAME=VALUE} for the template); with the demo model the Dallas prompt is the default.
  */
 final class PromptOptions {
 
@@ -46,6 +47,29 @@ final class PromptOptions {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Prompt prompt;
 
+    @Option(names = "--chat-var", paramLabel = "NAME=VALUE",
+            description = "A variable of the chat template, as apply_chat_template(..., NAME=VALUE) passes it "
+                    + "(repeatable; with --chat or --chat-file): true/false, numbers, or text ('quoted' to keep "
+                    + "true as text). E.g. --chat-var enable_thinking=false for Qwen 3's empty thinking block.")
+    Map<String, String> chatVars;
+
+    /**
+     * The typed {@code --chat-var} values (empty when none is given).
+     *
+     * @throws CommandLine.ParameterException for a bad name, or variables without a chat to render
+     */
+    Map<String, Object> chatVariables(CommandLine.Model.CommandSpec spec) {
+        if (chatVars == null || chatVars.isEmpty()) {
+            return Map.of();
+        }
+        if (prompt == null || prompt.chat == null && prompt.chatFile == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--chat-var sets a variable of the model's "
+                    + "chat template, so it needs --chat MESSAGE or --chat-file FILE; a --prompt or --prompt-ids is "
+                    + "used as it is, without a template.");
+        }
+        return ChatVariables.parse(chatVars, spec);
+    }
+
     /**
      * The conversation of {@code --chat} or {@code --chat-file}, or null when neither is given; a file is read and
      * checked here, before anything is loaded.
@@ -66,6 +90,7 @@ final class PromptOptions {
                     + "with --prompt-ids).");
         }
         chat(); // a --chat-file is read and checked now, before anything is loaded
+        chatVariables(spec); // and so are the template's variables
         return prompt != null && prompt.ids != null ? parseIds(prompt.ids, spec) : null;
     }
 
@@ -94,7 +119,7 @@ final class PromptOptions {
     TokenSequence tokens(TransformerModel model, ModelOptions.Resolved resolved, CommandLine.Model.CommandSpec spec) {
         List<ChatMessage> chat = chat();
         if (chat != null) {
-            return ChatPrompts.build(chat, resolved.model(), model).ids();
+            return ChatPrompts.build(chat, resolved.model(), model, chatVariables(spec)).ids();
         }
         int[] ids = ids(spec);
         return PromptAttribution.tokens(model, ids == null ? text(resolved.demo(), spec) : null, ids);

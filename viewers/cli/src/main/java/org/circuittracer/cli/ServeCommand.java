@@ -11,7 +11,6 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.Attributor;
 import org.circuittracer.viewer.ViewerConfig;
 import org.circuittracer.viewer.ViewerServer;
-import org.circuittracer.viewer.work.ReplacementWorkbench;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -120,8 +119,8 @@ final class ServeCommand implements Runnable {
              Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note)) {
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
-            serve(config.withWorkbench(new ReplacementWorkbench(loaded.model, loaded.dictionary, attributorImpl)),
-                    stop);
+            serve(config.withWorkbench(new ServeWorkbench(loaded.model, loaded.dictionary, attributorImpl,
+                    resolved.model())), stop);
         }
     }
 

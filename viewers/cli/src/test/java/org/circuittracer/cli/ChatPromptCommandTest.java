@@ -27,7 +27,17 @@ class ChatPromptCommandTest {
     @TempDir
     Path dir;
 
+    /** Qwen 3's generation prompt, its empty thinking block in words of the fixture's vocabulary. */
+    private static final String THINKING_TEMPLATE = "{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>\n"
+            + "{% endfor %}{% if add_generation_prompt %}<|im_start|>"
+            + "{% if enable_thinking is defined and enable_thinking is false %} think think{% endif %}{% endif %}";
+
     private Path chatModel() throws IOException {
+        return chatModel(dir, TEMPLATE);
+    }
+
+    /** A copy of the tiny Qwen-3 fixture in {@code dir} with {@code template} as its chat_template.jinja. */
+    static Path chatModel(Path dir, String template) throws IOException {
         Path model = dir.resolve("qwen3-chat");
         Files.createDirectories(model);
         try (Stream<Path> files = Files.list(SharedFixtures.resolve("tiny-models/qwen3"))) {
@@ -35,7 +45,7 @@ class ChatPromptCommandTest {
                 Files.copy(f, model.resolve(f.getFileName().toString()));
             }
         }
-        Files.writeString(model.resolve("chat_template.jinja"), TEMPLATE);
+        Files.writeString(model.resolve("chat_template.jinja"), template);
         return model;
     }
 
@@ -96,6 +106,73 @@ class ChatPromptCommandTest {
                 file.toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("narrator").doesNotContain("Loading model").doesNotContain("\tat ");
+    }
+
+    private List<String> promptTokens(String slug) throws IOException {
+        List<String> tokens = new ArrayList<>();
+        new ObjectMapper().readTree(dir.resolve("graphs/" + slug + ".json").toFile()).at("/metadata/prompt_tokens")
+                .forEach(t -> tokens.add(t.asText()));
+        return tokens;
+    }
+
+    @Test
+    void chatVarPassesTypedVariablesToTheTemplate() throws IOException {
+        Path model = chatModel(dir, THINKING_TEMPLATE);
+        String message = "what is the first time for people";
+        assertThat(attribute(model, "--chat", message, "--slug", "plain").exit()).isZero();
+        CircuitTracerCommandTest.Run off = attribute(model, "--chat", message, "--slug", "off",
+                "--chat-var", "enable_thinking=false");
+        assertThat(off.exit()).as(off.err()).isZero();
+        assertThat(attribute(model, "--chat", message, "--slug", "on", "--chat-var", "enable_thinking=True").exit())
+                .isZero();
+        // quoted, "false" is text, which is not `false`: no thinking block, as Jinja would have it
+        assertThat(attribute(model, "--chat", message, "--slug", "text", "--chat-var", "enable_thinking='false'")
+                .exit()).isZero();
+        List<String> plain = promptTokens("plain");
+        assertThat(plain).hasSize(10);
+        List<String> withBlock = new ArrayList<>(plain);
+        withBlock.addAll(List.of("think", "think"));
+        assertThat(promptTokens("off")).isEqualTo(withBlock);
+        assertThat(promptTokens("on")).isEqualTo(plain);
+        assertThat(promptTokens("text")).isEqualTo(plain);
+        // the block is the template's writing, dimmed like the turn markers
+        List<Integer> marked = new ArrayList<>();
+        new ObjectMapper().readTree(dir.resolve("graphs/off.json").toFile()).at("/metadata/template_positions")
+                .forEach(p -> marked.add(p.asInt()));
+        assertThat(marked).containsExactly(0, 8, 9, 10, 11);
+    }
+
+    @Test
+    void chatVarNeedsAChatAndAVariableName() {
+        Path model = SharedFixtures.resolve("tiny-models/qwen3");
+        CircuitTracerCommandTest.Run noChat = attribute(model, "--prompt", "the cat", "--chat-var",
+                "enable_thinking=false");
+        assertThat(noChat.exit()).isEqualTo(2);
+        assertThat(noChat.err()).contains("--chat-var").contains("needs --chat MESSAGE or --chat-file FILE")
+                .doesNotContain("Loading model");
+        CircuitTracerCommandTest.Run badName = attribute(model, "--chat", "x", "--chat-var", "enable-thinking=false");
+        assertThat(badName.exit()).isEqualTo(2);
+        assertThat(badName.err()).contains("'enable-thinking' is not a template variable name");
+        CircuitTracerCommandTest.Run reserved = attribute(model, "--chat", "x", "--chat-var", "messages=1");
+        assertThat(reserved.exit()).isEqualTo(2);
+        assertThat(reserved.err()).contains("'messages' is set by circuit-tracer");
+        CircuitTracerCommandTest.Run noValue = attribute(model, "--chat", "x", "--chat-var", "enable_thinking");
+        assertThat(noValue.exit()).isEqualTo(2);
+        assertThat(noValue.err()).contains("--chat-var");
+    }
+
+    @Test
+    void chatVarValuesAreTypedAsPythonWouldPassThem() {
+        assertThat(ChatVariables.value("false")).isEqualTo(false);
+        assertThat(ChatVariables.value("True")).isEqualTo(true);
+        assertThat(ChatVariables.value("3")).isEqualTo(3);
+        assertThat(ChatVariables.value("-12345678901")).isEqualTo(-12345678901L);
+        assertThat(ChatVariables.value("0.5")).isEqualTo(0.5);
+        assertThat(ChatVariables.value("1e-3")).isEqualTo(0.001);
+        assertThat(ChatVariables.value("'true'")).isEqualTo("true");
+        assertThat(ChatVariables.value("\"42\"")).isEqualTo("42");
+        assertThat(ChatVariables.value("26 Jul 2024")).isEqualTo("26 Jul 2024");
+        assertThat(ChatVariables.value("")).isEqualTo("");
     }
 
     @Test

@@ -281,8 +281,11 @@ class HttpRouteFuzzTest {
                 "{\"prompt\": \"the cat sat\", \"slug\": \"new-cat\", \"targets\": [\"Austin\", \"Austin-Dallas\"], "
                         + "\"maxFeatureNodes\": 100, \"maxNLogits\": 5, \"desiredLogitProb\": 0.9, \"batchSize\": 8, "
                         + "\"nodeThreshold\": 0.8, \"edgeThreshold\": 0.98, \"overwrite\": false}",
-                "{\"promptIds\": [1, 10, 11], \"slug\": \"ids\", \"targets\": \"#12\"}"),
-                List.of("prompt", "promptIds", "slug", "targets", "overwrite", "batchSize", SLUG));
+                "{\"promptIds\": [1, 10, 11], \"slug\": \"ids\", \"targets\": \"#12\"}",
+                "{\"chat\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": "
+                        + "\"the cat sat\"}], \"slug\": \"chat\"}"),
+                List.of("prompt", "promptIds", "slug", "targets", "overwrite", "batchSize", "chat", "role", "content",
+                        "system", "user", "assistant", SLUG));
     }
 
     @Test

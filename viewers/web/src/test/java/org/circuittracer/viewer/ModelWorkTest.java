@@ -175,6 +175,35 @@ class ModelWorkTest {
     }
 
     @Test
+    void explainsBadChatRequests() throws Exception {
+        // the tiny llama here has no chat template: the page is told, and a chat is refused before any job
+        assertThat(Client.body(client.get("/api/status")).at("/model/chatTemplate").asBoolean(true)).isFalse();
+        HttpResponse<byte[]> noTemplate = client.post("/api/graphs", Map.of("chat", List.of(Map.of("role", "user",
+                "content", "the cat sat")), "slug", "chat"));
+        assertThat(noTemplate.statusCode()).isEqualTo(400);
+        assertThat(Client.body(noTemplate).get("message").asText()).contains("from a chat").contains("plain prompt");
+        // the request's own faults, each with its reason
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("{\"chat\": [{\"role\": \"narrator\", \"content\": \"x\"}], \"slug\": \"c\"}", "role 'narrator'");
+        bad.put("{\"chat\": [{\"role\": \"user\", \"content\": \"\"}], \"slug\": \"c\"}", "(user) is empty");
+        bad.put("{\"chat\": [], \"slug\": \"c\"}", "no message");
+        bad.put("{\"chat\": [{\"role\": \"user\", \"content\": \"x\"}], \"prompt\": \"y\", \"slug\": \"c\"}",
+                "not both");
+        bad.put("{\"chat\": \"hello\", \"slug\": \"c\"}", "\"chat\" must be an array");
+        bad.put("{\"chat\": [\"hello\"], \"slug\": \"c\"}", "must be an object");
+        bad.put("{\"chat\": [{\"role\": 1, \"content\": \"x\"}], \"slug\": \"c\"}", "\"role\" must be a string");
+        bad.put("{\"chat\": [" + String.join(",", java.util.Collections.nCopies(101,
+                "{\"role\": \"user\", \"content\": \"x\"}")) + "], \"slug\": \"c\"}", "at most 100");
+        for (Map.Entry<String, String> b : bad.entrySet()) {
+            Client.RawResponse r = client.raw("POST", "/api/graphs", "Content-Type: application/json\r\n",
+                    b.getKey().getBytes(StandardCharsets.UTF_8));
+            assertThat(r.status()).as(b.getKey()).isEqualTo(400);
+            assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("message").asText())
+                    .as(b.getKey()).contains(b.getValue());
+        }
+    }
+
+    @Test
     void cancelsQueuedAndRunningJobs() throws Exception {
         try (JobRunner runner = new JobRunner(TinyModel.workbench())) {
             // hold the model thread so both jobs wait in the queue (and wait until it is held: supplyAsync only

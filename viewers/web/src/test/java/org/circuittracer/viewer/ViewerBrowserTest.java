@@ -71,6 +71,10 @@ class ViewerBrowserTest {
         ((ObjectNode) clerps.get("qParams")).put("clerps", TestGraphs.JSON.writeValueAsString(
                 List.of(List.of(fileClerpNode, "from the file"))));
         TestGraphs.write(graphs, clerps);
+        // a graph as a chat makes it: the template wrote the first token (the page dims it)
+        ObjectNode chat = copy(graph, "tiny-chat");
+        ((ObjectNode) chat.get("metadata")).putArray("template_positions").add(0);
+        TestGraphs.write(graphs, chat);
         server = ViewerServer.start(ViewerConfig.of(graphs).withFeaturesDir(tmp.resolve("features")).withPort(0)
                 .withWorkbench(TinyModel.workbench()));
     }
@@ -356,6 +360,35 @@ class ViewerBrowserTest {
         }
         assertThat(browser.consoleErrors()).as("console errors of a page load (e.g. a 404 for /favicon.ico)")
                 .isEmpty();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void tokensTheChatTemplateWroteAreDimmedWithATooltip() {
+        load("slug=tiny-chat");
+        assertThat((List<Object>) browser.js("return [...window.viewer.state.model.templatePositions]"))
+                .containsExactly(0L);
+        WebElement canvas = browser.find("#pane-graph canvas");
+        WebElement tip = browser.find("#pane-graph .tooltip");
+        Map<String, Number> p = (Map<String, Number>) browser.js(
+                "return window.viewer.graphPane.tokenScreenPosition(0)");
+        assertThat(p).as("position 0 is drawn").isNotNull();
+        new Actions(browser.driver()).moveToElement(canvas,
+                (int) Math.round(p.get("x").doubleValue() - canvas.getSize().getWidth() / 2.0),
+                (int) Math.round(p.get("y").doubleValue() - canvas.getSize().getHeight() / 2.0)).perform();
+        browser.wait.until(d -> tip.isDisplayed());
+        assertThat(tip.getText()).contains("written by the chat template");
+        // a token of the user's: no such tooltip
+        Map<String, Number> q = (Map<String, Number>) browser.js(
+                "const m = window.viewer.state.model; const p = Math.max(...m.nodes.map(n => n.pos));"
+                        + "return window.viewer.graphPane.tokenScreenPosition(p)");
+        new Actions(browser.driver()).moveToElement(canvas,
+                (int) Math.round(q.get("x").doubleValue() - canvas.getSize().getWidth() / 2.0),
+                (int) Math.round(q.get("y").doubleValue() - canvas.getSize().getHeight() / 2.0)).perform();
+        browser.wait.until(d -> !tip.isDisplayed());
+        // the page of a model without a chat template offers no chat
+        browser.find("#btn-new").click();
+        assertThat(browser.driver().findElements(By.id("new-chat"))).isEmpty();
     }
 
     @Test

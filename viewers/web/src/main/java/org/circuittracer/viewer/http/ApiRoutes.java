@@ -34,6 +34,7 @@ import org.circuittracer.viewer.graph.GraphView;
 import org.circuittracer.viewer.graph.LoadedGraph;
 import org.circuittracer.viewer.graph.NodeKind;
 import org.circuittracer.viewer.graph.ViewRequest;
+import org.circuittracer.viewer.work.ChatTurn;
 import org.circuittracer.viewer.work.Job;
 import org.circuittracer.viewer.work.JobRunner;
 import org.circuittracer.viewer.work.NewGraphRequest;
@@ -172,7 +173,7 @@ final class ApiRoutes {
         NewGraphRequest r = new NewGraphRequest(text(b, "prompt", null), ids, text(b, "slug", null),
                 integer(b, "maxNLogits", 10), number(b, "desiredLogitProb", 0.95), integer(b, "maxFeatureNodes", 7500),
                 integer(b, "batchSize", 256), number(b, "nodeThreshold", 0.8), number(b, "edgeThreshold", 0.98),
-                targets(b));
+                targets(b), chat(b));
         // a target that is not a token (or a difference of two) is the request's fault: say so now, not in a job
         runner.workbench().checkTargets(r.targets());
         runner.workbench().checkPrompt(r); // the same for a prompt past the context or of special tokens only
@@ -340,6 +341,30 @@ final class ApiRoutes {
                 throw ViewerErrors.badRequest("\"targets\" must hold strings, got " + t + ".");
             }
             out.add(t.asText());
+        }
+        return out;
+    }
+
+    /** {@code chat}: an array of {@code {role, content}} messages, or absent. */
+    private static List<ChatTurn> chat(JsonNode b) {
+        JsonNode v = b.get("chat");
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isArray()) {
+            throw ViewerErrors.badRequest("\"chat\" must be an array of {\"role\", \"content\"} messages.");
+        }
+        if (v.size() > NewGraphRequest.MAX_CHAT_MESSAGES) { // before reading them all
+            throw ViewerErrors.badRequest("The chat has " + v.size() + " messages; at most "
+                    + NewGraphRequest.MAX_CHAT_MESSAGES + ".");
+        }
+        List<ChatTurn> out = new ArrayList<>();
+        for (JsonNode m : v) {
+            if (!m.isObject()) {
+                throw ViewerErrors.badRequest("Chat message " + (out.size() + 1) + " must be an object {\"role\", "
+                        + "\"content\"}, got " + m + ".");
+            }
+            out.add(new ChatTurn(text(m, "role", null), text(m, "content", null)));
         }
         return out;
     }

@@ -8,7 +8,7 @@ import org.circuittracer.viewer.graph.GraphStore;
  * A new graph to attribute (the CLI's {@code attribute} options).
  *
  * @param prompt           the prompt text (a special token is prepended as the reference does); or {@code null} when
- *                         {@code promptIds} are given
+ *                         {@code promptIds} or {@code chat} are given
  * @param promptIds        token ids used verbatim, or {@code null}
  * @param slug             the new graph's name
  * @param maxNLogits       most logits to attribute from
@@ -20,10 +20,26 @@ import org.circuittracer.viewer.graph.GraphStore;
  * @param targets          what to explain, as {@code attribute --target} takes it ({@code TargetSpec}): tokens
  *                         ({@code Austin}, {@code #1234}) or logit differences {@code A-B}; empty = the salient logits
  *                         ({@code maxNLogits}, {@code desiredLogitProb})
+ * @param chat             messages that the model's chat template turns into the prompt (as {@code attribute --chat-file}
+ *                         does), or {@code null}; instead of {@code prompt} and {@code promptIds}
  */
 public record NewGraphRequest(String prompt, int[] promptIds, String slug, int maxNLogits, double desiredLogitProb,
                               int maxFeatureNodes, int batchSize, double nodeThreshold, double edgeThreshold,
-                              List<String> targets) {
+                              List<String> targets, List<ChatTurn> chat) {
+
+    /** The most characters of a prompt, or of all a chat's messages together. */
+    public static final int MAX_PROMPT_CHARS = 20_000;
+
+    /** The most messages of a chat. */
+    public static final int MAX_CHAT_MESSAGES = 100;
+
+    /** A plain prompt (no chat). */
+    public NewGraphRequest(String prompt, int[] promptIds, String slug, int maxNLogits, double desiredLogitProb,
+                           int maxFeatureNodes, int batchSize, double nodeThreshold, double edgeThreshold,
+                           List<String> targets) {
+        this(prompt, promptIds, slug, maxNLogits, desiredLogitProb, maxFeatureNodes, batchSize, nodeThreshold,
+                edgeThreshold, targets, null);
+    }
 
     /** Explaining the salient logits. */
     public NewGraphRequest(String prompt, int[] promptIds, String slug, int maxNLogits, double desiredLogitProb,
@@ -33,11 +49,19 @@ public record NewGraphRequest(String prompt, int[] promptIds, String slug, int m
     }
 
     public NewGraphRequest {
-        if ((prompt == null || prompt.isBlank()) && (promptIds == null || promptIds.length == 0)) {
-            throw ViewerErrors.badRequest("Give a prompt (text) or promptIds (token ids).");
+        if (chat != null) {
+            if (prompt != null && !prompt.isBlank() || promptIds != null && promptIds.length > 0) {
+                throw ViewerErrors.badRequest("Give either a chat or a prompt (prompt or promptIds), not both.");
+            }
+            prompt = null;
+            promptIds = null;
+            chat = checkedChat(chat);
+        } else if ((prompt == null || prompt.isBlank()) && (promptIds == null || promptIds.length == 0)) {
+            throw ViewerErrors.badRequest("Give a prompt (text), promptIds (token ids) or a chat (messages).");
         }
-        if (prompt != null && prompt.length() > 20_000) {
-            throw ViewerErrors.badRequest("The prompt has " + prompt.length() + " characters; at most 20000.");
+        if (prompt != null && prompt.length() > MAX_PROMPT_CHARS) {
+            throw ViewerErrors.badRequest("The prompt has " + prompt.length() + " characters; at most "
+                    + MAX_PROMPT_CHARS + ".");
         }
         GraphStore.checkSlug(slug);
         promptIds = promptIds == null ? null : promptIds.clone();
@@ -59,6 +83,36 @@ public record NewGraphRequest(String prompt, int[] promptIds, String slug, int m
     @Override
     public int[] promptIds() {
         return promptIds == null ? null : promptIds.clone();
+    }
+
+    /** Roles known, contents given, and within the limits; numbered from 1 in messages, as users count. */
+    private static List<ChatTurn> checkedChat(List<ChatTurn> chat) {
+        if (chat.isEmpty()) {
+            throw ViewerErrors.badRequest("The chat has no message; give at least one {role, content}, e.g. a user "
+                    + "message.");
+        }
+        if (chat.size() > MAX_CHAT_MESSAGES) {
+            throw ViewerErrors.badRequest("The chat has " + chat.size() + " messages; at most " + MAX_CHAT_MESSAGES
+                    + ".");
+        }
+        long chars = 0;
+        for (int i = 0; i < chat.size(); i++) {
+            ChatTurn t = chat.get(i);
+            if (t == null || t.role() == null || !ChatTurn.ROLES.contains(t.role())) {
+                throw ViewerErrors.badRequest("Chat message " + (i + 1) + " has the role '" + (t == null ? null
+                        : t.role()) + "'; a role is one of " + String.join(", ", ChatTurn.ROLES) + ".");
+            }
+            if (t.content() == null || t.content().isBlank()) {
+                throw ViewerErrors.badRequest("Chat message " + (i + 1) + " (" + t.role() + ") is empty; give its "
+                        + "text, or leave the message out.");
+            }
+            chars += t.content().length();
+        }
+        if (chars > MAX_PROMPT_CHARS) {
+            throw ViewerErrors.badRequest("The chat's messages have " + chars + " characters together; at most "
+                    + MAX_PROMPT_CHARS + ".");
+        }
+        return List.copyOf(chat);
     }
 
     private static void range(String name, int v, int min, int max) {

@@ -72,6 +72,10 @@ public final class ReplacementWorkbench implements ModelWorkbench {
     private TokenSequence tokens(NewGraphRequest r) {
         Tokenizer tokenizer = model.tokenizer();
         String name = model.config().modelName();
+        if (r.chat() != null) { // chat templates are applied by the command line's workbench, which wraps this one
+            throw ViewerErrors.badRequest("This server cannot make a graph from a chat with model '" + name + "' (no "
+                    + "chat template is loaded); give a plain prompt instead.");
+        }
         TokenSequence tokens = r.promptIds() != null
                 ? PromptTokens.prepare(new TokenSequence(r.promptIds()), tokenizer, name)
                 : PromptTokens.tokenize(r.prompt(), tokenizer, name);
