@@ -40,19 +40,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Interventions on the tiny llama with per-layer, cross-layer and skip transcoders. */
+/** Interventions on the tiny llama with per-layer, cross-layer and skip transcoders, and on the tiny Gemma 3. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InterventionsTest {
 
-    private static final List<String> DICTIONARIES = List.of("llama-plt-relu", "llama-clt-relu", "llama-plt-relu-skip");
+    private static final List<String> DICTIONARIES = List.of("llama-plt-relu", "llama-clt-relu", "llama-plt-relu-skip",
+            "gemma3-plt-relu");
 
     private TransformerModel model;
+    private TransformerModel gemma3;
     private final Map<String, SparseDictionary> dictionaries = new HashMap<>();
     private NDManager manager;
 
     @BeforeAll
     void open() {
         model = TinyFixtures.openModel("llama");
+        gemma3 = TinyFixtures.openModel("gemma3");
         for (String name : DICTIONARIES) {
             dictionaries.put(name, TinyFixtures.openDictionary(name));
         }
@@ -64,18 +67,28 @@ class InterventionsTest {
         manager.close();
         dictionaries.values().forEach(SparseDictionary::close);
         model.close();
+        gemma3.close();
     }
 
     private ReplacementModel replacement(String dictionary) {
-        return ReplacementModel.of(model, dictionaries.get(dictionary));
+        return ReplacementModel.of(modelOf(dictionary), dictionaries.get(dictionary));
+    }
+
+    /** The fixture model a transcoder set was made for: the architecture its name starts with. */
+    private TransformerModel modelOf(String dictionary) {
+        return dictionary.startsWith("gemma3") ? gemma3 : model;
+    }
+
+    private static TokenSequence prompt(String dictionary) {
+        return TinyFixtures.prompt(dictionary.substring(0, dictionary.indexOf('-')), 0);
     }
 
     Stream<String> dictionaryNames() {
         return DICTIONARIES.stream();
     }
 
-    private List<InterventionOptions> everyMode() {
-        int layers = model.config().layers();
+    private List<InterventionOptions> everyMode(String dictionary) {
+        int layers = modelOf(dictionary).config().layers();
         return List.of(InterventionOptions.defaults(), InterventionOptions.free(),
                 InterventionOptions.constrained(1, layers - 1), InterventionOptions.directEffects(layers));
     }
@@ -84,7 +97,7 @@ class InterventionsTest {
     @MethodSource("dictionaryNames")
     void settingEveryActiveFeatureToItsOwnValueChangesNothingInEveryMode(String dictionary) {
         ReplacementModel rm = replacement(dictionary);
-        TokenSequence tokens = TinyFixtures.prompt("llama", 0);
+        TokenSequence tokens = prompt(dictionary);
         try (NDManager scope = manager.newSubManager()) {
             ReplacementActivations clean = rm.activations(scope, tokens);
             List<Intervention> all = new ArrayList<>();
@@ -96,7 +109,7 @@ class InterventionsTest {
             }
             assertThat(all).hasSizeGreaterThan(20);
             float[] expected = clean.logits().toFloatArray();
-            for (InterventionOptions options : everyMode()) {
+            for (InterventionOptions options : everyMode(dictionary)) {
                 InterventionResult result = Interventions.intervene(scope, rm, tokens, all, options);
                 float[] actual = result.logits().toFloatArray();
                 assertThat(actual).as("%s", options).containsExactly(expected, within(2e-5f));
@@ -119,8 +132,8 @@ class InterventionsTest {
     @MethodSource("dictionaryNames")
     void directEffectsEqualAttributionEdges(String dictionary) {
         ReplacementModel rm = replacement(dictionary);
-        TokenSequence tokens = TinyFixtures.prompt("llama", 0);
-        AttributionGraph graph = new ExactAttributorProvider().create(Map.of()).attribute(new AttributionRequest(model,
+        TokenSequence tokens = prompt(dictionary);
+        AttributionGraph graph = new ExactAttributorProvider().create(Map.of()).attribute(new AttributionRequest(modelOf(dictionary),
                 rm.dictionary(), tokens, AttributionTargets.Salient.defaults(), 0, 64, 4), AttributionListener.NONE);
         List<Node.FeatureNode> features = graph.selected();
         EdgeMatrix a = graph.adjacency();
@@ -155,10 +168,10 @@ class InterventionsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-plt-relu", "llama-clt-relu"})
+    @ValueSource(strings = {"llama-plt-relu", "llama-clt-relu", "gemma3-plt-relu"})
     void ablatingAStrongFeatureChangesTheLogitsAndIterativeDiffersFromConstrained(String dictionary) {
         ReplacementModel rm = replacement(dictionary);
-        TokenSequence tokens = TinyFixtures.prompt("llama", 0);
+        TokenSequence tokens = prompt(dictionary);
         int last = tokens.length() - 1;
         try (NDManager scope = manager.newSubManager()) {
             ReplacementActivations clean = rm.activations(scope, tokens);
@@ -237,10 +250,10 @@ class InterventionsTest {
      * intervened prompt pass.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"llama-plt-relu", "llama-clt-relu"})
+    @ValueSource(strings = {"llama-plt-relu", "llama-clt-relu", "gemma3-plt-relu"})
     void steeredGenerationWithTheCacheEqualsRecomputation(String dictionary) {
         ReplacementModel rm = replacement(dictionary);
-        TokenSequence tokens = TinyFixtures.prompt("llama", 0);
+        TokenSequence tokens = prompt(dictionary);
         try (NDManager scope = manager.newSubManager()) {
             ReplacementActivations clean = rm.activations(scope, tokens);
             SparseActivations layer1 = clean.features().get(1);
@@ -279,7 +292,7 @@ class InterventionsTest {
                 assertThat(plain.probability(k)).as("rank %d", k).isCloseTo(Math.exp(cleanLast[plain.tokenIds()[k]])
                         / denominator, within(1e-4));
             }
-            assertThat(free.unsteered().text()).startsWith(model.tokenizer().decode(tokens.ids(), false));
+            assertThat(free.unsteered().text()).startsWith(modelOf(dictionary).tokenizer().decode(tokens.ids(), false));
 
             SteeredGeneration iterative = Interventions.generate(scope, rm, tokens, steer,
                     InterventionOptions.defaults(), 2, Sampling.greedy(), 5);
