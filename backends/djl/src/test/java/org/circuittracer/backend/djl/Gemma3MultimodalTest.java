@@ -7,11 +7,9 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.safetensors.SafetensorsFile;
-import org.circuittracer.safetensors.SafetensorsWriter;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.ModelSource;
@@ -72,32 +70,6 @@ class Gemma3MultimodalTest {
     }
 
     private void writeMultimodalCheckpoint(String root) throws IOException {
-        Path fixture = TinyModels.directory("gemma3");
-        ObjectNode text = (ObjectNode) JSON.readTree(fixture.resolve("config.json").toFile());
-        text.remove(List.of("architectures", "rms_norm_eps", "rope_theta", "rope_local_base_freq",
-                "tie_word_embeddings", "hidden_activation", "torch_dtype", "layer_types"));
-        // without layer_types the pattern decides: layer l is global iff (l + 1) % 3 == 0, as the fixture's list
-        ObjectNode config = JSON.createObjectNode();
-        config.putArray("architectures").add("Gemma3ForConditionalGeneration");
-        config.put("model_type", "gemma3");
-        config.set("text_config", text);
-        config.putObject("vision_config").put("model_type", "siglip_vision_model").put("hidden_size", 8);
-        config.put("image_token_index", IMAGE_TOKEN);
-        config.put("mm_tokens_per_image", 4);
-        JSON.writeValue(dir.resolve("config.json").toFile(), config);
-        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(fixture.resolve(file), dir.resolve(file));
-        }
-        SafetensorsWriter writer = new SafetensorsWriter();
-        try (SafetensorsFile original = SafetensorsFile.open(fixture.resolve("model.safetensors"))) {
-            for (String name : original.names()) {
-                var info = original.info(name);
-                writer.add(root + name.substring("model.".length()), info.dtype(), info.shape(), original.bytes(name));
-            }
-        }
-        writer.addFloats("vision_tower.vision_model.embeddings.patch_embedding.weight", new long[] {8, 3, 2, 2},
-                new float[8 * 3 * 2 * 2]);
-        writer.addFloats("multi_modal_projector.mm_input_projection_weight", new long[] {8, 56}, new float[8 * 56]);
-        writer.write(dir.resolve("model.safetensors"));
+        Gemma3Multimodal.write(TinyModels.directory("gemma3"), dir, root, IMAGE_TOKEN);
     }
 }
