@@ -153,7 +153,7 @@ public final class GraphJsonExporter {
             warnings.add(nonFiniteWarning(selection.nonFinite()));
         }
         ObjectNode root = JsonNodeFactory.instance.objectNode();
-        GraphScores.Scores scores = GraphScores.of(graph);
+        GraphScores.Scores scores = GraphScores.of(graph, pruned.influence());
         root.set("metadata", metadata(graph, options, scan, scores));
         ObjectNode q = root.putObject("qParams");
         q.putArray("pinnedIds");

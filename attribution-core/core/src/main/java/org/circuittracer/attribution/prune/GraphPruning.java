@@ -89,7 +89,7 @@ public final class GraphPruning {
         if (!unstoredKept) {
             cleanUp(a, edge, keep, n - k - tokens, features);
         }
-        return new PruneResult(keep, edge, cumulativeScores(influence), unstoredKept);
+        return new PruneResult(keep, edge, cumulativeScores(influence), unstoredKept, influence);
     }
 
     /** Removes nodes without kept outgoing (features, errors) or incoming (features) edges until stable. */

@@ -32,9 +32,20 @@ public final class GraphScores {
 
     /** Both scores from one influence computation and one more pass over the edges. */
     public static Scores of(AttributionGraph graph) {
+        return of(graph, Influence.influence(graph.adjacency(), weights(graph)));
+    }
+
+    /**
+     * Both scores from the nodes' influence on the weighted logits, already computed (e.g. by the pruning:
+     * {@link PruneResult#influence()}), and one pass over the edges.
+     */
+    public static Scores of(AttributionGraph graph, double[] influence) {
         EdgeMatrix a = graph.adjacency();
         double[] w = weights(graph);
-        double[] influence = Influence.influence(a, w);
+        if (influence.length != a.size()) {
+            throw new IllegalArgumentException("influence has " + influence.length + " entries for " + a.size()
+                    + " nodes");
+        }
         double tokens = 0;
         double errors = 0;
         int length = graph.tokens().length();

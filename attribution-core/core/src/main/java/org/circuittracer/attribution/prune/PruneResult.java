@@ -13,13 +13,22 @@ import java.util.BitSet;
  *                          (smaller = more important; logit nodes, with no influence, come last)
  * @param unstoredEdgesKept true only in the degenerate case where the edge threshold came out as 0: the reference then
  *                          also marks every zero entry of the matrix as kept, which a sparse mask cannot list
+ * @param influence         per node: its influence on the weighted logits in the whole (unpruned) graph, from which
+ *                          the node mask was cut (the graph's scores reuse it instead of computing it again)
  */
-public record PruneResult(boolean[] nodeMask, BitSet edgeBits, double[] cumulativeScores, boolean unstoredEdgesKept) {
+public record PruneResult(boolean[] nodeMask, BitSet edgeBits, double[] cumulativeScores, boolean unstoredEdgesKept,
+                          double[] influence) {
 
     public PruneResult {
         nodeMask = nodeMask.clone();
         edgeBits = (BitSet) edgeBits.clone();
         cumulativeScores = cumulativeScores.clone();
+        influence = influence.clone();
+    }
+
+    @Override
+    public double[] influence() {
+        return influence.clone();
     }
 
     @Override

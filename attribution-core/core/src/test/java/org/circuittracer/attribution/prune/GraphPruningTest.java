@@ -138,6 +138,8 @@ class GraphPruningTest {
             denominator += influence[t] + w[t];
         }
         assertThat(completeness).isCloseTo(numerator / denominator, within(1e-9));
+        // the exporter passes the pruning's influence instead of computing it again: the same scores, exactly
+        assertThat(GraphScores.of(graph, GraphPruning.prune(graph).influence())).isEqualTo(GraphScores.of(graph));
     }
 
     @Test
