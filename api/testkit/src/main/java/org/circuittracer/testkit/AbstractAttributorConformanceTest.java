@@ -26,6 +26,7 @@ import org.circuittracer.spi.attribution.AttributionPhase;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
@@ -116,9 +117,9 @@ public abstract class AbstractAttributorConformanceTest {
     /** Opens a dictionary directory of a setup (closed by the kit). */
     protected abstract SparseDictionary openDictionary(Path directory);
 
-    /** Settings for {@link AttributorProvider#create}. */
-    protected Map<String, String> settings() {
-        return Map.of();
+    /** Settings for {@link AttributorProvider#create}: none by default. */
+    protected AttributorOptions settings() {
+        return AttributorOptions.none(provider().name());
     }
 
     /**

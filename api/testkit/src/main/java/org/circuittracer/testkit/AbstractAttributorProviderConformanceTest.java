@@ -15,6 +15,7 @@ import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.BackendCapability;
@@ -35,31 +36,32 @@ public abstract class AbstractAttributorProviderConformanceTest
     @Override
     protected List<Object> declaration(AttributorProvider provider) {
         List<Object> declared = new ArrayList<>(super.declaration(provider));
-        declared.add(Set.copyOf(provider.create(Map.of()).requiredCapabilities()));
+        declared.add(Set.copyOf(provider.create(AttributorOptions.none(provider.name())).requiredCapabilities()));
         return declared;
     }
 
     @Override
     protected void exercise(AttributorProvider provider) {
-        provider.create(Map.of());
+        provider.create(AttributorOptions.none(provider.name()));
     }
 
     @Test
     void createsAnAttributorWithDefaultSettings() {
-        Attributor attributor = provider().create(Map.of());
+        Attributor attributor = provider().create(AttributorOptions.none(provider().name()));
         assertThat(attributor).as("create(no settings) of '%s'", provider().name()).isNotNull();
         assertThat(attributor.requiredCapabilities()).as("required capabilities of '%s'", provider().name())
                 .isNotNull().doesNotContainNull()
-                .isEqualTo(provider().create(Map.of()).requiredCapabilities());
+                .isEqualTo(provider().create(AttributorOptions.none(provider().name())).requiredCapabilities());
     }
 
     @Test
     void rejectsUnknownSettingsNamingThem() {
-        assertThatThrownBy(() -> provider().create(Map.of("no-such-setting", "1")))
+        assertThatThrownBy(() -> provider().create(new AttributorOptions(provider().name(), Map.of("no-such-setting", "1"))))
                 .isInstanceOfSatisfying(CircuitTracerException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("no-such-setting");
-        assertThatThrownBy(() -> provider().create(Map.of("no-such-setting", "1", "nor-this-one", "2")))
+        assertThatThrownBy(() -> provider().create(new AttributorOptions(provider().name(),
+                Map.of("no-such-setting", "1", "nor-this-one", "2"))))
                 .as("every unknown setting is named, so that one run shows all typos")
                 .isInstanceOf(CircuitTracerException.class)
                 .hasMessageContaining("no-such-setting").hasMessageContaining("nor-this-one");
@@ -71,7 +73,7 @@ public abstract class AbstractAttributorProviderConformanceTest
      */
     @Test
     void refusesAModelWithoutItsRequiredCapabilitiesBeforeAnyWork() {
-        Attributor attributor = provider().create(Map.of());
+        Attributor attributor = provider().create(AttributorOptions.none(provider().name()));
         assumeFalse(attributor.requiredCapabilities().isEmpty(), "'" + provider().name() + "' requires nothing");
         AttributionRequest request = new AttributionRequest(standIn(TransformerModel.class),
                 standIn(SparseDictionary.class), new TokenSequence(new int[] {0, 1}), AttributionTargets.Salient.defaults(),

@@ -14,6 +14,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.BackendCapability;
@@ -238,11 +239,8 @@ final class SampleProviders {
         }
 
         @Override
-        public Attributor create(Map<String, String> settings) {
-            if (!settings.isEmpty()) {
-                throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "No settings are known, got "
-                        + settings.keySet() + ".");
-            }
+        public Attributor create(AttributorOptions options) {
+            options.requireOnly(Set.of());
             return new Attributor() {
                 @Override
                 public Set<BackendCapability> requiredCapabilities() {
@@ -273,28 +271,28 @@ final class SampleProviders {
         }
 
         @Override
-        public Attributor create(Map<String, String> settings) {
-            return super.create(Map.of());
+        public Attributor create(AttributorOptions options) {
+            return super.create(AttributorOptions.none(name()));
         }
     }
 
     /** Refuses unknown settings but names only one of them. */
     public static class VagueAttributor extends WellBehavedAttributor {
         @Override
-        public Attributor create(Map<String, String> settings) {
-            if (!settings.isEmpty()) {
+        public Attributor create(AttributorOptions options) {
+            if (!options.isEmpty()) {
                 throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "Unknown setting "
-                        + new java.util.TreeSet<>(settings.keySet()).last() + ".");
+                        + new java.util.TreeSet<>(options.values().keySet()).last() + ".");
             }
-            return super.create(settings);
+            return super.create(options);
         }
     }
 
     /** Reads the model before checking that it has the capabilities the attributor requires. */
     public static class HastyAttributor extends WellBehavedAttributor {
         @Override
-        public Attributor create(Map<String, String> settings) {
-            Attributor checked = super.create(settings);
+        public Attributor create(AttributorOptions options) {
+            Attributor checked = super.create(options);
             return new Attributor() {
                 @Override
                 public Set<BackendCapability> requiredCapabilities() {

@@ -4,12 +4,12 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.circuittracer.attribution.exact.ExactAttributorProvider;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
@@ -32,8 +32,8 @@ class KitCatchesWrongEdgesTest {
         }
 
         @Override
-        public Attributor create(Map<String, String> settings) {
-            Attributor exact = new ExactAttributorProvider().create(settings);
+        public Attributor create(AttributorOptions options) {
+            Attributor exact = new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME));
             return new Attributor() {
                 @Override
                 public Set<BackendCapability> requiredCapabilities() {

@@ -69,7 +69,8 @@ final class PluginJars {
                 + " implements org.circuittracer.spi.attribution.AttributorProvider {\n"
                 + "  public String name() { return \"" + name + "\"; }\n"
                 + "  public String description() { return \"compiled by a test\"; }\n"
-                + "  public org.circuittracer.spi.attribution.Attributor create(java.util.Map<String, String> s) {\n"
+                + "  public org.circuittracer.spi.attribution.Attributor create(\n"
+                + "      org.circuittracer.spi.attribution.AttributorOptions options) {\n"
                 + "    throw new UnsupportedOperationException(\"test plugin\");\n"
                 + "  }\n"
                 + "}\n";

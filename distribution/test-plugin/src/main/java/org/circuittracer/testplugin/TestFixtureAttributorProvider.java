@@ -2,13 +2,13 @@ package org.circuittracer.testplugin;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
-import java.util.Map;
 import java.util.Set;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.BackendCapability;
@@ -35,10 +35,10 @@ public final class TestFixtureAttributorProvider implements AttributorProvider {
     }
 
     @Override
-    public Attributor create(Map<String, String> settings) {
-        if (!settings.isEmpty()) {
+    public Attributor create(AttributorOptions options) {
+        if (!options.isEmpty()) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The test-fixture attributor takes no "
-                    + "settings, got " + settings.keySet() + ".");
+                    + "settings, got " + options.values().keySet() + ".");
         }
         return new Attributor() {
             @Override

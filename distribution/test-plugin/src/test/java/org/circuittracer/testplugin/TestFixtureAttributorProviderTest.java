@@ -3,10 +3,10 @@ package org.circuittracer.testplugin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.Map;
 import java.util.ServiceLoader;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.junit.jupiter.api.Test;
 
@@ -20,8 +20,8 @@ class TestFixtureAttributorProviderTest {
                 .filter(p -> p.name().equals("test-fixture"))
                 .findFirst().orElseThrow();
 
-        assertThat(provider.create(Map.of()).requiredCapabilities()).isEmpty();
-        assertThatThrownBy(() -> provider.create(Map.of()).attribute(null, null))
+        assertThat(provider.create(AttributorOptions.none(provider.name())).requiredCapabilities()).isEmpty();
+        assertThatThrownBy(() -> provider.create(AttributorOptions.none(provider.name())).attribute(null, null))
                 .isInstanceOfSatisfying(CircuitTracerException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.PLUGIN_FAILURE))
                 .hasMessageContaining("Use the 'exact' attributor.");

@@ -22,6 +22,7 @@ import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.TokenSequence;
@@ -140,7 +141,7 @@ final class AttributeCommand implements Runnable {
         try (Viewing.StopSignal stop = server ? new Viewing.StopSignal() : null;
              Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note)) {
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
             TransformerModel m = loaded.model;
             timing.put("load_model_s", loaded.modelSeconds);
             timing.put("load_transcoders_s", loaded.dictionarySeconds);

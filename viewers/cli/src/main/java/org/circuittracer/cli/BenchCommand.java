@@ -28,6 +28,7 @@ import org.circuittracer.spi.attribution.AttributionPhase;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.LinearizationSpec;
@@ -169,7 +170,7 @@ final class BenchCommand implements Runnable {
                      this::note);
              NDManager manager = NDManager.newBaseManager()) {
             ModelOptions.Resolved resolved = resolvedOptions;
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
             TransformerModel model = loaded.model;
             ModelConfig c = model.config();
             TokenSequence tokens = syntheticSpec != null

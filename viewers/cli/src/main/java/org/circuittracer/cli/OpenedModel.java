@@ -1,10 +1,10 @@
 package org.circuittracer.cli;
 
-import java.util.Map;
 import java.util.function.Consumer;
 
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.model.TransformerModel;
 
 /** A {@link ModelSpec} opened: its registry, model, transcoders and attributor, and the pipeline over them. */
@@ -23,7 +23,7 @@ public final class OpenedModel implements AutoCloseable {
     static OpenedModel open(ModelSpec spec, Consumer<String> note) {
         Registries.Registry registry = Registries.open(spec.pluginDirectory());
         try {
-            Attributor attributor = registry.get(ProviderKind.ATTRIBUTOR, spec.attributor()).create(Map.of());
+            Attributor attributor = registry.get(ProviderKind.ATTRIBUTOR, spec.attributor()).create(AttributorOptions.none(spec.attributor()));
             LoadedModel loaded = LoadedModel.open(registry, spec.backend(), spec.dictionaryFormat(),
                     () -> ModelOptions.dictionarySource(spec.resolved().transcoders(), spec.topk()), spec.resolved(),
                     note);
@@ -42,6 +42,11 @@ public final class OpenedModel implements AutoCloseable {
 
     public TransformerModel model() {
         return loaded.model;
+    }
+
+    /** The transcoders (what dashboards jobs need beside the model). */
+    public org.circuittracer.spi.dictionary.SparseDictionary dictionary() {
+        return loaded.dictionary;
     }
 
     @Override

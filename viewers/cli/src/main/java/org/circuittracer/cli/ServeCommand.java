@@ -2,13 +2,13 @@ package org.circuittracer.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import org.circuittracer.dashboards.files.DashboardWriter;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.viewer.ViewerConfig;
 import org.circuittracer.viewer.ViewerServer;
 
@@ -118,7 +118,7 @@ final class ServeCommand implements Runnable {
         try (Viewing.StopSignal stop = new Viewing.StopSignal();
              Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note)) {
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(Map.of());
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
             serve(config.withWorkbench(new ServeWorkbench(loaded.model, loaded.dictionary, attributorImpl,
                     resolved.model())), stop);
         }

@@ -21,6 +21,7 @@ import org.circuittracer.attribution.exact.ExactAttributorProvider;
 import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.backend.djl.DjlBackendProvider;
 import org.circuittracer.spi.attribution.AttributionListener;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.ModelSource;
@@ -145,7 +146,7 @@ class ReferenceFrontendBrowserTest {
         try (TransformerModel model = new DjlBackendProvider().create(ModelSource.of(artifacts.resolve("model")));
              SparseDictionary dictionary = new ReferencePerLayerProvider().create(DictionarySource.of(
                      artifacts.resolve("transcoders-plt")))) {
-            new ReplacementWorkbench(model, dictionary, new ExactAttributorProvider().create(Map.of())).createGraph(
+            new ReplacementWorkbench(model, dictionary, new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME))).createGraph(
                     new NewGraphRequest(PROMPT, null, "dallas", 10, 0.95, 0, 256, 0.8, 0.98), graphs,
                     AttributionListener.NONE);
         }

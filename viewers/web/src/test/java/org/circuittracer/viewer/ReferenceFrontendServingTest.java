@@ -20,6 +20,7 @@ import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.TransformerModel;
@@ -55,7 +56,7 @@ class ReferenceFrontendServingTest {
         try (TransformerModel model = TinyFixtures.openModel("llama");
              SparseDictionary dictionary = new ReferencePerLayerProvider().create(DictionarySource.of(
                      tmp.resolve("transcoders/./llama-plt/../llama-plt")))) {
-            new ReplacementWorkbench(model, dictionary, new ExactAttributorProvider().create(Map.of())).createGraph(
+            new ReplacementWorkbench(model, dictionary, new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME))).createGraph(
                     new NewGraphRequest(null, TinyModel.promptIds(), "local", 10, 0.95, 0, 256, 0.8, 0.98), graphs,
                     AttributionListener.NONE);
         }

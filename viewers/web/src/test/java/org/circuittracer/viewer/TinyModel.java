@@ -1,10 +1,10 @@
 package org.circuittracer.viewer;
 
 import java.nio.file.Path;
-import java.util.Map;
 import org.circuittracer.attribution.TinyFixtures;
 import org.circuittracer.attribution.exact.ExactAttributorProvider;
 import org.circuittracer.spi.attribution.AttributionListener;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.testkit.SharedFixtures;
 import org.circuittracer.viewer.work.NewGraphRequest;
 import org.circuittracer.viewer.work.ReplacementWorkbench;
@@ -24,7 +24,7 @@ final class TinyModel {
         SharedFixtures.require();
         if (workbench == null) {
             workbench = new ReplacementWorkbench(TinyFixtures.openModel("llama"),
-                    TinyFixtures.openDictionary("llama-plt-relu"), new ExactAttributorProvider().create(Map.of()));
+                    TinyFixtures.openDictionary("llama-plt-relu"), new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME)));
         }
         return workbench;
     }

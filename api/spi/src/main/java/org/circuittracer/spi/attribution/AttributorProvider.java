@@ -1,6 +1,5 @@
 package org.circuittracer.spi.attribution;
 
-import java.util.Map;
 import org.circuittracer.spi.Provider;
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -14,7 +13,8 @@ public interface AttributorProvider extends Provider {
     /**
      * Creates an attributor.
      *
-     * @param settings provider-specific settings (documented by each provider); unknown keys are an error
+     * @param options the provider's own settings (documented by each provider); unknown names are an
+     *                INVALID_ARGUMENT error ({@link AttributorOptions#requireOnly})
      */
-    Attributor create(Map<String, String> settings);
+    Attributor create(AttributorOptions options);
 }

@@ -5,7 +5,7 @@
  * {@link org.circuittracer.spi.attribution.AttributionListener}.
  */
 @Export
-@Version("1.0.1")
+@Version("2.0.0")
 package org.circuittracer.spi.attribution;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,11 +2,11 @@ package org.circuittracer.attribution.exact;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
-import java.util.Map;
 import java.util.TreeSet;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.Attributor;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 
 /**
@@ -32,11 +32,11 @@ public final class ExactAttributorProvider implements AttributorProvider {
     }
 
     @Override
-    public Attributor create(Map<String, String> settings) {
-        if (!settings.isEmpty()) {
+    public Attributor create(AttributorOptions options) {
+        if (!options.isEmpty()) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The exact attributor takes no "
-                    + "settings, got " + new TreeSet<>(settings.keySet()) + "; set targets, max-feature-nodes, batch-size"
-                    + " and update-interval on the attribution request.");
+                    + "settings, got " + new TreeSet<>(options.values().keySet()) + "; set targets, max-feature-nodes, "
+                    + "batch-size and update-interval on the attribution request.");
         }
         return new ExactAttributor();
     }

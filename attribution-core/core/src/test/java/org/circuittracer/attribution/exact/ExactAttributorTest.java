@@ -18,6 +18,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
@@ -169,8 +170,10 @@ class ExactAttributorTest {
 
     @Test
     void theProviderTakesNoSettings() {
-        assertThat(new ExactAttributorProvider().create(Map.of())).isInstanceOf(ExactAttributor.class);
-        assertThatThrownBy(() -> new ExactAttributorProvider().create(Map.of("batch", "3", "zeta", "1")))
+        assertThat(new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME)))
+                .isInstanceOf(ExactAttributor.class);
+        assertThatThrownBy(() -> new ExactAttributorProvider().create(new AttributorOptions(ExactAttributorProvider.NAME,
+                Map.of("batch", "3", "zeta", "1"))))
                 .hasMessageContaining("[batch, zeta]");
     }
 

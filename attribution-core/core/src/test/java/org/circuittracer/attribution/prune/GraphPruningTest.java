@@ -16,6 +16,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
@@ -37,7 +38,7 @@ class GraphPruningTest {
         return GRAPHS.computeIfAbsent(pair.dictionary(), n -> {
             try (TransformerModel model = TinyFixtures.openModel(pair.model());
                  SparseDictionary dictionary = TinyFixtures.openDictionary(pair.dictionary())) {
-                return new ExactAttributorProvider().create(Map.of()).attribute(new AttributionRequest(model, dictionary,
+                return new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME)).attribute(new AttributionRequest(model, dictionary,
                         TinyFixtures.prompt(pair.model(), 0), AttributionTargets.Salient.defaults(), 0, 64, 4),
                         AttributionListener.NONE);
             }

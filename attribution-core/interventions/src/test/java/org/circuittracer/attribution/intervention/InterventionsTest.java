@@ -20,6 +20,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.attribution.AttributionListener;
 import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.attribution.AttributionTargets;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
@@ -133,7 +134,7 @@ class InterventionsTest {
     void directEffectsEqualAttributionEdges(String dictionary) {
         ReplacementModel rm = replacement(dictionary);
         TokenSequence tokens = prompt(dictionary);
-        AttributionGraph graph = new ExactAttributorProvider().create(Map.of()).attribute(new AttributionRequest(modelOf(dictionary),
+        AttributionGraph graph = new ExactAttributorProvider().create(AttributorOptions.none(ExactAttributorProvider.NAME)).attribute(new AttributionRequest(modelOf(dictionary),
                 rm.dictionary(), tokens, AttributionTargets.Salient.defaults(), 0, 64, 4), AttributionListener.NONE);
         List<Node.FeatureNode> features = graph.selected();
         EdgeMatrix a = graph.adjacency();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.circuittracer.runtime.ClasspathProviderRegistry;
 import org.circuittracer.runtime.ProviderKind;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +26,7 @@ class ClasspathModeTest {
 
             assertThat(provider.getClass().getName())
                     .isEqualTo("org.circuittracer.testplugin.TestFixtureAttributorProvider");
-            assertThat(provider.create(Map.of()).requiredCapabilities()).isEmpty();
+            assertThat(provider.create(AttributorOptions.none(provider.name())).requiredCapabilities()).isEmpty();
             assertThat(registry.describe()).anySatisfy(info -> {
                 assertThat(info.name()).isEqualTo("test-fixture");
                 assertThat(info.origin()).endsWith("circuit-tracer-test-plugin.jar");

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.circuittracer.runtime.ProviderInfo;
 import org.circuittracer.runtime.ProviderKind;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.spi.attribution.AttributorOptions;
 import org.circuittracer.spi.attribution.AttributorProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,8 +72,8 @@ class EquinoxRuntimeTest {
 
         assertThat(attributors).extracting(AttributorProvider::name).containsExactly("exact", "test-fixture");
         AttributorProvider provider = runtime.get(ProviderKind.ATTRIBUTOR, "test-fixture");
-        assertThat(provider.create(Map.of()).requiredCapabilities()).isEmpty();
-        assertThatThrownBy(() -> provider.create(Map.of()).attribute(null, null))
+        assertThat(provider.create(AttributorOptions.none(provider.name())).requiredCapabilities()).isEmpty();
+        assertThatThrownBy(() -> provider.create(AttributorOptions.none(provider.name())).attribute(null, null))
                 .isInstanceOfSatisfying(CircuitTracerException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.PLUGIN_FAILURE))
                 .hasMessageContaining("computes no graphs");

@@ -46,7 +46,7 @@ class PluginDirectoryWatcherTest {
             Await.until("test-fixture is deployed again", () -> has(runtime, "test-fixture"));
             AttributorProvider second = runtime.get(ProviderKind.ATTRIBUTOR, "test-fixture");
             assertThat(second.getClass()).as("a fresh bundle, fresh class loader").isNotSameAs(first.getClass());
-            assertThat(second.create(java.util.Map.of()).requiredCapabilities()).isEmpty();
+            assertThat(second.create(org.circuittracer.spi.attribution.AttributorOptions.none("test-fixture")).requiredCapabilities()).isEmpty();
             assertThat(runtime.problems()).isEmpty();
             System.out.printf("Hot deploy latency: %d ms, removal latency: %d ms (poll interval %d ms)%n",
                     appeared.toMillis(), disappeared.toMillis(), EquinoxSettings.DEFAULT_POLL_INTERVAL.toMillis());
@@ -91,7 +91,7 @@ class PluginDirectoryWatcherTest {
     void anUnresolvedPluginIsAProblemUntilWhatItNeedsArrives() throws Exception {
         TestBundles.bundle("test.needy")
                 .header("Import-Package", "org.circuittracer.spi;version=\"[1.0,2)\","
-                        + "org.circuittracer.spi.attribution;version=\"[1.0,2)\",org.example.extra")
+                        + "org.circuittracer.spi.attribution;version=\"[2.0,3)\",org.example.extra")
                 .attributor(SecondAttributorProvider.class).writeTo(plugins.resolve("needy.jar"));
 
         try (EquinoxRuntime runtime = start()) {

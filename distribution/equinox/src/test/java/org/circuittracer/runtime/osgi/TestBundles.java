@@ -83,7 +83,7 @@ final class TestBundles {
             headers.put("Bundle-SymbolicName", symbolicName);
             headers.put("Bundle-Version", "1.0.0");
             headers.put("Import-Package", "org.circuittracer.spi;version=\"[1.0,2)\","
-                    + "org.circuittracer.spi.attribution;version=\"[1.0,2)\"");
+                    + "org.circuittracer.spi.attribution;version=\"[2.0,3)\"");
         }
 
         Builder header(String name, String value) {
