@@ -44,6 +44,20 @@ final class BoundedHeap<T> {
         }
     }
 
+    /**
+     * Adds {@code element} when it beats the worst kept one (or there is room). Keeping the best {@code capacity} of a
+     * union this way gives the same set whatever the order of arrival, as the order is total.
+     */
+    void offer(T element) {
+        if (!full() || order.compare(element, worst()) < 0) {
+            add(element);
+        }
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
     /** The kept elements, best first. */
     List<T> sorted() {
         List<T> out = new ArrayList<>(heap);

@@ -74,9 +74,96 @@ public interface Corpus {
         };
     }
 
-    /** A corpus file in the format its name implies ({@link Format#of}). */
+    /**
+     * One line of a corpus file, read as {@link #read(Path, Format)} reads it: its document, or empty for a blank line.
+     * For engines that split a file themselves (Spark); errors name {@code file} and the (1-based) line number.
+     *
+     * @throws CircuitTracerException MALFORMED_FILE for a malformed JSON Lines line
+     */
+    static java.util.Optional<CorpusDocument> line(Path file, Format format, long lineNumber, String text) {
+        return text.isBlank() ? java.util.Optional.empty()
+                : java.util.Optional.of(CorpusLines.document(file, format, lineNumber, text));
+    }
+
+    /**
+     * A corpus file in the format its name implies ({@link Format#of}), or a directory of them
+     * ({@link #files(Path)}: one corpus, the files in name order, each in the format its name implies).
+     */
     static Corpus read(Path file) {
-        return read(file, Format.of(file));
+        return Files.isDirectory(file) ? concat(files(file), null) : read(file, Format.of(file));
+    }
+
+    /**
+     * The corpus files of a directory, in name order: its regular files except hidden ones and those starting with
+     * {@code _} (such as a {@code _SUCCESS} marker). The distributed {@code features} command reads a directory in the
+     * same order.
+     *
+     * @throws CircuitTracerException FILE_NOT_FOUND when the directory cannot be listed or holds no such file
+     */
+    static List<Path> files(Path directory) {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(directory)) {
+            files = list.filter(Files::isRegularFile).filter(p -> {
+                String name = p.getFileName().toString();
+                return !name.startsWith(".") && !name.startsWith("_");
+            }).sorted(java.util.Comparator.comparing(p -> p.getFileName().toString())).toList();
+        } catch (IOException e) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot list the corpus directory "
+                    + directory + ": " + e.getMessage(), e);
+        }
+        if (files.isEmpty()) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The corpus directory " + directory
+                    + " holds no corpus file. Put text or .jsonl files in it, or give a file.");
+        }
+        return files;
+    }
+
+    /** The files one after the other, each in {@code format}, or in the format its name implies when null. */
+    private static Corpus concat(List<Path> files, Format format) {
+        List<Corpus> parts = files.stream().map(f -> read(f, format != null ? format : Format.of(f))).toList();
+        return new Corpus() {
+            @Override
+            public long size() {
+                return parts.stream().mapToLong(Corpus::size).sum();
+            }
+
+            @Override
+            public Stream<CorpusDocument> documents() {
+                // a chained iterator, not flatMap: flatMap behind an iterator buffers a whole file's documents
+                Iterator<Corpus> files = parts.iterator();
+                Stream<?>[] open = new Stream<?>[1];
+                Iterator<CorpusDocument> chained = new Iterator<>() {
+                    private Iterator<CorpusDocument> current = java.util.Collections.emptyIterator();
+
+                    @Override
+                    public boolean hasNext() {
+                        while (!current.hasNext() && files.hasNext()) {
+                            if (open[0] != null) {
+                                open[0].close();
+                            }
+                            Stream<CorpusDocument> docs = files.next().documents();
+                            open[0] = docs;
+                            current = docs.iterator();
+                        }
+                        return current.hasNext();
+                    }
+
+                    @Override
+                    public CorpusDocument next() {
+                        if (!hasNext()) {
+                            throw new java.util.NoSuchElementException();
+                        }
+                        return current.next();
+                    }
+                };
+                return StreamSupport.stream(Spliterators.spliteratorUnknownSize(chained, Spliterator.ORDERED
+                        | Spliterator.NONNULL), false).onClose(() -> {
+                            if (open[0] != null) {
+                                open[0].close();
+                            }
+                        });
+            }
+        };
     }
 
     /**
@@ -85,6 +172,9 @@ public interface Corpus {
      * @throws CircuitTracerException FILE_NOT_FOUND when the file cannot be read
      */
     static Corpus read(Path file, Format format) {
+        if (Files.isDirectory(file)) {
+            return concat(files(file), format);
+        }
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "The corpus file " + file
                     + " does not exist or cannot be read. Give a text file (one document a line) or a .jsonl file.");

@@ -50,7 +50,7 @@ final class CorpusLines implements Iterator<CorpusDocument> {
             }
             line++;
             if (!text.isBlank()) {
-                next = format == Format.TEXT ? new CorpusDocument.Text(text) : parse(text);
+                next = document(file, format, line, text);
             }
         }
         return true;
@@ -66,12 +66,17 @@ final class CorpusLines implements Iterator<CorpusDocument> {
         return d;
     }
 
-    private CorpusDocument parse(String text) {
+    /** The document of one non-blank line. */
+    static CorpusDocument document(Path file, Format format, long line, String text) {
+        return format == Format.TEXT ? new CorpusDocument.Text(text) : parse(file, format, line, text);
+    }
+
+    private static CorpusDocument parse(Path file, Format format, long line, String text) {
         JsonNode value;
         try {
             value = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw malformed(line, "is not JSON (" + e.getOriginalMessage() + ")");
+            throw malformed(file, format, line, "is not JSON (" + e.getOriginalMessage() + ")");
         }
         if (value.isObject()) {
             if (value.path("text").isTextual()) {
@@ -79,32 +84,32 @@ final class CorpusLines implements Iterator<CorpusDocument> {
             }
             JsonNode ids = value.has("tokens") ? value.get("tokens") : value.get("input_ids");
             if (ids != null) {
-                return tokens(ids);
+                return tokens(file, format, line, ids);
             }
         } else if (value.isTextual()) {
             return new CorpusDocument.Text(value.asText());
         } else if (value.isArray()) {
-            return tokens(value);
+            return tokens(file, format, line, value);
         }
-        throw malformed(line, "has neither a \"text\" string nor \"tokens\"/\"input_ids\" token ids");
+        throw malformed(file, format, line, "has neither a \"text\" string nor \"tokens\"/\"input_ids\" token ids");
     }
 
-    private CorpusDocument tokens(JsonNode ids) {
+    private static CorpusDocument tokens(Path file, Format format, long line, JsonNode ids) {
         if (!ids.isArray() || ids.isEmpty()) {
-            throw malformed(line, "has no token ids (expected a non-empty array of non-negative integers)");
+            throw malformed(file, format, line, "has no token ids (expected a non-empty array of non-negative integers)");
         }
         int[] out = new int[ids.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode id = ids.get(i);
             if (!id.canConvertToInt() || !id.isIntegralNumber() || id.intValue() < 0) {
-                throw malformed(line, "has token id " + id + " at index " + i + "; token ids are non-negative integers");
+                throw malformed(file, format, line, "has token id " + id + " at index " + i + "; token ids are non-negative integers");
             }
             out[i] = id.intValue();
         }
         return new CorpusDocument.Tokens(out);
     }
 
-    private CircuitTracerException malformed(long lineNumber, String problem) {
+    private static CircuitTracerException malformed(Path file, Format format, long lineNumber, String problem) {
         return new CircuitTracerException(StandardErrorCode.MALFORMED_FILE, "Line " + lineNumber
                 + " of the corpus file " + file + " " + problem + ". Each line of a " + format.name()
                 .toLowerCase(Locale.ROOT) + " corpus is " + (format == Format.TEXT ? "a text."

@@ -29,6 +29,7 @@ final class CorpusPass {
     private final DashboardOptions options;
     private final FeatureState[][] states;
     private final List<Hook> captures;
+    private final CorpusSlice slice;
 
     long documents;
     long sequences;
@@ -41,8 +42,10 @@ final class CorpusPass {
     private int[] groupedPositions = new int[256];
     private float[] groupedValues = new float[256];
 
-    CorpusPass(ReplacementModel model, DashboardOptions options) {
+    /** A pass over the slice of a corpus that starts at {@code start} (sequences are numbered corpus-wide). */
+    CorpusPass(ReplacementModel model, DashboardOptions options, CorpusSlice start) {
         this.model = model;
+        this.slice = start;
         this.dictionary = model.dictionary();
         this.options = options;
         int layers = dictionary.layers();
@@ -70,7 +73,7 @@ final class CorpusPass {
             List<TokenSequence> batch = new ArrayList<>(options.batchSize());
             Iterator<CorpusDocument> it = docs.iterator();
             while (it.hasNext()) {
-                batch.addAll(chunker.chunks(it.next(), ++documents));
+                batch.addAll(chunker.chunks(it.next(), slice.firstDocument() + ++documents));
                 if (batch.size() >= options.batchSize()) {
                     process(manager, batch, listener, total);
                 }
@@ -159,7 +162,7 @@ final class CorpusPass {
     }
 
     private void fold(FeatureState state, int layer, int feature, int[] ids, int firstCounted, int from, int to) {
-        long seq = sequences;
+        long seq = slice.firstSequence() + sequences;
         int peak = from;
         for (int j = from; j < to; j++) {
             int p = groupedPositions[j];

@@ -28,7 +28,7 @@ import org.circuittracer.spi.StandardErrorCode;
  */
 public record DashboardOptions(int topExamples, int contextBefore, int contextAfter, int maxSequenceLength,
                                int batchSize, int quantileBands, int examplesPerBand, int quantileSampleSize,
-                               int histogramBins, int outputTokens, String scan) {
+                               int histogramBins, int outputTokens, String scan) implements java.io.Serializable {
 
     public DashboardOptions {
         atLeast("topExamples", topExamples, 1);

@@ -55,21 +55,73 @@ public final class FeatureDashboards {
      */
     public static CollectedDashboards collect(ReplacementModel model, Corpus corpus, DashboardOptions options,
                                               DashboardListener listener) {
+        return finish(model, collectPartial(model, corpus, CorpusSlice.START, options, listener), listener);
+    }
+
+    /**
+     * One pass over a slice of a corpus (its documents, in corpus order, starting at {@code start}): the state that
+     * {@link PartialDashboards#merge} combines with the other slices' and {@link #finish} turns into dashboards. The
+     * parts of a corpus, however cut, merged in any order and finished, give exactly what {@link #collect} gives for
+     * the whole, provided each slice's {@code start} counts the documents and sequences before it
+     * ({@link #sequences}).
+     *
+     * @throws CircuitTracerException as {@link #collect}, but a slice without tokens is not an error
+     */
+    public static PartialDashboards collectPartial(ReplacementModel model, Corpus slice, CorpusSlice start,
+                                                   DashboardOptions options, DashboardListener listener) {
+        requireCapabilities(model.model(), options);
+        CorpusPass pass = new CorpusPass(model, options, start);
+        pass.run(slice, listener);
+        return new PartialDashboards(options, pass.states(), pass.documents, pass.sequences, pass.tokens);
+    }
+
+    /**
+     * The number of sequences the documents of {@code slice} are split into (tokenisation only, no model pass): what
+     * the next slice's {@link CorpusSlice#firstSequence()} adds up.
+     *
+     * @throws CircuitTracerException as {@link #collect} for a malformed corpus or a document the tokenizer rejects
+     */
+    public static long sequences(ReplacementModel model, Corpus slice, CorpusSlice start, DashboardOptions options) {
+        SequenceChunker chunker = new SequenceChunker(model, options.maxSequenceLength());
+        long documents = start.firstDocument();
+        long sequences = 0;
+        try (java.util.stream.Stream<CorpusDocument> docs = slice.documents()) {
+            java.util.Iterator<CorpusDocument> it = docs.iterator();
+            while (it.hasNext()) {
+                sequences += chunker.chunks(it.next(), ++documents).size();
+            }
+        }
+        return sequences;
+    }
+
+    /**
+     * The dashboards of a (merged) state: ranks the output tokens of the features that fired and decodes the tokens
+     * shown. {@code model} must hold the dictionary the state was computed with.
+     *
+     * @throws CircuitTracerException INVALID_ARGUMENT when the corpus had no tokens; INCOMPATIBLE_INPUTS when the
+     *         dictionary does not match the state; CANCELLED when the listener cancels
+     */
+    public static CollectedDashboards finish(ReplacementModel model, PartialDashboards partial,
+                                             DashboardListener listener) {
         TransformerModel m = model.model();
         SparseDictionary dictionary = model.dictionary();
-        Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.HOOKS,
-                "feature dashboards");
-        if (options.outputTokens() > 0) {
-            Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.UNEMBEDDING,
-                    "top and bottom output tokens of feature dashboards (set outputTokens to 0 to leave them out)");
+        DashboardOptions options = partial.options();
+        requireCapabilities(m, options);
+        int[] widths = new int[dictionary.layers()];
+        for (int l = 0; l < widths.length; l++) {
+            widths[l] = dictionary.features(l);
         }
-        CorpusPass pass = new CorpusPass(model, options);
-        pass.run(corpus, listener);
-        if (pass.tokens == 0) {
+        if (!java.util.Arrays.equals(widths, partial.featuresPerLayer())) {
+            throw new CircuitTracerException(StandardErrorCode.INCOMPATIBLE_INPUTS, "The partial dashboards were "
+                    + "computed with another dictionary (features per layer " + java.util.Arrays.toString(
+                    partial.featuresPerLayer()) + ", this one " + java.util.Arrays.toString(widths) + "). Finish them "
+                    + "with the transcoders they were computed with.");
+        }
+        if (partial.tokens() == 0) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The corpus has no tokens besides "
-                    + "special tokens (" + pass.documents + " documents). Give at least one non-empty document.");
+                    + "special tokens (" + partial.documents() + " documents). Give at least one non-empty document.");
         }
-        FeatureState[][] states = pass.states();
+        FeatureState[][] states = partial.states();
         OutputTokenRanking[][] rankings = new OutputTokenRanking[states.length][];
         if (options.outputTokens() > 0) {
             long start = System.nanoTime();
@@ -92,7 +144,16 @@ public final class FeatureDashboards {
         String scan = options.scan() != null ? options.scan() : dictionary.scan();
         String[] strings = tokenStrings(m.tokenizer(), m.config().vocabularySize(), states, rankings);
         return new CollectedDashboards(scan, m.config().modelName(), options, states, rankings, strings,
-                joiner(m.tokenizer(), strings), pass.documents, pass.sequences, pass.tokens);
+                joiner(m.tokenizer(), strings), partial.documents(), partial.sequences(), partial.tokens());
+    }
+
+    private static void requireCapabilities(TransformerModel m, DashboardOptions options) {
+        Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.HOOKS,
+                "feature dashboards");
+        if (options.outputTokens() > 0) {
+            Capability.require("backend", m.backendName(), m.capabilities(), BackendCapability.UNEMBEDDING,
+                    "top and bottom output tokens of feature dashboards (set outputTokens to 0 to leave them out)");
+        }
     }
 
     private static int[] liveFeatures(FeatureState[] layer) {

@@ -19,6 +19,26 @@ final class FeatureState {
         values = new ValueSample(options.quantileSampleSize());
     }
 
+    /**
+     * The state of the union of two disjoint parts of a corpus: counts add, extremes combine, and each bounded
+     * collection keeps the best of both under its total order, which is what one pass over both parts keeps.
+     * Neither argument is changed; kept examples are shared (they are never modified).
+     */
+    static FeatureState merge(FeatureState a, FeatureState b, DashboardOptions options) {
+        FeatureState out = new FeatureState(options);
+        for (FeatureState s : new FeatureState[] {a, b}) {
+            out.count += s.count;
+            out.min = Math.min(out.min, s.min);
+            out.max = Math.max(out.max, s.max);
+            out.values.offerAll(s.values);
+            s.top.elements().forEach(out.top::offer);
+            if (out.band != null) {
+                s.band.elements().forEach(out.band::offer);
+            }
+        }
+        return out;
+    }
+
     long retainedBytes() {
         long bytes = 64 + 2 * 40 + values.retainedBytes();
         for (ExampleCandidate c : top.elements()) {

@@ -41,6 +41,35 @@ final class ValueSample {
         return size;
     }
 
+    int capacity() {
+        return capacity;
+    }
+
+    /** One kept activation. */
+    interface Entry {
+        void accept(long priority, long sequence, int position, float value);
+    }
+
+    /** Every kept activation in key order (priority, sequence, position), so that what is written is canonical. */
+    void forEachSorted(Entry entry) {
+        Integer[] order = new Integer[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Priorities.compare(priorities[a], sequences[a], positions[a], priorities[b],
+                sequences[b], positions[b]));
+        for (int i : order) {
+            entry.accept(priorities[i], sequences[i], positions[i], values[i]);
+        }
+    }
+
+    /** Offers every activation {@code other} keeps: the smallest keys of the union, as one pass would keep. */
+    void offerAll(ValueSample other) {
+        for (int i = 0; i < other.size; i++) {
+            offer(other.priorities[i], other.sequences[i], other.positions[i], other.values[i]);
+        }
+    }
+
     /** The kept values, ascending. */
     float[] sortedValues() {
         float[] out = Arrays.copyOf(values, size);

@@ -24,17 +24,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.circuittracer.cli.ModelSpec;
+import org.circuittracer.cli.OpenedModel;
 import org.circuittracer.cli.PromptAttribution;
 import org.circuittracer.cli.batch.BatchOutcome;
 import org.circuittracer.cli.batch.BatchProgress;
 import org.circuittracer.cli.batch.BatchRequest;
+import org.circuittracer.cli.batch.DashboardOutcome;
+import org.circuittracer.cli.batch.DashboardRequest;
+import org.circuittracer.dashboards.Corpus;
+import org.circuittracer.dashboards.DashboardListener;
+import org.circuittracer.dashboards.DashboardOptions;
+import org.circuittracer.dashboards.FeatureDashboards;
+import org.circuittracer.dashboards.files.DashboardLayout;
+import org.circuittracer.dashboards.files.DashboardWriter;
 import org.circuittracer.spi.model.Precision;
 import org.circuittracer.testkit.SharedFixtures;
 
 /**
  * A real standalone cluster from Spark's own classes on loopback: a master and two workers in this JVM, whose
  * executors are separate JVMs on this test's class path. A batch runs through them, and the first attempt of one
- * prompt's task dies: every prompt still ends with exactly one complete output.
+ * prompt's task dies: every prompt still ends with exactly one complete output. Dashboards over a corpus computed on
+ * the executors, in three partitions, equal the single-machine files byte for byte.
  */
 class StandaloneClusterTest {
 
@@ -111,6 +121,38 @@ class StandaloneClusterTest {
         assertThat(b.path("metadata").path("slug").asText()).isEqualTo("b");
         assertThat(b.path("nodes").size()).isPositive();
         assertThat(names(dir.resolve("work-1"))).as("executors ran on the workers").isNotEmpty();
+    }
+
+    @Test
+    void dashboardsComputedOnTheWorkersEqualOnePassInThisJvm() throws IOException {
+        Path model = SharedFixtures.resolve("tiny-models/llama");
+        Path transcoders = SharedFixtures.resolve("tiny-transcoders/llama-clt-relu");
+        ModelSpec spec = new ModelSpec(model.toAbsolutePath().toString(), transcoders.toAbsolutePath().toString(),
+                false, transcoders.toString(), null, null, Precision.FLOAT32, null, null, "exact");
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            lines.add(i % 7 == 3 ? "" : List.of("the man was on the water", "she said that it was a good day",
+                    "they went back and the cat was on the water and she said that it was a good day").get(i % 3));
+        }
+        Path corpus = Files.write(dir.resolve("corpus.txt"), lines, StandardCharsets.UTF_8);
+        DashboardOptions options = DashboardOptions.defaults().withMaxSequenceLength(12).withTopExamples(4)
+                .withQuantileBands(2, 2).withOutputTokens(3);
+
+        DashboardOutcome outcome = new SparkDashboardEngine().run(new DashboardRequest(corpus, "auto",
+                dir.resolve("dashboards-cluster"), DashboardLayout.PACKED, masterUrl, spec, options, 3),
+                DashboardListener.NONE, message -> { });
+        OpenedModel opened = ExecutorModels.get(spec);
+        DashboardWriter.write(FeatureDashboards.collect(opened.model(), opened.dictionary(), Corpus.read(corpus),
+                options, DashboardListener.NONE), dir.resolve("dashboards-single"), DashboardLayout.PACKED,
+                DashboardListener.NONE);
+
+        assertThat(outcome.partitions()).isEqualTo(3);
+        List<String> files = names(dir.resolve("dashboards-single"));
+        assertThat(names(dir.resolve("dashboards-cluster"))).containsExactlyInAnyOrderElementsOf(files);
+        for (String name : files) {
+            assertThat(Files.readAllBytes(dir.resolve("dashboards-cluster").resolve(name))).as(name)
+                    .isEqualTo(Files.readAllBytes(dir.resolve("dashboards-single").resolve(name)));
+        }
     }
 
     private static List<String> names(Path directory) throws IOException {

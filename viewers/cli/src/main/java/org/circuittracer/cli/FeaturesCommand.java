@@ -1,8 +1,14 @@
 package org.circuittracer.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Locale;
+import java.util.ServiceLoader;
 
+import org.circuittracer.cli.batch.DashboardEngine;
+import org.circuittracer.cli.batch.DashboardOutcome;
+import org.circuittracer.cli.batch.DashboardRequest;
 import org.circuittracer.dashboards.CollectedDashboards;
 import org.circuittracer.dashboards.Corpus;
 import org.circuittracer.dashboards.DashboardOptions;
@@ -17,6 +23,7 @@ import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ModelSource;
+import org.circuittracer.spi.model.Precision;
 import org.circuittracer.spi.model.TransformerModel;
 
 import picocli.CommandLine;
@@ -31,12 +38,18 @@ import picocli.CommandLine.Option;
                 + "packed layout (index.json.gz + layer_<L>.bin) or as one <feature id>.json per feature, plus "
                 + "dashboards.json.",
                 "The corpus is a text file (one document a line) or a .jsonl file ({\"text\": ...} or "
-                + "{\"tokens\": [ids]} a line); long documents are split into chunks of --max-sequence-length."},
+                + "{\"tokens\": [ids]} a line), or a directory of them (read in name order); long documents are "
+                + "split into chunks of --max-sequence-length.",
+                "With --master the corpus is partitioned and computed on Apache Spark (the Spark add-on, "
+                + "circuit-tracer-spark; docs/distributed.md), also from Parquet (a text column); the files are the "
+                + "same as without it."},
         footer = {"", "Examples:",
                 "  circuit-tracer features --model models/llama --transcoders transcoders/llama-plt \\",
                 "      --corpus corpus.txt --output-dir transcoders/llama-plt/features",
                 "  circuit-tracer features --model models/llama --transcoders transcoders/llama-clt \\",
                 "      --corpus corpus.jsonl --output-dir features --layout json --top-k 10 --max-sequence-length 64",
+                "  circuit-tracer features -m models/llama -t transcoders/llama-plt --corpus corpus.parquet \\",
+                "      --output-dir features --master 'local[*]'      (with the Spark add-on)",
                 "Point the viewer's features directory at DIR (packed), or serve DIR's <id>.json files (json)."})
 final class FeaturesCommand implements Runnable {
 
@@ -58,13 +71,22 @@ final class FeaturesCommand implements Runnable {
     private Path model;
     private Path transcoders;
 
-    @Option(names = "--corpus", required = true, paramLabel = "FILE",
-            description = "Corpus: a text file (one document a line) or .jsonl/.ndjson (one JSON document a line).")
+    @Option(names = "--corpus", required = true, paramLabel = "FILE|DIR",
+            description = "Corpus: a text file (one document a line) or .jsonl/.ndjson (one JSON document a line), "
+                    + "or a directory of them (name order); with --master also Parquet (.parquet or a directory of "
+                    + "them, a text column).")
     Path corpus;
 
-    @Option(names = "--corpus-format", defaultValue = "auto", paramLabel = "auto|text|jsonl",
-            description = "How to read --corpus (default: ${DEFAULT-VALUE}, from the file name).")
+    @Option(names = "--corpus-format", defaultValue = "auto", paramLabel = "auto|text|jsonl|parquet",
+            description = "How to read --corpus (default: ${DEFAULT-VALUE}, from the file names; parquet needs "
+                    + "--master).")
     String corpusFormat;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "Compute on Apache Spark (the Spark add-on): local[*] (in this process), local[N], "
+                    + "spark://HOST:PORT, yarn, k8s://... (cluster masters need the model, transcoders and corpus at "
+                    + "the same path on every worker). Without it: this process, one pass.")
+    String master;
 
     @Option(names = "--output-dir", required = true, paramLabel = "DIR",
             description = "Directory for the dashboards (created if missing; must be empty or hold earlier dashboards).")
@@ -147,8 +169,16 @@ final class FeaturesCommand implements Runnable {
         }
         ModelOptions.requireDirectory(model, "--model");
         ModelOptions.requireDirectory(transcoders, "--transcoders");
-        Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
         Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
+        if (master != null) {
+            runDistributed(chosenLayout, options, dir);
+            return;
+        }
+        if ("parquet".equals(corpusFormat) || ("auto".equals(corpusFormat) && looksLikeParquet(corpus))) {
+            throw usage("a Parquet corpus (" + corpus + ") is read on Apache Spark: add --master 'local[*]' (the "
+                    + "Spark add-on, docs/distributed.md), or give a text or .jsonl corpus.");
+        }
+        Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
         try (Registries.Registry registry = Registries.open(dir);
              DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), output.quiet)) {
             BackendChoice.Choice choice = BackendChoice.choose(registry, backend, model);
@@ -185,6 +215,63 @@ final class FeaturesCommand implements Runnable {
         }
     }
 
+    /** {@code --master}: the same dashboards, computed by the engine on the class path over partitions. */
+    private void runDistributed(DashboardLayout chosenLayout, DashboardOptions options, Path pluginDir) {
+        DashboardEngine engine = engine();
+        if (!Files.exists(corpus)) {
+            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "--corpus " + corpus + " does not "
+                    + "exist. Give a text, .jsonl or Parquet corpus file, or a directory of them.");
+        }
+        ModelSpec modelSpec = new ModelSpec(model.toAbsolutePath().toString(), transcoders.toAbsolutePath().toString(),
+                false, transcoderName, backend, dictionaryFormat, Precision.FLOAT32, topk,
+                pluginDir == null ? null : pluginDir.toAbsolutePath().toString(), "exact");
+        DashboardRequest request = new DashboardRequest(corpus.toAbsolutePath(), corpusFormat, outputDir,
+                chosenLayout, master, modelSpec, options, 0);
+        DashboardOutcome outcome;
+        try (DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(),
+                output.quiet)) {
+            outcome = engine.run(request, progress, progress::note);
+        }
+        var out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "Wrote %d feature dashboards (%s layout, scan %s) to %s%n",
+                outcome.written().features(), chosenLayout.id(), outcome.scan(), outcome.written().directory());
+        out.printf(Locale.ROOT, "Corpus: %d documents, %d sequences, %d tokens in %d partition%s; %d features never "
+                + "fired%n", outcome.documents(), outcome.sequences(), outcome.tokens(), outcome.partitions(),
+                outcome.partitions() == 1 ? "" : "s", outcome.features() - outcome.written().features());
+        out.flush();
+    }
+
+    /** A {@code .parquet} file, or a directory holding one. */
+    static boolean looksLikeParquet(Path path) {
+        if (Files.isDirectory(path)) {
+            try (var list = Files.list(path)) {
+                return list.anyMatch(FeaturesCommand::isParquetName);
+            } catch (java.io.IOException e) {
+                return false; // reading the corpus reports it
+            }
+        }
+        return isParquetName(path);
+    }
+
+    private static boolean isParquetName(Path path) {
+        return path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT)
+                .endsWith(".parquet");
+    }
+
+    /** The dashboards engine on the class path, or an error that says how to get it. */
+    static DashboardEngine engine() {
+        Iterator<DashboardEngine> found = ServiceLoader.load(DashboardEngine.class,
+                FeaturesCommand.class.getClassLoader()).iterator();
+        if (!found.hasNext()) {
+            throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "features --master runs on the "
+                    + "Spark add-on (circuit-tracer-spark), which is not on the class path. Build it with "
+                    + "mvn -B -ntp package -DskipTests -pl distribution/spark -am and run java -jar "
+                    + "distribution/spark/target/circuit-tracer-spark.jar features ... --master 'local[*]', or "
+                    + "spark-submit (docs/distributed.md); or leave --master out to compute in this process.");
+        }
+        return found.next();
+    }
+
     private DashboardOptions options() {
         atLeast("--top-k", topK, 1);
         atLeast("--context-before", contextBefore, 0);
@@ -219,7 +306,9 @@ final class FeaturesCommand implements Runnable {
             case "auto" -> null;
             case "text" -> Corpus.Format.TEXT;
             case "jsonl" -> Corpus.Format.JSONL;
-            default -> throw usage("--corpus-format must be auto, text or jsonl, got '" + corpusFormat + "'.");
+            case "parquet" -> null; // read by the engine (--master only)
+            default -> throw usage("--corpus-format must be auto, text, jsonl or parquet, got '" + corpusFormat
+                    + "'.");
         };
     }
 

@@ -54,7 +54,7 @@ class CommandOptionsTest {
                     "--constrained-layers", "--max-new-tokens=8", "--temperature=0", "--seed=0", "-q --quiet",
                     "--verbose", "-h --help", "-V --version"),
             entry("features", "-m --model", "-t --transcoders --transcoder-set --transcoder_set", "--corpus",
-                    "--corpus-format=auto", "--output-dir", "--layout=packed", "--top-k=20", "--context-before=24",
+                    "--corpus-format=auto", "--master", "--output-dir", "--layout=packed", "--top-k=20", "--context-before=24",
                     "--context-after=8", "--max-sequence-length=128", "--batch-size --batch_size=16",
                     "--quantile-bands=4", "--examples-per-band=4", "--output-tokens=10", "--scan", "--backend",
                     "--dictionary-format", "--topk", "--plugins", "-q --quiet", "--verbose", "-h --help",

@@ -133,4 +133,39 @@ class FeaturesCommandTest {
         assertThat(outOfVocabulary.exit()).isEqualTo(2);
         assertThat(outOfVocabulary.err()).startsWith("error: [INVALID_ARGUMENT] Document 2 of the corpus");
     }
+
+    @Test
+    void aDirectoryCorpusIsItsFilesInNameOrderAndMasterNeedsTheSparkAddOn(@TempDir Path dir) throws IOException {
+        Path transcoders = SharedFixtures.resolve("tiny-transcoders/llama-plt-relu");
+        Path whole = Files.writeString(dir.resolve("whole.txt"), "the man was on the water\nthey went back\n"
+                + "she said that it was a good day\n");
+        Path parts = Files.createDirectories(dir.resolve("parts"));
+        Files.writeString(parts.resolve("b.jsonl"), "{\"text\": \"she said that it was a good day\"}\n");
+        Files.writeString(parts.resolve("a.txt"), "the man was on the water\n\nthey went back\n");
+        Files.writeString(parts.resolve("_SUCCESS"), "");
+        for (Path corpus : List.of(whole, parts)) {
+            CircuitTracerCommandTest.Run r = CircuitTracerCommandTest.run("features", "--model", model().toString(),
+                    "--transcoders", transcoders.toString(), "--corpus", corpus.toString(), "--output-dir",
+                    dir.resolve("out-" + corpus.getFileName()).toString(), "--quiet");
+            assertThat(r.exit()).as(r.err()).isZero();
+        }
+        for (String name : List.of("dashboards.json", "index.json.gz", "layer_0.bin", "layer_3.bin")) {
+            assertThat(Files.readAllBytes(dir.resolve("out-parts").resolve(name))).as(name)
+                    .isEqualTo(Files.readAllBytes(dir.resolve("out-whole.txt").resolve(name)));
+        }
+
+        CircuitTracerCommandTest.Run parquet = CircuitTracerCommandTest.run("features", "--model", model().toString(),
+                "--transcoders", transcoders.toString(), "--corpus", dir.resolve("c.parquet").toString(),
+                "--output-dir", dir.resolve("o").toString());
+        assertThat(parquet.exit()).isEqualTo(2);
+        assertThat(parquet.err()).contains("--master");
+
+        // the base tool has no dashboards engine: say how to get the Spark add-on
+        CircuitTracerCommandTest.Run spark = CircuitTracerCommandTest.run("features", "--model", model().toString(),
+                "--transcoders", transcoders.toString(), "--corpus", whole.toString(), "--output-dir",
+                dir.resolve("o").toString(), "--master", "local[2]");
+        assertThat(spark.exit()).isEqualTo(2);
+        assertThat(spark.err()).startsWith("error: [MISSING_CAPABILITY]").contains("circuit-tracer-spark")
+                .contains("-pl distribution/spark");
+    }
 }
