@@ -70,7 +70,6 @@ public final class CircuitTracerCommand implements Runnable {
                 System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", verbose ? "warn" : "error"));
         // The onnx backend logs through java.util.logging (System.Logger) which device it runs on; --verbose shows it.
         ONNX_BACKEND_LOG.setLevel(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
-        EngineWarmUp.startFor(args); // after the properties above, which the engine reads when it starts
         System.exit(commandLine().execute(args));
     }
 
