@@ -164,6 +164,12 @@ final class Http {
     }
 
     /** The request path below {@code prefix}, still percent-encoded, without the query. */
+    /** Whether {@code e} is {@link java.net.URLDecoder} refusing a malformed %-escape. */
+    static boolean isPercentDecodingError(Throwable e) {
+        return e instanceof IllegalArgumentException && e.getStackTrace().length > 0
+                && e.getStackTrace()[0].getClassName().equals(java.net.URLDecoder.class.getName());
+    }
+
     static String rawPathAfter(Context ctx, String prefix) {
         String uri = ctx.req().getRequestURI();
         int q = uri.indexOf('?');
