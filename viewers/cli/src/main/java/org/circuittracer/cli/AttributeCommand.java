@@ -95,6 +95,11 @@ final class AttributeCommand implements Runnable {
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
+    @Option(names = "--attributor-option", paramLabel = "NAME=VALUE",
+            description = "A setting of the attributor, repeatable; each attributor documents its own (exact takes "
+                    + "none).")
+    Map<String, String> attributorOptions = new LinkedHashMap<>();
+
     @Option(names = "--server",
             description = "Then show the graph in the web viewer, with the model loaded for new graphs and steering, "
                     + "until Ctrl-C (as circuit-tracer serve does).")
@@ -139,85 +144,88 @@ final class AttributeCommand implements Runnable {
         long start = System.nanoTime();
         Map<String, Object> timing = new LinkedHashMap<>();
         try (Viewing.StopSignal stop = server ? new Viewing.StopSignal() : null;
-             Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
-             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note)) {
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
-            TransformerModel m = loaded.model;
-            timing.put("load_model_s", loaded.modelSeconds);
-            timing.put("load_transcoders_s", loaded.dictionarySeconds);
-            PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
-            PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
-                    limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
-                    graphJson.strictNodeIds);
-            List<Integer> templatePositions = List.of();
-            if (chat != null) {
-                ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m,
-                        promptOptions.chatVariables(spec));
-                ids = chatPrompt.ids().ids();
-                templatePositions = List.copyOf(chatPrompt.templatePositions());
-                chatPrompt.warning().ifPresent(w -> spec.commandLine().getErr().println("warning: " + w));
-            }
-            PromptAttribution.Request request = new PromptAttribution.Request(text, ids, name, targets, settings,
-                    graphJson.directory, graphOutputPath, true,
-                    modelOptions.model != null ? List.of("--model", modelOptions.model) : List.of(),
-                    templatePositions);
-            PromptAttribution.Attributed attributed = pipeline.attribute(request, progress);
-            AttributionGraph graph = attributed.graph();
-            TokenSequence tokens = attributed.tokens();
-            timing.put("attribution_s", attributed.attributionSeconds());
-            progress.close();
-            PromptAttribution.Result written = pipeline.write(attributed, request,
-                    spec.commandLine().getErr()::println);
-            if (graphOutputPath != null) {
-                timing.put("save_graph_file_s", written.saveGraphFileSeconds());
-            }
-            timing.put("export_s", written.exportSeconds());
-            GraphJsonExporter.Result result = written.export();
-            ExportCommand.printWarnings(spec.commandLine().getErr(), result);
-            timing.put("total_s", seconds(System.nanoTime() - start));
-            Map<String, Double> phases = new LinkedHashMap<>();
-            progress.phaseNanos().forEach((phase, nanos) -> phases.put(phase.name(), seconds(nanos)));
-            if (timings != null) {
-                writeTimings(name, graph, tokens, timing, phases);
-            }
-            var out = spec.commandLine().getOut();
-            out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
-                    result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
-                    graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
-            out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
-                    + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
-            out.printf("Updated %s%n", result.indexFile());
-            if (written.graphFile() != null) {
-                out.printf("Saved graph file %s%n", graphOutputPath);
-            }
-            if (timings != null) {
-                out.printf("Wrote timings %s%n", timings);
-            }
-            out.flush();
-            if (server) {
-                ViewerConfig config = ViewerConfig.of(graphJson.directory).withFeaturesDir(features).withHost(host)
-                        .withPort(port).withFrontendDir(frontendDir)
-                        .withWorkbench(new ServeWorkbench(m, loaded.dictionary, attributorImpl, resolved.model()));
-                try (ViewerServer viewer = Viewing.start(config)) {
-                    out.printf("Open %s%n", Viewing.graphUrl(viewer.url(), name));
-                    out.flush();
-                    progress.note("The viewer runs until Ctrl-C.");
-                    stop.await();
+             Registries.Registry registry = Registries.open(modelOptions.pluginDirectory())) {
+            // the attributor refuses settings it does not know before the model is loaded
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(
+                    new AttributorOptions(attributor, attributorOptions));
+            try (LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, progress::note)) {
+                TransformerModel m = loaded.model;
+                timing.put("load_model_s", loaded.modelSeconds);
+                timing.put("load_transcoders_s", loaded.dictionarySeconds);
+                PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
+                PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
+                        limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
+                        graphJson.strictNodeIds);
+                List<Integer> templatePositions = List.of();
+                if (chat != null) {
+                    ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m,
+                            promptOptions.chatVariables(spec));
+                    ids = chatPrompt.ids().ids();
+                    templatePositions = List.copyOf(chatPrompt.templatePositions());
+                    chatPrompt.warning().ifPresent(w -> spec.commandLine().getErr().println("warning: " + w));
                 }
-            } else {
-                out.printf("To view it: %s%n  then open %s%n", serveCommand(resolved), port == 0
-                        ? "the address it prints with ?slug=" + name
-                        : Viewing.graphUrl(Viewing.address(host, port), name));
+                PromptAttribution.Request request = new PromptAttribution.Request(text, ids, name, targets, settings,
+                        graphJson.directory, graphOutputPath, true,
+                        modelOptions.model != null ? List.of("--model", modelOptions.model) : List.of(),
+                        templatePositions);
+                PromptAttribution.Attributed attributed = pipeline.attribute(request, progress);
+                AttributionGraph graph = attributed.graph();
+                TokenSequence tokens = attributed.tokens();
+                timing.put("attribution_s", attributed.attributionSeconds());
+                progress.close();
+                PromptAttribution.Result written = pipeline.write(attributed, request,
+                        spec.commandLine().getErr()::println);
+                if (graphOutputPath != null) {
+                    timing.put("save_graph_file_s", written.saveGraphFileSeconds());
+                }
+                timing.put("export_s", written.exportSeconds());
+                GraphJsonExporter.Result result = written.export();
+                ExportCommand.printWarnings(spec.commandLine().getErr(), result);
+                timing.put("total_s", seconds(System.nanoTime() - start));
+                Map<String, Double> phases = new LinkedHashMap<>();
+                progress.phaseNanos().forEach((phase, nanos) -> phases.put(phase.name(), seconds(nanos)));
+                if (timings != null) {
+                    writeTimings(name, graph, tokens, timing, phases);
+                }
+                var out = spec.commandLine().getOut();
+                out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
+                        result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
+                        graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
+                out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
+                        + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
+                out.printf("Updated %s%n", result.indexFile());
+                if (written.graphFile() != null) {
+                    out.printf("Saved graph file %s%n", graphOutputPath);
+                }
+                if (timings != null) {
+                    out.printf("Wrote timings %s%n", timings);
+                }
                 out.flush();
+                if (server) {
+                    ViewerConfig config = ViewerConfig.of(graphJson.directory).withFeaturesDir(features).withHost(host)
+                            .withPort(port).withFrontendDir(frontendDir)
+                            .withWorkbench(new ServeWorkbench(m, loaded.dictionary, attributorImpl, resolved.model()));
+                    try (ViewerServer viewer = Viewing.start(config)) {
+                        out.printf("Open %s%n", Viewing.graphUrl(viewer.url(), name));
+                        out.flush();
+                        progress.note("The viewer runs until Ctrl-C.");
+                        stop.await();
+                    }
+                } else {
+                    out.printf("To view it: %s%n  then open %s%n", serveCommand(resolved), port == 0
+                            ? "the address it prints with ?slug=" + name
+                            : Viewing.graphUrl(Viewing.address(host, port), name));
+                    out.flush();
+                }
+            } catch (OutOfMemoryError e) {
+                throw new CircuitTracerException(StandardErrorCode.OUT_OF_RESOURCES, "Out of memory during attribution. "
+                        + "Give Java more memory (java -Xmx...) or lower --batch-size / --max-feature-nodes.", e);
+            } catch (IOException e) {
+                throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write output: " + e.getMessage()
+                        + ". Check the directory and its permissions.", e);
+            } finally {
+                progress.close();
             }
-        } catch (OutOfMemoryError e) {
-            throw new CircuitTracerException(StandardErrorCode.OUT_OF_RESOURCES, "Out of memory during attribution. "
-                    + "Give Java more memory (java -Xmx...) or lower --batch-size / --max-feature-nodes.", e);
-        } catch (IOException e) {
-            throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "Cannot write output: " + e.getMessage()
-                    + ". Check the directory and its permissions.", e);
-        } finally {
-            progress.close();
         }
     }
 
@@ -263,6 +271,7 @@ final class AttributeCommand implements Runnable {
         if (!attributor.equals("exact")) {
             words.addAll(List.of("--attributor", attributor));
         }
+        attributorOptions.forEach((name, value) -> words.addAll(List.of("--attributor-option", name + "=" + value)));
         if (frontend.directory != null) {
             words.addAll(List.of("--frontend", frontend.directory.toString()));
         }

@@ -3,6 +3,8 @@ package org.circuittracer.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 
@@ -55,6 +57,11 @@ final class BatchCommand implements Runnable {
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
+    @Option(names = "--attributor-option", paramLabel = "NAME=VALUE",
+            description = "A setting of the attributor, repeatable; each attributor documents its own (exact takes "
+                    + "none).")
+    Map<String, String> attributorOptions = new LinkedHashMap<>();
+
     @CommandLine.Mixin
     AttributionSettingsOptions attribution = new AttributionSettingsOptions();
 
@@ -81,7 +88,7 @@ final class BatchCommand implements Runnable {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "--prompts " + prompts
                     + " does not exist. Give a JSON Lines or Parquet file of prompts.");
         }
-        BatchRequest request = new BatchRequest(prompts, out, master, ModelSpec.of(modelOptions, resolved, attributor),
+        BatchRequest request = new BatchRequest(prompts, out, master, ModelSpec.of(modelOptions, resolved, attributor, attributorOptions),
                 settings, resume, promptsPerTask, Set.of());
         BatchOutcome outcome;
         try (ConsoleProgress console = new ConsoleProgress(spec.commandLine().getErr(), output.quiet)) {

@@ -128,6 +128,11 @@ final class BenchCommand implements Runnable {
             description = "Attributor provider (default: ${DEFAULT-VALUE}).")
     String attributor;
 
+    @Option(names = "--attributor-option", paramLabel = "NAME=VALUE",
+            description = "A setting of the attributor, repeatable; each attributor documents its own (exact takes "
+                    + "none).")
+    Map<String, String> attributorOptions = new LinkedHashMap<>();
+
     @Option(names = "--synthetic", paramLabel = "perf16|perf64|gemma2-2b-shape|tiny|tiny-gemma2",
             description = "Build and measure a synthetic configuration (see above) instead of --model/--transcoders.")
     String synthetic;
@@ -170,7 +175,8 @@ final class BenchCommand implements Runnable {
                      this::note);
              NDManager manager = NDManager.newBaseManager()) {
             ModelOptions.Resolved resolved = resolvedOptions;
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(
+                    new AttributorOptions(attributor, attributorOptions));
             TransformerModel model = loaded.model;
             ModelConfig c = model.config();
             TokenSequence tokens = syntheticSpec != null

@@ -2,7 +2,9 @@ package org.circuittracer.cli;
 
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 import org.circuittracer.spi.model.Precision;
@@ -20,10 +22,12 @@ import org.circuittracer.spi.model.Precision;
  * @param dictionaryFormat dictionary format name, or null to detect
  * @param topk             {@code --topk}, or null
  * @param plugins          plugin directory, or null
- * @param attributor       attributor provider name
+ * @param attributor        attributor provider name
+ * @param attributorOptions its settings ({@code --attributor-option NAME=VALUE})
  */
 public record ModelSpec(String model, String transcoders, boolean demo, String transcoderLabel, String backend,
-                        String dictionaryFormat, Precision precision, Integer topk, String plugins, String attributor)
+                        String dictionaryFormat, Precision precision, Integer topk, String plugins, String attributor,
+                        Map<String, String> attributorOptions)
         implements Serializable {
 
     public ModelSpec {
@@ -31,15 +35,30 @@ public record ModelSpec(String model, String transcoders, boolean demo, String t
         Objects.requireNonNull(transcoders, "transcoders");
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(attributor, "attributor");
+        // a TreeMap: serialisable to Spark's executors, unlike Map.copyOf's
+        attributorOptions = new TreeMap<>(Objects.requireNonNull(attributorOptions, "attributorOptions"));
+    }
+
+    /** With the attributor's default settings. */
+    public ModelSpec(String model, String transcoders, boolean demo, String transcoderLabel, String backend,
+                     String dictionaryFormat, Precision precision, Integer topk, String plugins, String attributor) {
+        this(model, transcoders, demo, transcoderLabel, backend, dictionaryFormat, precision, topk, plugins, attributor,
+                Map.of());
+    }
+
+    @Override
+    public Map<String, String> attributorOptions() {
+        return java.util.Collections.unmodifiableMap(attributorOptions);
     }
 
     /** What the command's options resolved to. */
-    static ModelSpec of(ModelOptions options, ModelOptions.Resolved resolved, String attributor) {
+    static ModelSpec of(ModelOptions options, ModelOptions.Resolved resolved, String attributor,
+                        Map<String, String> attributorOptions) {
         Path plugins = options.pluginDirectory();
         return new ModelSpec(resolved.model().toAbsolutePath().toString(),
                 resolved.transcoders().toAbsolutePath().toString(), resolved.demo(), resolved.transcoderLabel(),
                 options.backend, options.dictionaryFormat, resolved.precision(), options.topk,
-                plugins == null ? null : plugins.toAbsolutePath().toString(), attributor);
+                plugins == null ? null : plugins.toAbsolutePath().toString(), attributor, attributorOptions);
     }
 
     /** Opens the model, its transcoders and the attributor through the class-path registry; close it when done. */

@@ -23,7 +23,8 @@ public final class OpenedModel implements AutoCloseable {
     static OpenedModel open(ModelSpec spec, Consumer<String> note) {
         Registries.Registry registry = Registries.open(spec.pluginDirectory());
         try {
-            Attributor attributor = registry.get(ProviderKind.ATTRIBUTOR, spec.attributor()).create(AttributorOptions.none(spec.attributor()));
+            Attributor attributor = registry.get(ProviderKind.ATTRIBUTOR, spec.attributor()).create(
+                    new AttributorOptions(spec.attributor(), spec.attributorOptions()));
             LoadedModel loaded = LoadedModel.open(registry, spec.backend(), spec.dictionaryFormat(),
                     () -> ModelOptions.dictionarySource(spec.resolved().transcoders(), spec.topk()), spec.resolved(),
                     note);

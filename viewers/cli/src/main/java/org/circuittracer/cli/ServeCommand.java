@@ -2,6 +2,8 @@ package org.circuittracer.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.circuittracer.dashboards.files.DashboardWriter;
 import org.circuittracer.runtime.ProviderKind;
@@ -78,6 +80,11 @@ final class ServeCommand implements Runnable {
             description = "Attributor for new graphs (default: ${DEFAULT-VALUE}).")
     String attributor;
 
+    @Option(names = "--attributor-option", paramLabel = "NAME=VALUE", order = 7,
+            description = "A setting of the attributor, repeatable; each attributor documents its own (exact takes "
+                    + "none).")
+    Map<String, String> attributorOptions = new LinkedHashMap<>();
+
     @Option(names = {"-q", "--quiet"}, order = 8, description = "Print only the address.")
     boolean quiet;
 
@@ -118,7 +125,8 @@ final class ServeCommand implements Runnable {
         try (Viewing.StopSignal stop = new Viewing.StopSignal();
              Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
              LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note)) {
-            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(AttributorOptions.none(attributor));
+            Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(
+                    new AttributorOptions(attributor, attributorOptions));
             serve(config.withWorkbench(new ServeWorkbench(loaded.model, loaded.dictionary, attributorImpl,
                     resolved.model())), stop);
         }

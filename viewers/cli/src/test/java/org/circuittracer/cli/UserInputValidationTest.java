@@ -92,6 +92,9 @@ class UserInputValidationTest {
                         TOO_MANY_IDS, "-i", "0:1:2=1"), "64", "shorten"),
                 input("generate past the context", true, List.of("generate", "--prompt-ids", SIXTY_IDS, "-i",
                         "0:1:2=1", "--max-new-tokens", "8"), "60 tokens", "lower --max-new-tokens to at most 4"),
+                input("attributor setting the attributor does not take", false, List.of("attribute", "--prompt-ids",
+                        IDS, "--attributor-option", "rank=3", "--attributor-option", "sketch=true"),
+                        "exact attributor takes no settings", "[rank, sketch]"),
                 input("generate negative new tokens", false, List.of("generate", "--prompt-ids", IDS, "-i", "0:1:2=1",
                         "--max-new-tokens", "-1"), "--max-new-tokens"));
     }
