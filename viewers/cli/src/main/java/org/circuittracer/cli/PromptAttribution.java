@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.circuittracer.attribution.export.ExportOptions;
+import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.export.GraphIndex;
 import org.circuittracer.attribution.export.GraphJsonExporter;
 import org.circuittracer.attribution.graphfile.GraphFile;
@@ -330,7 +331,7 @@ public final class PromptAttribution {
         }
         all.sort(Comparator.comparingDouble(GraphFeature::influence));
         Set<Long> seen = new HashSet<>();
-        return all.stream().filter(f -> seen.add(GraphJsonExporter.pair(f.layer(), f.feature()))).toList();
+        return all.stream().filter(f -> seen.add(FeatureIds.pair(f.layer(), f.feature()))).toList();
     }
 
     private static double seconds(long nanos) {

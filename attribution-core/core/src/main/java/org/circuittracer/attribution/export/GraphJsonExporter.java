@@ -420,11 +420,6 @@ public final class GraphJsonExporter {
         return (graph.model().layers() + 1) + "_" + x.vocabIndex() + "_" + (graph.tokens().length() - 1);
     }
 
-    /** {@link FeatureIds#pair}: the paired id a feature node carries in {@code feature}. */
-    public static long pair(int layer, int feature) {
-        return FeatureIds.pair(layer, feature);
-    }
-
     /** {@code Output "<label>" (p=<prob, 3 decimals>)}, rounding the exact binary value half-even as Python does. */
     public static String logitLabel(String label, float probability) {
         String p = Float.isFinite(probability)

@@ -17,6 +17,7 @@ class FeatureIdsTest {
         assertThat(FeatureIds.pair(1, 4012)).isEqualTo(8058103);
         assertThat(FeatureIds.unpair(8058103)).isEqualTo(new FeatureIds.LayerIndex(1, 4012));
         assertThat(FeatureIds.unpair(0)).isEqualTo(new FeatureIds.LayerIndex(0, 0));
+        assertThat(FeatureIds.pair(40, 2_000_000)).isEqualTo(2_000_083_000_820L); // beyond an int, as JSON numbers
     }
 
     @Test
