@@ -25,6 +25,7 @@ const enc = encodeURIComponent;
 export const api = {
   status: () => request('GET', '/api/status'),
   graphs: () => request('GET', '/api/graphs'),
+  featuresAcrossGraphs: () => request('GET', '/api/features-across-graphs'),
   view: (slug, params) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) {

@@ -727,6 +727,7 @@ async function main() {
       : dictionary;
     $('#model-name').textContent = status.model ? `${status.model.model} + ${shortDictionary}` : 'no model loaded';
     $('#model-name').title = status.model ? `${status.model.model} + ${dictionary}` : '';
+    $('#link-global').hidden = !status.featuresAcrossGraphs;
     $('#btn-new').disabled = !status.model;
     $('#btn-steer').disabled = !status.model;
     const url = readUrl();

@@ -3,6 +3,7 @@ package org.circuittracer.spark;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.DoubleSummaryStatistics;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,24 @@ import org.apache.spark.sql.types.StructType;
  */
 final class FeatureTable {
 
-    /** One feature's row. */
-    record Entry(int layer, int feature, int graphs, double meanInfluence, List<String> slugs) {
+    /** One graph a feature appears in: its cumulative influence there and its node ids (one a position). */
+    record Appearance(String slug, double influence, List<String> nodeIds) {
+        Appearance {
+            nodeIds = List.copyOf(nodeIds);
+        }
+    }
+
+    /** One feature's row; {@code appearances} in slug order. */
+    record Entry(int layer, int feature, int graphs, double meanInfluence, double minInfluence, double maxInfluence,
+                 List<Appearance> appearances) {
+        Entry {
+            appearances = List.copyOf(appearances);
+        }
+
+        /** The graphs it appears in, in slug order (the table's {@code slugs}). */
+        List<String> slugs() {
+            return appearances.stream().map(Appearance::slug).toList();
+        }
     }
 
     private FeatureTable() {
@@ -30,19 +47,21 @@ final class FeatureTable {
 
     /** The rows of the graphs of {@code rows} (written or skipped); in a fixed order, whatever the task order was. */
     static List<Entry> of(List<SummaryRow> rows) {
-        Map<String, List<Object[]>> byFeature = new LinkedHashMap<>();
+        Map<String, List<Appearance>> byFeature = new LinkedHashMap<>();
         for (SummaryRow r : rows) {
             for (int i = 0; i < r.features().size(); i++) {
+                List<String> nodes = i < r.featureNodes().size() ? r.featureNodes().get(i) : List.of();
                 byFeature.computeIfAbsent(r.features().get(i), k -> new ArrayList<>())
-                        .add(new Object[] {r.slug(), r.influences().get(i)});
+                        .add(new Appearance(r.slug(), r.influences().get(i), nodes));
             }
         }
         List<Entry> entries = new ArrayList<>();
         byFeature.forEach((name, uses) -> {
             String[] parts = name.split("_");
-            double mean = uses.stream().mapToDouble(u -> (Double) u[1]).average().orElse(Double.NaN);
-            entries.add(new Entry(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), uses.size(), mean,
-                    uses.stream().map(u -> (String) u[0]).sorted().toList()));
+            DoubleSummaryStatistics stats = uses.stream().mapToDouble(Appearance::influence).summaryStatistics();
+            entries.add(new Entry(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), uses.size(),
+                    stats.getAverage(), stats.getMin(), stats.getMax(),
+                    uses.stream().sorted(Comparator.comparing(Appearance::slug)).toList()));
         });
         entries.sort(Comparator.comparingInt(Entry::graphs).reversed().thenComparingDouble(Entry::meanInfluence)
                 .thenComparingInt(Entry::layer).thenComparingInt(Entry::feature));

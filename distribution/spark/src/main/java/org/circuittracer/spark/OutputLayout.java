@@ -38,4 +38,12 @@ record OutputLayout(Path out) {
     Path featuresParquet() {
         return out.resolve("features.parquet");
     }
+
+    /**
+     * The same table as JSON for the viewer ({@link FeaturesJson}): in the graph directory, where
+     * {@code serve --graph-file-dir} finds it, and JSON because the viewer does not read Parquet.
+     */
+    Path featuresJson() {
+        return graphDirectory().resolve(FeaturesJson.FILE_NAME);
+    }
 }

@@ -1,6 +1,7 @@
 package org.circuittracer.spark;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,12 +88,19 @@ final class PromptTask implements FlatMapFunction<Iterator<PromptRow>, SummaryRo
             return SummaryRow.failed(row, e.getMessage(), seconds(start));
         }
         injectFailure(row, json);
+        List<List<String>> nodes;
+        try {
+            nodes = FeatureNodes.of(JSON.readTree(json.toFile()), result.features());
+        } catch (IOException e) {
+            // the file was just written: not the prompt's fault, so the task fails and Spark retries it
+            throw new UncheckedIOException("Cannot read back the graph JSON just written, " + json, e);
+        }
         return new SummaryRow(row.number(), row.slug(), row.shown(), SummaryRow.OK, null,
                 result.topLogits().stream().map(PromptAttribution.TopLogit::token).toList(),
                 result.topLogits().stream().map(PromptAttribution.TopLogit::probability).toList(),
                 result.export().scores().replacement(), result.export().scores().completeness(),
                 result.export().nodes(), result.export().links(), seconds(start),
-                names(result.features()), influences(result.features()), result.metadata().toString());
+                names(result.features()), influences(result.features()), nodes, result.metadata().toString());
     }
 
     /** For tests of retries: the first attempt of a named prompt dies after its outputs, leaving a half-written file. */
@@ -134,7 +142,8 @@ final class PromptTask implements FlatMapFunction<Iterator<PromptRow>, SummaryRo
         JsonNode scores = metadata.path(GraphJsonExporter.SCORES_FIELD);
         return new SummaryRow(row.number(), row.slug(), row.shown(), SummaryRow.SKIPPED, null, logits, probabilities,
                 number(scores.path("replacement")), number(scores.path("completeness")), root.path("nodes").size(),
-                root.path("links").size(), 0, names(features), influences(features), metadata.toString());
+                root.path("links").size(), 0, names(features), influences(features), FeatureNodes.of(root, features),
+                metadata.toString());
     }
 
     private static Double number(JsonNode n) {

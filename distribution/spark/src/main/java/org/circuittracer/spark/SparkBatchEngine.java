@@ -77,7 +77,10 @@ public final class SparkBatchEngine implements BatchEngine {
         BatchIndex.write(layout.index(), results);
         SummaryTable.writeCsv(results, layout.summaryCsv());
         SummaryTable.writeParquet(spark, results, layout.summaryParquet());
-        FeatureTable.writeParquet(spark, FeatureTable.of(results), layout.featuresParquet());
+        List<FeatureTable.Entry> features = FeatureTable.of(results);
+        FeatureTable.writeParquet(spark, features, layout.featuresParquet());
+        long graphs = results.stream().filter(r -> !SummaryRow.FAILED.equals(r.status())).count();
+        FeaturesJson.write(features, graphs, layout.featuresJson());
         List<String> failures = results.stream().filter(r -> SummaryRow.FAILED.equals(r.status()))
                 .map(r -> r.slug() + ": " + r.error()).toList();
         int skipped = (int) results.stream().filter(r -> SummaryRow.SKIPPED.equals(r.status())).count();

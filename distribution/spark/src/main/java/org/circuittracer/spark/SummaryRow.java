@@ -12,12 +12,15 @@ import java.util.List;
  * @param topLogitProbs their probabilities
  * @param features      the features of the pruned graph as {@code LAYER_FEATURE}, most influential first
  * @param influences    their cumulative influence in the graph JSON (lower = more influential)
+ * @param featureNodes  for each of {@code features}, its node ids in the graph JSON (one a position), for the
+ *                      viewer's {@code pinnedIds}
  * @param seconds       attribution and writing, in seconds (0 when skipped or failed early)
  * @param metadata      the graph's entry of {@code graph-metadata.json} as JSON, or null (not in the table)
  */
 record SummaryRow(int number, String slug, String prompt, String status, String error, List<String> topLogits,
                   List<Double> topLogitProbs, Double replacementScore, Double completenessScore, Integer nodes,
-                  Integer links, double seconds, List<String> features, List<Double> influences, String metadata)
+                  Integer links, double seconds, List<String> features, List<Double> influences, List<List<String>> featureNodes,
+                  String metadata)
         implements Serializable {
 
     static final String OK = "ok";
@@ -29,10 +32,11 @@ record SummaryRow(int number, String slug, String prompt, String status, String 
         topLogitProbs = List.copyOf(topLogitProbs);
         features = List.copyOf(features);
         influences = List.copyOf(influences);
+        featureNodes = featureNodes.stream().map(List::copyOf).toList();
     }
 
     static SummaryRow failed(PromptRow row, String reason, double seconds) {
         return new SummaryRow(row.number(), row.slug(), row.shown(), FAILED, reason, List.of(), List.of(), null, null,
-                null, null, seconds, List.of(), List.of(), null);
+                null, null, seconds, List.of(), List.of(), List.of(), null);
     }
 }

@@ -134,8 +134,44 @@ class SparkBatchEngineTest {
             assertThat(features).isNotEmpty().allSatisfy(f -> assertThat(f.<Integer>getAs("graphs")).isBetween(1, 2));
             assertThat(features.get(0).getList(features.get(0).fieldIndex("slugs")))
                     .isSubsetOf("ids", "the-cat-was-on-the");
+            featuresJsonAgreesWithParquet(layout, features);
         } finally {
             spark.stop();
+        }
+    }
+
+    /** The viewer's JSON holds the Parquet table's rows in its order, with node ids that the graphs do have. */
+    private static void featuresJsonAgreesWithParquet(OutputLayout layout, List<Row> parquet) throws IOException {
+        JsonNode doc = MAPPER.readTree(layout.featuresJson().toFile());
+        assertThat(layout.featuresJson().getParent()).isEqualTo(layout.graphDirectory());
+        assertThat(doc.get("format").asText()).isEqualTo(FeaturesJson.FORMAT);
+        assertThat(doc.get("graphs_total").asInt()).isEqualTo(2);
+        assertThat(doc.get("features_total").asInt()).isEqualTo(parquet.size());
+        JsonNode rows = doc.get("features");
+        assertThat(rows).hasSize(Math.min(parquet.size(), FeaturesJson.MAX_FEATURES));
+        for (int i = 0; i < rows.size(); i++) {
+            JsonNode j = rows.get(i);
+            Row p = parquet.get(i);
+            int layer = p.<Integer>getAs("layer");
+            int feature = p.<Integer>getAs("feature");
+            assertThat(j.get("layer").asInt()).isEqualTo(layer);
+            assertThat(j.get("feature").asInt()).isEqualTo(feature);
+            assertThat(j.get("feature_id").asLong()).isEqualTo(org.circuittracer.attribution.export.FeatureIds
+                    .pair(layer, feature));
+            assertThat(j.get("graphs").asInt()).isEqualTo(p.<Integer>getAs("graphs"));
+            assertThat(j.get("mean_influence").asDouble()).isEqualTo(p.<Double>getAs("mean_influence"));
+            assertThat(j.get("min_influence").asDouble()).isLessThanOrEqualTo(j.get("mean_influence").asDouble());
+            assertThat(j.get("max_influence").asDouble()).isGreaterThanOrEqualTo(j.get("mean_influence").asDouble());
+            List<String> slugs = new ArrayList<>();
+            for (JsonNode a : j.get("appears_in")) {
+                slugs.add(a.get("slug").asText());
+                JsonNode graph = MAPPER.readTree(layout.graphJson(a.get("slug").asText()).toFile());
+                List<String> ids = new ArrayList<>();
+                graph.get("nodes").forEach(n -> ids.add(n.get("node_id").asText()));
+                assertThat(a.get("node_ids")).isNotEmpty().allSatisfy(n -> assertThat(n.asText())
+                        .startsWith(layer + "_" + feature + "_").isIn(ids));
+            }
+            assertThat(slugs).isEqualTo(p.getList(p.fieldIndex("slugs")));
         }
     }
 

@@ -65,6 +65,8 @@ class HttpRouteFuzzTest {
         TestGraphs.writePackedFeatures(features, graph);
         featureId = FeatureIds.pair(1, 40);
         graphBytes = Files.readAllBytes(graphs.resolve(SLUG + ".json"));
+        Files.writeString(graphs.resolve(org.circuittracer.viewer.graph.FeaturesAcrossGraphs.FILE_NAME),
+                FeaturesAcrossGraphsApiTest.SAMPLE);
         Files.writeString(tmp.resolve("outside.txt"), "a canary: no request may touch this file\n");
         Files.writeString(tmp.resolve("outside.json"), "{\"canary\": true}\n");
         server = ViewerServer.start(ViewerConfig.of(graphs).withFeaturesDir(features).withPort(0)
@@ -93,6 +95,7 @@ class HttpRouteFuzzTest {
                 "/api/graphs/" + SLUG + "/subgraphs",
                 "/api/graphs/" + SLUG + "/scores?pinnedIds=1_40_3,0_12_2",
                 "/api/features/" + featureId,
+                "/api/features-across-graphs",
                 "/api/jobs/" + jobId,
                 "/api/jobs/" + jobId + "/events",
                 "/data/graph-metadata.json",
@@ -101,6 +104,7 @@ class HttpRouteFuzzTest {
                 "/features/layer_1.bin",
                 "/",
                 "/index.html",
+                "/global.html",
                 "/ui/app.css",
                 "/favicon.ico");
         Fuzzer.Result r = Fuzzer.named("viewer HTTP GET targets").text().seedTexts(seeds).share(0.3)
@@ -210,7 +214,8 @@ class HttpRouteFuzzTest {
                 "/api/graphs/" + SLUG + "/annotations", "/api/graphs/" + SLUG + "/subgraphs",
                 "/api/graphs/" + SLUG + "/subgraphs/sg-1", "/api/graphs/" + SLUG + "/scores",
                 "/api/graphs/" + SLUG + "/export", "/api/graphs/" + SLUG + "/steer", "/api/features/" + featureId,
-                "/api/jobs/" + jobId, "/api/jobs/" + jobId + "/events", "/data/graph-metadata.json",
+                "/api/features-across-graphs", "/api/jobs/" + jobId, "/api/jobs/" + jobId + "/events",
+                "/data/graph-metadata.json",
                 "/graph_data/" + SLUG + ".json", "/features/index.json.gz", "/save_graph/" + SLUG, "/",
                 "/ui/app.css", "/no/such/route", "*");
         List<String> methods = List.of("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
@@ -469,7 +474,8 @@ class HttpRouteFuzzTest {
         if (Files.size(graph) != graphBytes.length || !java.util.Arrays.equals(Files.readAllBytes(graph), graphBytes)) {
             Files.write(graph, graphBytes);
         }
-        Set<String> expected = Set.of(SLUG + ".json", "graph-metadata.json");
+        Set<String> expected = Set.of(SLUG + ".json", "graph-metadata.json",
+                org.circuittracer.viewer.graph.FeaturesAcrossGraphs.FILE_NAME);
         try (Stream<Path> list = Files.list(graphs)) {
             List<String> extra = list.map(p -> p.getFileName().toString()).filter(n -> !expected.contains(n)).toList();
             assertThat(extra).as("files a request left in the graph directory").isEmpty();

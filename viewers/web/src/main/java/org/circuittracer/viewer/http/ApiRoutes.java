@@ -28,6 +28,7 @@ import org.circuittracer.viewer.ViewerErrors;
 import org.circuittracer.viewer.annotations.AnnotationStore;
 import org.circuittracer.viewer.files.FeatureStore;
 import org.circuittracer.viewer.graph.GraphExport;
+import org.circuittracer.viewer.graph.FeaturesAcrossGraphs;
 import org.circuittracer.viewer.graph.GraphStore;
 import org.circuittracer.viewer.graph.SubgraphScores;
 import org.circuittracer.viewer.graph.GraphView;
@@ -54,6 +55,7 @@ final class ApiRoutes {
     private final FeatureStore features;
     private final JobRunner jobs;
     private final long maxBody;
+    private final FeaturesAcrossGraphs acrossGraphs;
 
     ApiRoutes(GraphStore graphs, AnnotationStore annotations, FeatureStore features, JobRunner jobs, long maxBody) {
         this.graphs = graphs;
@@ -61,6 +63,7 @@ final class ApiRoutes {
         this.features = features;
         this.jobs = jobs;
         this.maxBody = maxBody;
+        this.acrossGraphs = new FeaturesAcrossGraphs(graphs.directory());
     }
 
     void register(RoutesConfig routes) {
@@ -98,6 +101,7 @@ final class ApiRoutes {
             Http.json(ctx, out);
         });
         routes.get("/api/features/{feature}", this::feature);
+        routes.get("/api/features-across-graphs", ctx -> Http.json(ctx, acrossGraphs.load()));
         routes.get("/api/jobs/{id}", ctx -> Http.json(ctx, describe(job(ctx))));
         routes.delete("/api/jobs/{id}", ctx -> {
             Job job = job(ctx);
@@ -114,6 +118,7 @@ final class ApiRoutes {
         s.put("features", features == null ? null : Map.of("layout", features.packed() ? "packed" : "per-feature"));
         s.put("model", jobs == null ? null : jobs.workbench().info());
         s.put("maxBodyBytes", maxBody);
+        s.put("featuresAcrossGraphs", acrossGraphs.exists());
         Http.json(ctx, s);
     }
 

@@ -7,7 +7,7 @@ import java.io.InputStream;
 import org.circuittracer.viewer.ViewerErrors;
 
 /**
- * The page and its assets, from the class path ({@code viewer/}): {@code /}, {@code /index.html}, {@code /ui/*}, and
+ * The page and its assets, from the class path ({@code viewer/}): {@code /}, {@code /index.html}, {@code /global.html}, {@code /ui/*}, and
  * {@code /favicon.ico} (our SVG icon, for clients that ask for it without reading the page's {@code <link rel=icon>}).
  */
 final class UiRoutes {
@@ -18,6 +18,7 @@ final class UiRoutes {
     void register(RoutesConfig routes) {
         routes.get("/", ctx -> asset(ctx, "index.html"));
         routes.get("/index.html", ctx -> asset(ctx, "index.html"));
+        routes.get("/global.html", ctx -> asset(ctx, "global.html")); // features across graphs
         routes.get("/ui/<rest>", ctx -> asset(ctx, Http.rawPathAfter(ctx, "/ui/")));
         routes.get("/favicon.ico", UiRoutes::favicon);
     }
