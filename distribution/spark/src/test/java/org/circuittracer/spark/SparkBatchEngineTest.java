@@ -213,7 +213,7 @@ class SparkBatchEngineTest {
         assertThat(outcome.written()).isEqualTo(2);
         OutputLayout layout = new OutputLayout(out);
         assertThat(names(layout.graphDirectory())).containsExactlyInAnyOrder("ids.json", "the-cat-was-on-the.json",
-                "graph-metadata.json");
+                "graph-metadata.json", "features-across-graphs.json");
         assertThat(names(layout.graphFile("ids").getParent())).containsExactlyInAnyOrder(
                 "ids" + PromptAttribution.GRAPH_FILE_SUFFIX, "the-cat-was-on-the" + PromptAttribution.GRAPH_FILE_SUFFIX);
         assertThat(withoutCreationTime(layout.graphJson("ids")))

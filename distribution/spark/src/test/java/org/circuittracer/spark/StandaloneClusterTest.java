@@ -114,7 +114,7 @@ class StandaloneClusterTest {
         assertThat(outcome.failures()).singleElement().asString().startsWith("bad: ").contains("Token id 999");
         OutputLayout layout = new OutputLayout(out);
         assertThat(names(layout.graphDirectory())).containsExactlyInAnyOrder("a.json", "b.json",
-                "the-cat-was-on-the.json", "graph-metadata.json");
+                "the-cat-was-on-the.json", "graph-metadata.json", "features-across-graphs.json");
         assertThat(names(layout.graphFile("a").getParent())).hasSize(3).allMatch(n -> n.endsWith(
                 PromptAttribution.GRAPH_FILE_SUFFIX));
         JsonNode b = new ObjectMapper().readTree(layout.graphJson("b").toFile());
