@@ -22,6 +22,7 @@ import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.spi.model.ForwardResult;
 import org.circuittracer.spi.model.GenerationRequest;
 import org.circuittracer.spi.model.GenerationResult;
+import org.circuittracer.spi.model.HeadLoadings;
 import org.circuittracer.spi.model.Hook;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.model.LinearizationSpec;
@@ -29,6 +30,7 @@ import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Positions;
 import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
@@ -293,6 +295,161 @@ public abstract class AbstractBackendConformanceTest {
         }
     }
 
+    // ---------------------------------------------------------------- attention heads
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void headLoadingsSplitEveryEdgeExactly(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.VJP));
+        LinearizationSpec spec = specs(model, false).get(0);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            VjpSeeds targets = seeds(scope, model, linear.tokens().length(), new Random(5));
+            SourceWrites sources = sourceWrites(scope, model, spec, linear.tokens().length(), new Random(6));
+            int[][] edges = allPairs(targets.lanes(), sources.sources());
+            if (!requireOrExpectMissing(model, BackendCapability.HEAD_LOADINGS,
+                    () -> linear.headLoadings(scope, targets, sources, edges[0], edges[1]))) {
+                return;
+            }
+            HeadLoadings split = linear.headLoadings(scope, targets, sources, edges[0], edges[1]);
+            int layers = model.config().layers();
+            assertThat(split.edges()).isEqualTo(edges[0].length);
+            assertThat(split.layers()).isEqualTo(layers);
+            assertThat(split.heads()).isPositive();
+            // the totals are the edges the VJP gives (an independent route)
+            VjpResult gradients = linear.vjp(scope, targets);
+            double[] expected = directEffects(gradients, sources, edges);
+            double anyLoading = 0;
+            for (int e = 0; e < split.edges(); e++) {
+                assertThat((double) split.total(e)).as("edge %d", e)
+                        .isCloseTo(expected[e], org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(expected[e]))));
+                for (int m = 0; m < layers; m++) {
+                    double sum = split.bypass(e, m);
+                    double magnitude = Math.abs(split.bypass(e, m));
+                    for (int h = 0; h < split.heads(); h++) {
+                        sum += split.loading(e, m, h);
+                        magnitude += Math.abs(split.loading(e, m, h));
+                        anyLoading = Math.max(anyLoading, Math.abs(split.loading(e, m, h)));
+                    }
+                    double scale = Math.max(1e-3, Math.max(magnitude, Math.abs(split.total(e))));
+                    assertThat(Math.abs(sum - split.total(e))).as("edge %d, layer %d: Σ heads + bypass = %s vs edge %s",
+                            e, m, sum, split.total(e)).isLessThanOrEqualTo(1e-5 * scale);
+                }
+            }
+            assertThat(anyLoading).as("some edge passes some head").isPositive();
+            checkLoadingsAgainstScaledHeads(scope, model, spec, linear, targets, sources, edges, split);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void headLoadingsRefuseEdgesOutsideTheBatch(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.HEAD_LOADINGS));
+        LinearizationSpec spec = specs(model, false).get(0);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            VjpSeeds targets = seeds(scope, model, linear.tokens().length(), new Random(5));
+            SourceWrites sources = sourceWrites(scope, model, spec, linear.tokens().length(), new Random(6));
+            assertThatThrownBy(() -> linear.headLoadings(scope, targets, sources, new int[] {targets.lanes()},
+                    new int[] {0})).isInstanceOfSatisfying(CircuitTracerException.class,
+                    e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining("lane");
+            assertThatThrownBy(() -> linear.headLoadings(scope, targets, sources, new int[] {0},
+                    new int[] {sources.sources()})).isInstanceOfSatisfying(CircuitTracerException.class,
+                    e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
+            SourceWrites wrongSite = new SourceWrites(1, new int[] {0},
+                    List.of(HookSite.of(SiteKind.RESID_PRE, 0)), new int[] {0},
+                    scope.ones(new Shape(1, model.config().modelWidth())));
+            assertThatThrownBy(() -> linear.headLoadings(scope, targets, wrongSite, new int[] {0}, new int[] {0}))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining("hook_resid_pre");
+        }
+    }
+
+    /**
+     * The perturbation oracle of head loadings: doubling head {@code h}'s frozen pattern at layer {@code m} doubles its
+     * output (its value biases are constants), so every edge moves by exactly its loading on that head. Edges are read
+     * from the frozen forward pass as (target with the source) − (target without it), for two (layer, head) pairs.
+     */
+    private void checkLoadingsAgainstScaledHeads(NDManager scope, TransformerModel model, LinearizationSpec spec,
+                                                 LinearizedModel linear, VjpSeeds targets, SourceWrites sources,
+                                                 int[][] edges, HeadLoadings split) {
+        TokenSequence tokens = linear.tokens();
+        FrozenForward frozen = new FrozenForward(scope, model, tokens, spec);
+        int layers = model.config().layers();
+        Random random = new Random(17);
+        double[][] plain = frozen.edges(Map.of(), targets, sources);
+        for (int trial = 0; trial < 2; trial++) {
+            int m = trial == 0 ? 0 : layers - 1;
+            int h = random.nextInt(split.heads());
+            HookSite patternSite = HookSite.of(SiteKind.ATTN_PATTERN, m);
+            NDArray pattern = frozen.clean.capturedAt(patternSite).duplicate();
+            pattern.set(new ai.djl.ndarray.index.NDIndex(h), pattern.get(h).mul(2));
+            double[][] doubled = frozen.edges(Map.of(patternSite, pattern), targets, sources);
+            for (int e = 0; e < edges[0].length; e++) {
+                double moved = doubled[edges[0][e]][edges[1][e]] - plain[edges[0][e]][edges[1][e]];
+                double loading = split.loading(e, m, h);
+                double scale = Math.max(1, Math.max(Math.abs(plain[edges[0][e]][edges[1][e]]), Math.abs(loading)));
+                assertThat(Math.abs(moved - loading)).as("edge %d, layer %d, head %d: moved %s, loading %s", e, m, h,
+                        moved, loading).isLessThanOrEqualTo(tolerance() * scale);
+            }
+        }
+    }
+
+    /**
+     * Four sources: a token embedding, a write below the top layer, a cross-layer source writing at the bottom and
+     * top layers, and a late write.
+     */
+    private static SourceWrites sourceWrites(NDManager scope, TransformerModel model, LinearizationSpec spec,
+                                             int length, Random random) {
+        int layers = model.config().layers();
+        int width = model.config().modelWidth();
+        int[] owners = {0, 1, 2, 2, 3};
+        List<HookSite> sites = List.of(HookSite.global(SiteKind.EMBED), HookSite.of(spec.writeSite(), 0),
+                HookSite.of(spec.writeSite(), 0), HookSite.of(spec.writeSite(), layers - 1),
+                HookSite.of(spec.writeSite(), Math.min(1, layers - 1)));
+        int[] positions = {1, 2, 0, 0, Math.max(0, length - 2)};
+        float[] vectors = new float[owners.length * width];
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = (float) random.nextGaussian();
+        }
+        return new SourceWrites(4, owners, sites, positions, scope.create(vectors, new Shape(owners.length, width)));
+    }
+
+    private static int[][] allPairs(int targets, int sources) {
+        int[][] pairs = new int[2][targets * sources];
+        for (int t = 0; t < targets; t++) {
+            for (int s = 0; s < sources; s++) {
+                pairs[0][t * sources + s] = t;
+                pairs[1][t * sources + s] = s;
+            }
+        }
+        return pairs;
+    }
+
+    /** {@code Σ over the source's writes ⟨gradient at the write, vector⟩} for every edge. */
+    private static double[] directEffects(VjpResult gradients, SourceWrites sources, int[][] edges) {
+        double[] effects = new double[edges[0].length];
+        int[] owners = sources.owners();
+        int[] positions = sources.positions();
+        for (int e = 0; e < effects.length; e++) {
+            for (int w = 0; w < sources.writes(); w++) {
+                if (owners[w] != edges[1][e] || positions[w] >= gradients.positions()) {
+                    continue;
+                }
+                NDArray gradient = sources.atEmbedding(w) ? gradients.embeddingGradient()
+                        : gradients.writeSiteGradient(sources.sites().get(w).layer()).orElse(null);
+                if (gradient != null) {
+                    effects[e] += dot(gradient.get(edges[0][e]).get(positions[w]), sources.vectors().get(w));
+                }
+            }
+        }
+        return effects;
+    }
+
     // ---------------------------------------------------------------- generation
 
     @ParameterizedTest(name = "{0}")
@@ -418,9 +575,58 @@ public abstract class AbstractBackendConformanceTest {
         }
 
         double scalar(List<Hook> perturbations, int seedLayer, int seedPosition, NDArray vector) {
+            HookSite target = seedLayer == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
+                    : HookSite.of(spec.readSite(), seedLayer);
+            ForwardResult result = run(perturbations, Map.of(), List.of(target));
+            return dot(result.capturedAt(target).get(seedPosition), vector);
+        }
+
+        /**
+         * {@code [lane][source]}: what each source's writes move each seeded scalar by, with the frozen values of
+         * {@code overrides} in place of the clean ones.
+         */
+        double[][] edges(Map<HookSite, NDArray> overrides, VjpSeeds seeds, SourceWrites sources) {
+            int[] layers = seeds.layers();
+            int[] at = seeds.positions();
+            List<HookSite> read = new ArrayList<>();
+            for (int lane = 0; lane < seeds.lanes(); lane++) {
+                read.add(layers[lane] == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
+                        : HookSite.of(spec.readSite(), layers[lane]));
+            }
+            List<HookSite> distinct = read.stream().distinct().toList();
+            double[] base = lanes(run(List.of(), overrides, distinct), read, at, seeds);
+            double[][] edges = new double[seeds.lanes()][sources.sources()];
+            int[] owners = sources.owners();
+            int[] positions = sources.positions();
+            for (int s = 0; s < sources.sources(); s++) {
+                List<Hook> writes = new ArrayList<>();
+                for (int w = 0; w < sources.writes(); w++) {
+                    if (owners[w] == s) {
+                        writes.add(new Hook.Add(sources.sites().get(w), Positions.at(positions[w]),
+                                sources.vectors().get(w).reshape(1, -1)));
+                    }
+                }
+                double[] moved = lanes(run(writes, overrides, distinct), read, at, seeds);
+                for (int lane = 0; lane < seeds.lanes(); lane++) {
+                    edges[lane][s] = moved[lane] - base[lane];
+                }
+            }
+            return edges;
+        }
+
+        private double[] lanes(ForwardResult result, List<HookSite> read, int[] at, VjpSeeds seeds) {
+            double[] values = new double[read.size()];
+            for (int lane = 0; lane < values.length; lane++) {
+                values[lane] = dot(result.capturedAt(read.get(lane)).get(at[lane]), seeds.vectors().get(lane));
+            }
+            return values;
+        }
+
+        private ForwardResult run(List<Hook> perturbations, Map<HookSite, NDArray> overrides,
+                                  List<HookSite> captured) {
             List<Hook> hooks = new ArrayList<>();
             for (HookSite site : frozenSites(model)) {
-                hooks.add(new Hook.Replace(site, Positions.all(), clean.capturedAt(site)));
+                hooks.add(new Hook.Replace(site, Positions.all(), overrides.getOrDefault(site, clean.capturedAt(site))));
             }
             for (int layer = 0; layer < model.config().layers(); layer++) {
                 HookSite read = HookSite.of(spec.readSite(), layer);
@@ -441,11 +647,8 @@ public abstract class AbstractBackendConformanceTest {
                 }
             }
             hooks.addAll(perturbations);
-            HookSite target = seedLayer == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
-                    : HookSite.of(spec.readSite(), seedLayer);
-            hooks.add(new Hook.Capture(target));
-            ForwardResult result = model.forward(scope, tokens, hooks);
-            return dot(result.capturedAt(target).get(seedPosition), vector);
+            captured.forEach(site -> hooks.add(new Hook.Capture(site)));
+            return model.forward(scope, tokens, hooks);
         }
     }
 

@@ -24,7 +24,12 @@ public enum BackendCapability implements Capability {
      * The unembedding vectors can be read ({@link TransformerModel#unembeddingVectors},
      * {@link TransformerModel#meanUnembeddingVector}): logit attribution targets are built from them.
      */
-    UNEMBEDDING("reading the unembedding vectors of tokens");
+    UNEMBEDDING("reading the unembedding vectors of tokens"),
+    /**
+     * Edges split over attention heads ({@link LinearizedModel#headLoadings}): which heads of which layers carry each
+     * edge of the linearised model.
+     */
+    HEAD_LOADINGS("splitting edges over the attention heads that carry them");
 
     private final String meaning;
 

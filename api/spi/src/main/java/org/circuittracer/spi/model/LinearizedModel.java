@@ -3,6 +3,8 @@ package org.circuittracer.spi.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Map;
+import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.site.HookSite;
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -36,6 +38,28 @@ public interface LinearizedModel extends AutoCloseable {
      * @param manager owns the returned arrays
      */
     VjpResult vjp(NDManager manager, VjpSeeds seeds);
+
+    /**
+     * Splits edges over attention heads (capability {@link BackendCapability#HEAD_LOADINGS}): for each pair
+     * {@code (edgeTargets[e], edgeSources[e])}, how much of the direct effect of the source on the target's lane goes
+     * through each head of each attention layer, and how much bypasses that layer ({@link HeadLoadings}). Exact in
+     * the linearised model; a constant number of sweeps for the whole batch, not one per head or per edge.
+     *
+     * @param manager     owns temporaries (released before this returns)
+     * @param targets     the targets, one lane each, as for {@link #vjp}
+     * @param sources     what the sources add to the residual stream
+     * @param edgeTargets {@code [E]} lanes of {@code targets}
+     * @param edgeSources {@code [E]} sources of {@code sources}
+     * @throws CircuitTracerException MISSING_CAPABILITY when the backend cannot split edges; INVALID_ARGUMENT for
+     *                                lanes, sources, sites or positions outside the model, the prompt or the batch
+     */
+    default HeadLoadings headLoadings(NDManager manager, VjpSeeds targets, SourceWrites sources, int[] edgeTargets,
+                                      int[] edgeSources) {
+        throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "This backend's linearised model does "
+                + "not support " + BackendCapability.HEAD_LOADINGS.name() + " ("
+                + BackendCapability.HEAD_LOADINGS.meaning() + "). Choose a backend that declares it (see "
+                + "'circuit-tracer plugins').");
+    }
 
     @Override
     void close();

@@ -37,7 +37,7 @@ public final class DjlBackendProvider implements BackendProvider {
     private static final Set<BackendCapability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
             BackendCapability.HOOKS, BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION,
             BackendCapability.FREEZE_NORMS, BackendCapability.FLOAT16, BackendCapability.VJP,
-            BackendCapability.KV_CACHE, BackendCapability.UNEMBEDDING));
+            BackendCapability.KV_CACHE, BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS));
 
     @Override
     public String name() {

@@ -6,7 +6,7 @@ import org.circuittracer.spi.model.BackendProvider;
 import org.circuittracer.testkit.AbstractBackendConformanceTest;
 import org.circuittracer.testkit.SharedFixtures;
 
-/** The model-level kit on the four tiny fixture architectures. */
+/** The model-level kit on the five tiny fixture architectures. */
 class DjlBackendConformanceTest extends AbstractBackendConformanceTest {
 
     @Override
@@ -16,7 +16,7 @@ class DjlBackendConformanceTest extends AbstractBackendConformanceTest {
 
     @Override
     protected List<Path> models() {
-        return List.of("gpt2", "llama", "gemma2", "qwen3").stream()
+        return List.of("gpt2", "llama", "gemma2", "qwen3", "gemma3").stream()
                 .map(arch -> SharedFixtures.resolve("tiny-models/" + arch)).toList();
     }
 }

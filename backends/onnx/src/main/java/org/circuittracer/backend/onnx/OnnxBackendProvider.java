@@ -63,7 +63,7 @@ public final class OnnxBackendProvider implements BackendProvider {
     public Set<BackendCapability> capabilities() {
         Set<BackendCapability> caps = EnumSet.of(BackendCapability.HOOKS, BackendCapability.FREEZE_ATTENTION,
                 BackendCapability.FREEZE_NORMS, BackendCapability.VJP, BackendCapability.KV_CACHE,
-                BackendCapability.UNEMBEDDING);
+                BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS);
         if (cudaBuild()) {
             caps.add(BackendCapability.CUDA);
         }

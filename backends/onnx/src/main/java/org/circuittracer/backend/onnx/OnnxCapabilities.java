@@ -34,6 +34,7 @@ final class OnnxCapabilities {
         if (patterns && scales && vjpWeights(config, sites) && list.contains(HookSite.global(SiteKind.EMBED))
                 && list.contains(HookSite.global(SiteKind.UNEMBED_IN))) {
             caps.add(BackendCapability.VJP);
+            caps.add(BackendCapability.HEAD_LOADINGS); // the same frozen model, split at the attention layers
         }
         if (inputs.hasCache()) {
             caps.add(BackendCapability.KV_CACHE);

@@ -66,7 +66,7 @@ public final class AdjointSweep {
             NDArray vectors = seeds.vectors().toType(DataType.FLOAT32, true);
             vectors.attach(scope);
             if (cuts.length == 2) {
-                Sweep whole = sweep(scope, model, spec, vectors, seedLayers, seedPositions, positions);
+                Sweep whole = sweep(scope, model, spec, vectors, seedLayers, seedPositions, positions, null);
                 whole.writes.values().forEach(g -> g.attach(manager));
                 whole.embedding.attach(manager);
                 return new VjpResult(whole.writes, whole.embedding, positions);
@@ -83,7 +83,7 @@ public final class AdjointSweep {
                 part.attach(scope);
                 int[] layers = Arrays.copyOfRange(seedLayers, from, to);
                 int[] at = Arrays.copyOfRange(seedPositions, from, to);
-                Sweep sweep = sweep(scope, model, spec, part, layers, at, Arrays.stream(at).max().orElse(0) + 1);
+                Sweep sweep = sweep(scope, model, spec, part, layers, at, Arrays.stream(at).max().orElse(0) + 1, null);
                 written.addAll(sweep.writes.keySet());
                 parts.add(sweep);
             }
@@ -113,9 +113,30 @@ public final class AdjointSweep {
     private record Sweep(Map<Integer, NDArray> writes, NDArray embedding) {
     }
 
-    /** The reverse sweep of {@code n} lanes on {@code positions} positions; results owned by {@code scope}. */
+    /**
+     * The whole batch in one sweep that also records, by layer, the gradient at {@code hook_resid_mid} (what
+     * {@link HeadLoadingSweep} splits over heads); every array owned by {@code manager}. Layers above every seed are
+     * absent from both maps (exactly zero there).
+     *
+     * @param mids receives layer → {@code [B, P, d]}
+     */
+    static VjpResult recordingMids(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds seeds,
+                                   Map<Integer, NDArray> mids) {
+        validate(model, seeds);
+        NDArray vectors = seeds.vectors().toType(DataType.FLOAT32, true);
+        vectors.attach(manager);
+        Sweep whole = sweep(manager, model, spec, vectors, seeds.layers(), seeds.positions(), seeds.positionBound(),
+                mids);
+        return new VjpResult(whole.writes, whole.embedding, seeds.positionBound());
+    }
+
+    /**
+     * The reverse sweep of {@code n} lanes on {@code positions} positions; results owned by {@code scope}.
+     *
+     * @param mids null, or receives the gradient at each swept layer's {@code hook_resid_mid} (owned by {@code scope})
+     */
     private static Sweep sweep(NDManager scope, FrozenTransformer model, LinearizationSpec spec, NDArray vectors,
-                               int[] seedLayers, int[] seedPositions, int positions) {
+                               int[] seedLayers, int[] seedPositions, int positions, Map<Integer, NDArray> mids) {
         int layers = model.layers().size();
         int lanes = seedLayers.length;
         // write sites below `top` can matter; the sweep starts at the highest seeded layer to inject its seed there
@@ -158,6 +179,10 @@ public final class AdjointSweep {
                 }
                 NDArray read = input == null ? null : readSiteAdjoint(block, spec.readSite(), input, positions);
                 NDArray mid = read == null ? residual : residual == null ? read : residual.add(read);
+                if (mids != null) {
+                    mid.attach(scope);
+                    mids.put(layer, mid);
+                }
                 NDArray attention = block.ln1Post() == null ? mid : block.ln1Post().adjoint(mid, positions);
                 NDArray attentionInput = block.attention().adjoint(attention, positions);
                 residual = mid.add(block.ln1().adjoint(attentionInput, positions));
@@ -168,6 +193,7 @@ public final class AdjointSweep {
                     writes.put(layer, out);
                     keepPrevious = out == previous;
                 }
+                keepPrevious |= mids != null && mid == previous;
             }
             if (previous != null && !keepPrevious) {
                 previous.close(); // no longer needed: free it now rather than with the whole VJP

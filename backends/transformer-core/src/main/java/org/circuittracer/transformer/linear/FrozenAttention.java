@@ -223,6 +223,84 @@ public final class FrozenAttention {
     }
 
     /**
+     * The frozen attention applied forwards on the first {@code positions} positions (a linear map: the value biases,
+     * constants, are left out): {@code Σ_h P_h · (u·V_kv(h)) · O_h}.
+     *
+     * @param input {@code [S, P, d]} a change of the attention input {@code u} (after the pre-attention norm)
+     * @return {@code [S, P, d]} the change of the attention output, owned by the input's manager
+     */
+    public NDArray forward(NDArray input, int positions) {
+        long sources = input.getShape().get(0);
+        long width = input.getShape().get(2);
+        int p = positions;
+        int group = heads / kvHeads;
+        NDManager owner = input.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            scope.tempAttachAll(input);
+            // [S·P, KV·dh] → [KV, P (key), S·dh]
+            NDArray values = input.reshape(sources * p, width).matMul(valueAdjoint.transpose())
+                    .reshape(sources, p, kvHeads, headDim).transpose(2, 1, 0, 3).reshape(kvHeads, p, sources * headDim);
+            // a group's query rows stacked: [KV, G·P (query), P (key)] × [KV, P, S·dh]
+            NDArray rows = pattern.rows(scope, 0, p, p).reshape(kvHeads, (long) group * p, p);
+            NDArray mixed = rows.matMul(values) // [KV, G·P, S·dh] = [H, P, S, dh]
+                    .reshape(heads, p, sources, headDim).transpose(2, 1, 0, 3).reshape(sources * p,
+                            (long) heads * headDim);
+            NDArray result = mixed.matMul(outputAdjoint.transpose()).reshape(sources, p, width);
+            result.attach(owner);
+            return result;
+        }
+    }
+
+    /**
+     * The values each query head reads, for a change of the attention input: {@code U[s, h] = u_s · V_kv(h)} on the
+     * first {@code positions} positions, flattened over (key position, head width).
+     *
+     * @param input {@code [S, P, d]}
+     * @return {@code [S, H, P·dh]}, owned by the input's manager
+     */
+    public NDArray headValues(NDArray input, int positions) {
+        long sources = input.getShape().get(0);
+        long width = input.getShape().get(2);
+        int group = heads / kvHeads;
+        NDManager owner = input.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            scope.tempAttachAll(input);
+            NDArray values = input.reshape(sources * positions, width).matMul(valueAdjoint.transpose())
+                    .reshape(sources, positions, kvHeads, headDim).transpose(0, 2, 1, 3); // [S, KV, P, dh]
+            NDArray result = values.expandDims(2).broadcast(new Shape(sources, kvHeads, group, positions, headDim))
+                    .reshape(sources, heads, (long) positions * headDim);
+            result.attach(owner);
+            return result;
+        }
+    }
+
+    /**
+     * The gradient at each query head's values, for a gradient at the attention output:
+     * {@code Z[t, h, k] = Σ_q P_h[q, k] · (ḡ_t[q] · O_hᵀ)} on the first {@code positions} positions, flattened over (key
+     * position, head width). {@code ⟨Z[t, h], U[s, h]⟩} ({@link #headValues}) is then the part of
+     * {@code ⟨ḡ_t, forward(u_s)⟩} that head {@code h} carries.
+     *
+     * @param gradient {@code [B, P, d]} gradient at the attention output
+     * @return {@code [B, H, P·dh]}, owned by the gradient's manager
+     */
+    public NDArray headGradients(NDArray gradient, int positions) {
+        long lanes = gradient.getShape().get(0);
+        long width = gradient.getShape().get(2);
+        int p = positions;
+        NDManager owner = gradient.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            scope.tempAttachAll(gradient);
+            NDArray perHead = gradient.reshape(lanes * p, width).matMul(outputAdjoint)
+                    .reshape(lanes, p, heads, headDim).transpose(2, 1, 0, 3).reshape(heads, p, lanes * headDim);
+            NDArray keysByQueries = pattern.rows(scope, 0, p, p).transpose(0, 2, 1); // [H, P (key), P (query)]
+            NDArray result = keysByQueries.matMul(perHead) // [H, P (key), B·dh]
+                    .reshape(heads, p, lanes, headDim).transpose(2, 0, 1, 3).reshape(lanes, heads, (long) p * headDim);
+            result.attach(owner);
+            return result;
+        }
+    }
+
+    /**
      * {@code [KV, P, G·P]}: entry {@code [kv, k, g·P + q]} is the probability of query {@code q} of head
      * {@code kv·G + g} at key {@code k}.
      */

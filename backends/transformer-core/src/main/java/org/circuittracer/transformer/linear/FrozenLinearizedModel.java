@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.circuittracer.spi.model.HeadLoadings;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -79,6 +81,13 @@ public final class FrozenLinearizedModel implements LinearizedModel {
     public VjpResult vjp(NDManager manager, VjpSeeds seeds) {
         Objects.requireNonNull(manager, "manager");
         return AdjointSweep.run(manager, frozen, spec, seeds);
+    }
+
+    @Override
+    public HeadLoadings headLoadings(NDManager manager, VjpSeeds targets, SourceWrites sources, int[] edgeTargets,
+                                     int[] edgeSources) {
+        Objects.requireNonNull(manager, "manager");
+        return HeadLoadingSweep.run(manager, frozen, spec, targets, sources, edgeTargets, edgeSources);
     }
 
     @Override

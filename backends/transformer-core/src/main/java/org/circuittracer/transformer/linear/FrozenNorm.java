@@ -36,4 +36,16 @@ public record FrozenNorm(NDArray gain, boolean centered, NDArray scale) {
         }
         return out.div(Scoped.slice(scale, ":" + positions, gradient));
     }
+
+    /**
+     * The norm applied forwards to a change {@code x}: {@code γ ⊙ C·x / s} on the first {@code positions} positions.
+     *
+     * @param change {@code [S, P, d]} with {@code P = positions}
+     * @return {@code [S, P, d]}, owned by the change's manager
+     */
+    public NDArray forward(NDArray change, int positions) {
+        NDArray out = centered ? change.sub(change.mean(new int[] {-1}, true)) : change;
+        out = out.div(Scoped.slice(scale, ":" + positions, change));
+        return gain == null ? out : out.mul(gain);
+    }
 }
