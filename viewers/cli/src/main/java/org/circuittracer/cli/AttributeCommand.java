@@ -88,6 +88,12 @@ final class AttributeCommand implements Runnable {
     @CommandLine.Mixin
     AttributionLimitsOptions limits = new AttributionLimitsOptions();
 
+    @Option(names = "--head-loadings", arity = "0..1", fallbackValue = "3", paramLabel = "TOP_K",
+            description = "Also split every kept link over the attention heads that carry it, and store on each link "
+                    + "the TOP_K heads per layer by |loading| (3 when no number is given) and the part that bypasses "
+                    + "each layer's attention (links' head_loadings and head_bypass; docs/formats/graph-json.md).")
+    Integer headLoadings;
+
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
 
@@ -154,8 +160,12 @@ final class AttributeCommand implements Runnable {
                 timing.put("load_transcoders_s", loaded.dictionarySeconds);
                 PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
                 PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
-                        limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold,
-                        graphJson.strictNodeIds);
+                        limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold,
+                        graphJson.edgeThreshold, graphJson.strictNodeIds, headLoadings == null ? 0 : headLoadings);
+                if (headLoadings != null) { // before the attribution, not after it
+                    org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
+                            org.circuittracer.spi.model.BackendCapability.HEAD_LOADINGS, "--head-loadings");
+                }
                 List<Integer> templatePositions = List.of();
                 if (chat != null) {
                     ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m,
@@ -322,6 +332,10 @@ final class AttributeCommand implements Runnable {
         graphJson.check(spec);
         limits.check(spec);
         Viewing.checkPort(port, spec);
+        if (headLoadings != null && headLoadings < 1) {
+            throw usage("--head-loadings takes the number of heads per layer to keep on each link (at least 1), got "
+                    + headLoadings + ".");
+        }
     }
 
     private CommandLine.ParameterException usage(String message) {

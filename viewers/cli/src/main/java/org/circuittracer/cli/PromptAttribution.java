@@ -16,7 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.circuittracer.attribution.attention.HeadLoadingPass;
 import org.circuittracer.attribution.export.ExportOptions;
+import org.circuittracer.attribution.export.HeadLoadingExport;
 import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.export.GraphIndex;
 import org.circuittracer.attribution.export.GraphJsonExporter;
@@ -63,10 +65,26 @@ public final class PromptAttribution {
     /**
      * How every prompt of a run is attributed and pruned (the options of {@code attribute}); serializable so that batch
      * jobs can ship it to their workers.
+     *
+     * @param headLoadings the heads per layer to store on each kept link ({@code --head-loadings}), 0 for none
      */
     public record Settings(int maxNLogits, double desiredLogitProb, int maxFeatureNodes, int batchSize,
-                           double nodeThreshold, double edgeThreshold, boolean strictNodeIds)
+                           double nodeThreshold, double edgeThreshold, boolean strictNodeIds, int headLoadings)
             implements java.io.Serializable {
+
+        /** Without head loadings. */
+        public Settings(int maxNLogits, double desiredLogitProb, int maxFeatureNodes, int batchSize,
+                        double nodeThreshold, double edgeThreshold, boolean strictNodeIds) {
+            this(maxNLogits, desiredLogitProb, maxFeatureNodes, batchSize, nodeThreshold, edgeThreshold, strictNodeIds,
+                    0);
+        }
+
+        public Settings {
+            if (headLoadings < 0) {
+                throw CircuitTracerException.invalidArgument("--head-loadings takes the number of heads per layer to "
+                        + "keep on each link (at least 1); got " + headLoadings + ".");
+            }
+        }
     }
 
     /**
@@ -159,13 +177,18 @@ public final class PromptAttribution {
                     + "it with --prompt-ids, or give --prompt text.");
         }
         Settings settings = request.settings();
-        AttributionTargets chosen = request.targets() != null ? TargetSpec.resolve(request.targets(), model)
-                : new AttributionTargets.Salient(settings.maxNLogits(), settings.desiredLogitProb());
+        AttributionTargets chosen = chosenTargets(request);
         AttributionRequest attribution = new AttributionRequest(model, dictionary, tokens, chosen,
                 settings.maxFeatureNodes(), settings.batchSize(), 4);
         long t = System.nanoTime();
         AttributionGraph graph = attributor.attribute(attribution, listener);
         return new Attributed(graph, tokens, seconds(System.nanoTime() - t));
+    }
+
+    private AttributionTargets chosenTargets(Request request) {
+        Settings settings = request.settings();
+        return request.targets() != null ? TargetSpec.resolve(request.targets(), model)
+                : new AttributionTargets.Salient(settings.maxNLogits(), settings.desiredLogitProb());
     }
 
     /**
@@ -196,6 +219,10 @@ public final class PromptAttribution {
                 .withThresholds(request.settings().nodeThreshold(), request.settings().edgeThreshold())
                 .withStrictNodeIds(request.settings().strictNodeIds())
                 .withCreateTimeMs(System.currentTimeMillis());
+        String[] headFailure = new String[1];
+        if (request.settings().headLoadings() > 0) {
+            options = options.withHeadLoadings(headLoadings(graph, request, headFailure));
+        }
         GraphJsonExporter.Built built;
         GraphJsonExporter.Result result;
         try {
@@ -208,9 +235,30 @@ public final class PromptAttribution {
         } catch (CircuitTracerException e) {
             throw rescue(e, graph, request, savedGraphFile);
         }
+        if (headFailure[0] != null) {
+            warnings.accept("warning: the graph JSON was written without head loadings, which could not be computed: "
+                    + headFailure[0]);
+        }
         ObjectNode metadata = (ObjectNode) built.json().get("metadata");
         return new Result(attributed, result, metadata, savedGraphFile, topLogits(graph), features(built.json()),
                 saveSeconds, seconds(System.nanoTime() - t));
+    }
+
+    /**
+     * The kept links' split over heads, computed when the exporter has chosen them. A failure there must not lose the
+     * graph: it is recorded in {@code failure[0]} and the graph is exported without head loadings.
+     */
+    private HeadLoadingExport headLoadings(AttributionGraph graph, Request request, String[] failure) {
+        AttributionTargets targets = chosenTargets(request);
+        HeadLoadingPass pass = new HeadLoadingPass(model, dictionary);
+        return new HeadLoadingExport(request.settings().headLoadings(), (t, s) -> {
+            try {
+                return pass.compute(graph, t, s, targets);
+            } catch (CircuitTracerException | OutOfMemoryError e) {
+                failure[0] = e.getMessage();
+                return null;
+            }
+        });
     }
 
     /** {@code SLUG.json} (atomically) and, when asked, its index entry: what {@link GraphJsonExporter#export} does. */

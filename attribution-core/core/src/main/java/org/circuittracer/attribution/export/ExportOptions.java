@@ -25,9 +25,12 @@ import org.circuittracer.spi.model.Tokenizer;
  *                            {@link GraphJsonExporter.Built#renamed()}
  * @param createTimeMs        written to {@code metadata.info.create_time_ms}, or {@code null} to omit it (keeps
  *                            output deterministic)
+ * @param headLoadings        how to split the kept links over attention heads (then written on every link and
+ *                            described in {@code metadata.head_loadings}), or {@code null} for none
  */
 public record ExportOptions(String slug, String scan, List<String> promptTokens, double nodeThreshold,
-                            double edgeThreshold, boolean strictNodeIds, Long createTimeMs) {
+                            double edgeThreshold, boolean strictNodeIds, Long createTimeMs,
+                            HeadLoadingExport headLoadings) {
 
     public ExportOptions {
         Objects.requireNonNull(slug, "slug");
@@ -41,24 +44,32 @@ public record ExportOptions(String slug, String scan, List<String> promptTokens,
     /** Default thresholds (0.8, 0.98), the graph's scan, colliding error ids renamed, no creation time. */
     public static ExportOptions of(String slug, List<String> promptTokens) {
         return new ExportOptions(slug, null, promptTokens, GraphPruning.DEFAULT_NODE_THRESHOLD,
-                GraphPruning.DEFAULT_EDGE_THRESHOLD, false, null);
+                GraphPruning.DEFAULT_EDGE_THRESHOLD, false, null, null);
     }
 
     public ExportOptions withScan(String newScan) {
         return new ExportOptions(slug, newScan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds,
-                createTimeMs);
+                createTimeMs, headLoadings);
     }
 
     public ExportOptions withThresholds(double node, double edge) {
-        return new ExportOptions(slug, scan, promptTokens, node, edge, strictNodeIds, createTimeMs);
+        return new ExportOptions(slug, scan, promptTokens, node, edge, strictNodeIds, createTimeMs, headLoadings);
     }
 
     public ExportOptions withStrictNodeIds(boolean strict) {
-        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strict, createTimeMs);
+        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strict, createTimeMs,
+                headLoadings);
     }
 
     public ExportOptions withCreateTimeMs(Long millis) {
-        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds, millis);
+        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds, millis,
+                headLoadings);
+    }
+
+    /** The same options, with the kept links split over attention heads by {@code loadings} (null: none). */
+    public ExportOptions withHeadLoadings(HeadLoadingExport loadings) {
+        return new ExportOptions(slug, scan, promptTokens, nodeThreshold, edgeThreshold, strictNodeIds, createTimeMs,
+                loadings);
     }
 
     /** Each token decoded on its own, special tokens kept: the reference's {@code prompt_tokens}. */

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.circuittracer.attribution.attention.GraphHeadLoadings;
 import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.attribution.prune.GraphPruning;
 import org.circuittracer.attribution.prune.PruneResult;
@@ -48,6 +49,9 @@ public final class GraphJsonExporter {
      * docs/reference/algorithm.md §5.3); null for a score that is not a number.
      */
     public static final String SCORES_FIELD = "graph_scores";
+
+    /** The metadata field describing the links' head loadings: {@code {layers, heads, top_k}}. */
+    public static final String HEAD_LOADINGS_FIELD = "head_loadings";
     /** {@code metadata.info.generator.name}. */
     public static final String GENERATOR_NAME = "circuit-tracer-jvm";
 
@@ -162,7 +166,17 @@ public final class GraphJsonExporter {
         q.put("clickedId", "");
         q.put("sg_pos", "");
         root.set("nodes", nodeArray(graph, selection.emitted(), ids, pruned.cumulativeScores()));
-        root.set("links", links(graph, pruned, ids));
+        GraphHeadLoadings heads = null;
+        if (options.headLoadings() != null) {
+            heads = headLoadings(graph, pruned, options.headLoadings());
+        }
+        if (heads != null) {
+            ObjectNode described = ((ObjectNode) root.get("metadata")).putObject(HEAD_LOADINGS_FIELD);
+            described.put("layers", heads.loadings().layers());
+            described.put("heads", heads.loadings().heads());
+            described.put("top_k", options.headLoadings().topK());
+        }
+        root.set("links", links(graph, pruned, ids, heads, options.headLoadings()));
         return new Built(root, renamed, warnings, scores);
     }
 
@@ -217,9 +231,31 @@ public final class GraphJsonExporter {
                 && Float.isFinite(weight);
     }
 
-    private static ArrayNode links(AttributionGraph graph, PruneResult pruned, String[] ids) {
+    /** The kept links, split over heads. */
+    private static GraphHeadLoadings headLoadings(AttributionGraph graph, PruneResult pruned,
+                                                  HeadLoadingExport export) {
+        List<int[]> kept = new ArrayList<>();
+        EdgeMatrix a = graph.adjacency();
+        a.forEachRow((t, columns, weights, from, to) -> {
+            if (!pruned.keepsNode(t)) {
+                return;
+            }
+            int at = a.rowOffset(t) - from;
+            for (int i = from; i < to; i++) {
+                if (keepsLink(pruned, t, columns[i], at + i, weights[i])) {
+                    kept.add(new int[] {t, columns[i]});
+                }
+            }
+        });
+        return export.compute().of(kept.stream().mapToInt(e -> e[0]).toArray(),
+                kept.stream().mapToInt(e -> e[1]).toArray());
+    }
+
+    private static ArrayNode links(AttributionGraph graph, PruneResult pruned, String[] ids, GraphHeadLoadings heads,
+                                   HeadLoadingExport export) {
         ArrayNode links = JsonNodeFactory.instance.arrayNode();
         EdgeMatrix a = graph.adjacency();
+        var edgeOf = heads == null ? null : heads.lookup();
         a.forEachRow((t, columns, weights, from, to) -> {
             if (!pruned.keepsNode(t)) {
                 return;
@@ -231,10 +267,28 @@ public final class GraphJsonExporter {
                     link.put("source", ids[columns[i]]);
                     link.put("target", ids[t]);
                     link.put("weight", (double) weights[i]);
+                    if (heads != null) {
+                        writeHeads(link, heads, edgeOf.apply(t, columns[i]), export.topK());
+                    }
                 }
             }
         });
         return links;
+    }
+
+    /** {@code head_loadings: [[layer, head, loading], …]} and {@code head_bypass: [per layer]} on one link. */
+    private static void writeHeads(ObjectNode link, GraphHeadLoadings heads, int edge, int topK) {
+        if (edge < 0) {
+            return;
+        }
+        ArrayNode top = link.putArray("head_loadings");
+        for (GraphHeadLoadings.HeadShare share : heads.topHeads(edge, topK)) {
+            top.addArray().add(share.layer()).add(share.head()).add((double) share.loading());
+        }
+        ArrayNode bypass = link.putArray("head_bypass");
+        for (int m = 0; m < heads.loadings().layers(); m++) {
+            bypass.add((double) heads.loadings().bypass(edge, m));
+        }
     }
 
     private static ArrayNode nodeArray(AttributionGraph graph, boolean[] emitted, String[] ids, double[] cumulative) {

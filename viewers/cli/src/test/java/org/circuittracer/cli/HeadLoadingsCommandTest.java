@@ -1,0 +1,110 @@
+package org.circuittracer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.circuittracer.testkit.SharedFixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code attribute --head-loadings}: every kept link of the graph JSON carries its top heads per layer and the
+ * per-layer bypass, and with every head kept they add up to the link's weight in every layer.
+ */
+class HeadLoadingsCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private CircuitTracerCommandTest.Run attribute(String transcoders, String... more) {
+        List<String> args = new ArrayList<>(List.of("attribute", "--model",
+                SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
+                SharedFixtures.resolve("tiny-transcoders/" + transcoders).toString(), "--graph-file-dir",
+                dir.resolve("graphs").toString(), "--max-feature-nodes", "16", "--slug", "g", "--prompt-ids",
+                "1,5,9,13,21,34", "-q"));
+        args.addAll(List.of(more));
+        return CircuitTracerCommandTest.run(args.toArray(String[]::new));
+    }
+
+    private JsonNode graph() throws IOException {
+        return new ObjectMapper().readTree(dir.resolve("graphs/g.json").toFile());
+    }
+
+    @Test
+    void withEveryHeadKeptTheHeadsAndTheBypassGiveEachLinkInEveryLayer() throws IOException {
+        for (String transcoders : List.of("llama-plt-relu", "llama-clt-relu")) {
+            CircuitTracerCommandTest.Run r = attribute(transcoders, "--head-loadings", "64");
+            assertThat(r.exit()).as(r.err()).isZero();
+            JsonNode json = graph();
+            JsonNode described = json.get("metadata").get("head_loadings");
+            int layers = described.get("layers").asInt();
+            int heads = described.get("heads").asInt();
+            assertThat(described.get("top_k").asInt()).isEqualTo(64);
+            assertThat(layers).isPositive();
+            double largestWeight = 0;
+            for (JsonNode link : json.get("links")) {
+                largestWeight = Math.max(largestWeight, Math.abs(link.get("weight").asDouble()));
+            }
+            int throughHeads = 0;
+            for (JsonNode link : json.get("links")) {
+                double weight = link.get("weight").asDouble();
+                assertThat(link.get("head_bypass")).as(transcoders + " " + link).hasSize(layers);
+                Map<Integer, Double> perLayer = new HashMap<>();
+                Map<Integer, Double> magnitude = new HashMap<>();
+                for (JsonNode share : link.get("head_loadings")) {
+                    int layer = share.get(0).asInt();
+                    assertThat(share.get(1).asInt()).isBetween(0, heads - 1);
+                    perLayer.merge(layer, share.get(2).asDouble(), Double::sum);
+                    magnitude.merge(layer, Math.abs(share.get(2).asDouble()), Double::sum);
+                    throughHeads++;
+                }
+                for (int m = 0; m < layers; m++) {
+                    double bypass = link.get("head_bypass").get(m).asDouble();
+                    double sum = bypass + perLayer.getOrDefault(m, 0.0);
+                    double scale = Math.max(1e-2 * largestWeight, Math.max(Math.abs(weight),
+                            Math.abs(bypass) + magnitude.getOrDefault(m, 0.0)));
+                    assertThat(Math.abs(sum - weight)).as("%s, link %s, layer %d", transcoders, link, m)
+                            .isLessThanOrEqualTo(1e-5 * scale);
+                }
+            }
+            assertThat(throughHeads).as(transcoders + ": some link passes some head").isPositive();
+        }
+    }
+
+    @Test
+    void withoutANumberThreeHeadsPerLayerAreKept() throws IOException {
+        CircuitTracerCommandTest.Run r = attribute("llama-plt-relu", "--head-loadings");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode json = graph();
+        assertThat(json.get("metadata").get("head_loadings").get("top_k").asInt()).isEqualTo(3);
+        for (JsonNode link : json.get("links")) {
+            Map<Integer, Integer> perLayer = new HashMap<>();
+            for (JsonNode share : link.get("head_loadings")) {
+                perLayer.merge(share.get(0).asInt(), 1, Integer::sum);
+            }
+            perLayer.values().forEach(n -> assertThat(n).isLessThanOrEqualTo(3));
+        }
+    }
+
+    @Test
+    void graphsWithoutTheOptionHaveNoHeadLoadings() throws IOException {
+        assertThat(attribute("llama-plt-relu").exit()).isZero();
+        JsonNode json = graph();
+        assertThat(json.get("metadata").has("head_loadings")).isFalse();
+        json.get("links").forEach(link -> assertThat(link.has("head_loadings")).isFalse());
+    }
+
+    @Test
+    void aCountBelowOneIsRefusedBeforeTheModelIsLoaded() {
+        CircuitTracerCommandTest.Run r = attribute("llama-plt-relu", "--head-loadings", "0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--head-loadings").contains("at least 1");
+    }
+}
