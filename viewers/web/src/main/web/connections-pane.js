@@ -3,11 +3,17 @@
 import { state, update, togglePin } from './store.js';
 import { displayLabel, layerName, linkColor, GLYPH, featureName } from './model.js';
 import { el, clear, fmt } from './dom.js';
+import { headDims, linkGrid, nodeGrid, rankHeads, heatMap, topHeads, signed } from './heads.js';
 
 const ROWS = 30;
 
 export function createConnectionsPane(root) {
   const body = root.querySelector('.pane-body');
+  let headsOpen = true;  // the attention-heads section, as the user last left it
+  let dims = null;       // the graph's head dimensions while rendering, null when it has no head loadings
+
+  const isSelected = (link) => !!state.selectedLink && state.selectedLink.source === link.source.id
+    && state.selectedLink.target === link.target.id;
 
   function row(link, other, pct) {
     const n = other;
@@ -26,6 +32,19 @@ export function createConnectionsPane(root) {
     el('span', { class: 'conn-arrow', text: arrow }),
     el('span', { class: 'conn-layer', text: layerName(n) }),
     el('span', { class: `conn-weight ${link.weight >= 0 ? 'pos' : 'neg'}`, text: (link.weight >= 0 ? '+' : '') + fmt(link.weight) }));
+    if (dims) {
+      // selects the link: its head loadings replace the node's in the attention-heads section
+      const has = !!(link.heads || link.bypass);
+      r.classList.add('with-heads');
+      if (isSelected(link)) r.classList.add('link-selected');
+      r.append(el('button', { type: 'button', class: `conn-heads${isSelected(link) ? ' active' : ''}`, text: '▦',
+        disabled: !has, 'aria-label': `Head loadings of the link ${link.source.id} → ${link.target.id}`,
+        title: has ? 'Show this link\'s attention-head loadings' : 'No head loadings stored for this link',
+        onclick: (e) => {
+          e.stopPropagation();
+          update({ selectedLink: isSelected(link) ? null : { source: link.source.id, target: link.target.id } }, 'select');
+        } }));
+    }
     return r;
   }
 
@@ -42,9 +61,50 @@ export function createConnectionsPane(root) {
       neg.map((i) => row(i.link, i.other, i.pct)));
   }
 
+  /** The selected node's link that is selected, or null. */
+  function selectedLinkOf(n) {
+    if (!state.selectedLink) return null;
+    return n.inputs.find(isSelected) || n.outputs.find(isSelected) || null;
+  }
+
+  /** The attention-heads section: the selected link's loadings, else the heads carrying the node's inputs. */
+  function headsSection(n) {
+    if (!dims) {
+      return el('p', { class: 'heads-none muted', text: 'No head loadings in this graph; run attribute '
+        + '--head-loadings to see which attention heads carry its links.' });
+    }
+    const box = el('details', { class: 'heads', open: headsOpen },
+      el('summary', { text: 'Attention heads' }));
+    box.addEventListener('toggle', () => { headsOpen = box.open; });
+    const link = selectedLinkOf(n);
+    if (link) {
+      const grid = linkGrid(link, dims);
+      box.append(el('div', { class: 'heads-title', dataset: { scope: 'link' } },
+        el('span', { text: `Link ${link.source.id} → ${link.target.id}, weight ${signed(link.weight)}` }),
+        el('button', { type: 'button', class: 'link heads-back', text: 'back to the node',
+          onclick: () => update({ selectedLink: null }, 'select') })));
+      box.append(link.heads || link.bypass ? heatMap(grid, { scope: 'link', rank: rankHeads(grid) })
+        : el('p', { class: 'muted', text: 'No head loadings stored for this link.' }));
+      return box;
+    }
+    const grid = nodeGrid(n, dims);
+    box.append(el('div', { class: 'heads-title', dataset: { scope: 'node' } },
+      el('span', { text: `Heads carrying this node's inputs: ${grid.links} of ${grid.inputs} input links shown have `
+        + 'loadings, summed. ▦ on a link shows that link.' })));
+    if (!grid.links) {
+      box.append(el('p', { class: 'muted heads-empty', text: 'No input link of this node carries head loadings.' }));
+      return box;
+    }
+    const rank = rankHeads(grid);
+    box.append(heatMap(grid, { scope: 'node', rank }),
+      el('div', { class: 'heads-top-title muted', text: 'Top heads by |sum of loadings|' }), topHeads(rank));
+    return box;
+  }
+
   function render() {
     clear(body);
     const m = state.model;
+    dims = headDims(m);
     const n = m && state.clickedId && m.byId.get(state.clickedId);
     state.clickedNode = n || null;
     if (!n) {
@@ -58,7 +118,7 @@ export function createConnectionsPane(root) {
       el('span', { class: 'muted', text: ` ${n.id} · ${layerName(n)} · pos ${n.pos}` }));
     const inputs = n.inputs.map((l) => ({ link: l, other: l.source, pct: l.pct }));
     const outputs = n.outputs.map((l) => ({ link: l, other: l.target, pct: l.pct }));
-    body.append(header, el('div', { class: 'conn-cols' }, column('Inputs', inputs), column('Outputs', outputs)));
+    body.append(header, headsSection(n), el('div', { class: 'conn-cols' }, column('Inputs', inputs), column('Outputs', outputs)));
   }
 
   return { render };

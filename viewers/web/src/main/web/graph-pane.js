@@ -145,6 +145,9 @@ export function createGraphPane(root) {
       ctx.globalAlpha = 1;
     }
     for (const l of strong) drawLink(ctx, pts, l, 1, true);
+    const sel = state.selectedLink;
+    const picked = sel && m.links.find((l) => l.source.id === sel.source && l.target.id === sel.target);
+    if (picked) drawLink(ctx, pts, picked, 2.2, true); // the link whose head loadings are shown
 
     const clicked = state.clickedId;
     const neighbour = new Map();

@@ -46,13 +46,15 @@ const labelsDialog = createLabelsDialog($('#dialog-labels'), {
 
 window.viewer = { state, update, graphPane, timings, subgraph, labelsDialog, ready: false };
 
-subscribe((reason) => {
+subscribe((reason, patch) => {
   if (reason === 'hover') {
     graphPane.redraw();
     featurePane.render();
     return;
   }
   if (reason === 'select') {
+    // a link's head loadings belong to the node it was picked from: another node (or none) unselects it
+    if (patch && 'clickedId' in patch && !('selectedLink' in patch)) state.selectedLink = null;
     graphPane.redraw();
     connections.render();
     featurePane.render();
@@ -154,6 +156,7 @@ async function openGraph(slug, url) {
   state.slug = slug;
   Object.assign(state, {
     pinnedIds, supernodes, labels, sgLayout, clerpRules, urlClerps, sgSnap: s.sg_snap === true,
+    selectedLink: null,
     clickedId: pick(url.clickedId, s.clickedId || null, q.clickedId || null, null),
     pruningThreshold: threshold,
     densityThreshold: pick(url.densityThreshold, s.densityThreshold, null),

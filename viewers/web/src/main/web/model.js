@@ -1,6 +1,7 @@
 // Derived graph quantities (docs/reference/graph-format.md §2.8): node kinds and rows, labels, pctInput, adjacency.
 
 import { state, groupOf } from './store.js';
+import { readLinkHeads } from './heads.js';
 
 export function kindOf(featureType) {
   if (!featureType) return 'feature';
@@ -64,6 +65,8 @@ export function buildModel(view) {
     const t = byId.get(l.target);
     if (!s || !t) continue;
     const link = { source: s, target: t, weight: l.weight, pct: 0 };
+    // attention-head loadings (heads.js), only on the links of graphs attributed with them
+    if (l.head_loadings || l.head_bypass) Object.assign(link, readLinkHeads(l));
     links.push(link);
     s.outputs.push(link);
     t.inputs.push(link);

@@ -12,6 +12,7 @@ export const state = {
   supernodes: [],         // [[label, id, id, ...], ...]
   clickedId: null,
   hoveredId: null,
+  selectedLink: null,     // {source, target} node ids: the link whose head loadings are shown (connections pane)
   pruningThreshold: null,
   densityThreshold: null,
   linkType: 'either',

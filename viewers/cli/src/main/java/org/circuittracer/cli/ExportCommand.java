@@ -82,6 +82,12 @@ final class ExportCommand implements Runnable {
                     loaded.model.tokenizer(), tokens)))
                     .withScan(scan)
                     .withCreateTimeMs(System.currentTimeMillis());
+            // head loadings saved by attribute --head-loadings: written on the links that are among the saved ones
+            var stored = GraphFile.loadHeadLoadings(graphFile);
+            if (stored.isPresent()) {
+                options = options.withHeadLoadings(new org.circuittracer.attribution.export.HeadLoadingExport(
+                        stored.get().topK(), (t, s) -> stored.get().loadings().subset(t, s)));
+            }
             GraphJsonExporter.Result result = GraphJsonExporter.export(graph, options, graphJson.directory);
             printWarnings(spec.commandLine().getErr(), result);
             PrintWriter out = spec.commandLine().getOut();

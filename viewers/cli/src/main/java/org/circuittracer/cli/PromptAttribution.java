@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.circuittracer.attribution.attention.GraphHeadLoadings;
 import org.circuittracer.attribution.attention.HeadLoadingPass;
 import org.circuittracer.attribution.export.ExportOptions;
 import org.circuittracer.attribution.export.HeadLoadingExport;
@@ -220,8 +221,9 @@ public final class PromptAttribution {
                 .withStrictNodeIds(request.settings().strictNodeIds())
                 .withCreateTimeMs(System.currentTimeMillis());
         String[] headFailure = new String[1];
+        List<GraphHeadLoadings> heads = new ArrayList<>(1);
         if (request.settings().headLoadings() > 0) {
-            options = options.withHeadLoadings(headLoadings(graph, request, headFailure));
+            options = options.withHeadLoadings(headLoadings(graph, request, headFailure, heads));
         }
         GraphJsonExporter.Built built;
         GraphJsonExporter.Result result;
@@ -239,6 +241,16 @@ public final class PromptAttribution {
             warnings.accept("warning: the graph JSON was written without head loadings, which could not be computed: "
                     + headFailure[0]);
         }
+        if (savedGraphFile != null && !heads.isEmpty()) {
+            // the graph file was saved before the links were chosen: again, now with their head loadings
+            try {
+                GraphFile.save(graph, new GraphFile.StoredHeadLoadings(heads.get(0), request.settings().headLoadings()),
+                        savedGraphFile);
+            } catch (CircuitTracerException e) {
+                warnings.accept("warning: the graph file " + savedGraphFile + " keeps no head loadings (" + e.getMessage()
+                        + "); the graph JSON has them.");
+            }
+        }
         ObjectNode metadata = (ObjectNode) built.json().get("metadata");
         return new Result(attributed, result, metadata, savedGraphFile, topLogits(graph), features(built.json()),
                 saveSeconds, seconds(System.nanoTime() - t));
@@ -248,12 +260,15 @@ public final class PromptAttribution {
      * The kept links' split over heads, computed when the exporter has chosen them. A failure there must not lose the
      * graph: it is recorded in {@code failure[0]} and the graph is exported without head loadings.
      */
-    private HeadLoadingExport headLoadings(AttributionGraph graph, Request request, String[] failure) {
+    private HeadLoadingExport headLoadings(AttributionGraph graph, Request request, String[] failure,
+                                           List<GraphHeadLoadings> computed) {
         AttributionTargets targets = chosenTargets(request);
         HeadLoadingPass pass = new HeadLoadingPass(model, dictionary);
         return new HeadLoadingExport(request.settings().headLoadings(), (t, s) -> {
             try {
-                return pass.compute(graph, t, s, targets);
+                GraphHeadLoadings heads = pass.compute(graph, t, s, targets);
+                computed.add(heads);
+                return heads;
             } catch (CircuitTracerException | OutOfMemoryError e) {
                 failure[0] = e.getMessage();
                 return null;

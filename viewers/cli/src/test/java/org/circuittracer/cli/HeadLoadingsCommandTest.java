@@ -94,6 +94,31 @@ class HeadLoadingsCommandTest {
     }
 
     @Test
+    void theGraphFileKeepsTheLoadingsAndExportWritesTheSameLinks() throws IOException {
+        Path graphFile = dir.resolve("g.graph.safetensors");
+        CircuitTracerCommandTest.Run r = attribute("llama-plt-relu", "--head-loadings", "2", "-o",
+                graphFile.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        var stored = org.circuittracer.attribution.graphfile.GraphFile.loadHeadLoadings(graphFile);
+        assertThat(stored).isPresent();
+        assertThat(stored.get().topK()).isEqualTo(2);
+        JsonNode attributed = graph();
+        assertThat(stored.get().loadings().loadings().edges()).isEqualTo(attributed.get("links").size());
+        CircuitTracerCommandTest.Run exported = CircuitTracerCommandTest.run("export", graphFile.toString(), "--model",
+                SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
+                SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--graph-file-dir",
+                dir.resolve("again").toString(), "--slug", "g", "-q");
+        assertThat(exported.exit()).as(exported.err()).isZero();
+        JsonNode again = new ObjectMapper().readTree(dir.resolve("again/g.json").toFile());
+        assertThat(again.get("metadata").get("head_loadings")).isEqualTo(attributed.get("metadata").get("head_loadings"));
+        assertThat(again.get("links")).isEqualTo(attributed.get("links"));
+        // a file without them has none, and the export writes none
+        Path plain = dir.resolve("plain.graph.safetensors");
+        assertThat(attribute("llama-plt-relu", "-o", plain.toString()).exit()).isZero();
+        assertThat(org.circuittracer.attribution.graphfile.GraphFile.loadHeadLoadings(plain)).isEmpty();
+    }
+
+    @Test
     void graphsWithoutTheOptionHaveNoHeadLoadings() throws IOException {
         assertThat(attribute("llama-plt-relu").exit()).isZero();
         JsonNode json = graph();

@@ -123,6 +123,44 @@ final class TestGraphs {
         l.put("weight", w);
     }
 
+    static final String HEADS = "small-heads";
+
+    /**
+     * {@link #smallGraph} with attention-head loadings (issue 20): 2 attention layers of 4 heads, the top 2 per layer
+     * stored. Into 1_40_3: 0_12_2 (2.0) and 0_7_3 (-0.7) carry loadings at both layers, E_12_3 (0.5) none; 1_40_3's
+     * link to the logit 3_20_3 (4.0) passes only layer 1. Numbers exact in binary where sums are checked.
+     */
+    static ObjectNode headsGraph(String slug) {
+        ObjectNode g = smallGraph(slug);
+        ObjectNode hl = ((ObjectNode) g.get("metadata")).putObject("head_loadings");
+        hl.put("layers", 2);
+        hl.put("heads", 4);
+        hl.put("top_k", 2);
+        for (JsonNode l : g.get("links")) {
+            String key = l.get("source").asText() + ">" + l.get("target").asText();
+            switch (key) {
+                case "0_12_2>1_40_3" -> heads((ObjectNode) l, new double[][] {{0, 1, 0.8}, {0, 3, -0.3}, {1, 0, 0.5},
+                    {1, 2, 0.2}}, 1.25, 1.0);
+                case "0_7_3>1_40_3" -> heads((ObjectNode) l, new double[][] {{0, 1, -0.4}, {0, 2, 0.1}, {1, 0, -0.2}},
+                        -0.3, -0.5);
+                case "1_40_3>3_20_3" -> heads((ObjectNode) l, new double[][] {{1, 1, 2.0}, {1, 3, 0.25}}, 4.0, 1.5);
+                default -> { }
+            }
+        }
+        return g;
+    }
+
+    private static void heads(ObjectNode link, double[][] loadings, double... bypass) {
+        ArrayNode a = link.putArray("head_loadings");
+        for (double[] e : loadings) {
+            a.addArray().add((int) e[0]).add((int) e[1]).add(e[2]);
+        }
+        ArrayNode b = link.putArray("head_bypass");
+        for (double v : bypass) {
+            b.add(v);
+        }
+    }
+
     /** Writes a graph file and adds it to the directory's index. */
     static Path write(Path dir, ObjectNode graph) {
         try {

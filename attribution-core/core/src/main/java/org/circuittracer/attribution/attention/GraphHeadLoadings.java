@@ -50,6 +50,37 @@ public record GraphHeadLoadings(int[] targets, int[] sources, HeadLoadings loadi
         return (t, s) -> index.getOrDefault(((long) t << 32) | (s & 0xffffffffL), -1);
     }
 
+    /** The edges among {@code (targets[i] ← sources[i])} that this holds, in that order; the others are left out. */
+    public GraphHeadLoadings subset(int[] wantedTargets, int[] wantedSources) {
+        var edgeOf = lookup();
+        List<Integer> found = new ArrayList<>();
+        for (int i = 0; i < wantedTargets.length; i++) {
+            int e = edgeOf.apply(wantedTargets[i], wantedSources[i]);
+            if (e >= 0) {
+                found.add(e);
+            }
+        }
+        int n = found.size();
+        int layers = loadings.layers();
+        int heads = loadings.heads();
+        float[] all = loadings.loadings();
+        float[] bypassAll = loadings.bypass();
+        float[] values = new float[n * layers * heads];
+        float[] bypass = new float[n * layers];
+        float[] totals = new float[n];
+        int[] t = new int[n];
+        int[] s = new int[n];
+        for (int i = 0; i < n; i++) {
+            int e = found.get(i);
+            t[i] = targets[e];
+            s[i] = sources[e];
+            totals[i] = loadings.total(e);
+            System.arraycopy(all, e * layers * heads, values, i * layers * heads, layers * heads);
+            System.arraycopy(bypassAll, e * layers, bypass, i * layers, layers);
+        }
+        return new GraphHeadLoadings(t, s, new HeadLoadings(n, layers, heads, values, bypass, totals));
+    }
+
     /**
      * For every layer the edge passes (some head carries a non-zero part), the {@code k} heads of that layer with the
      * largest |loading|, layer by layer, largest first within a layer.

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.circuittracer.attribution.attention.GraphHeadLoadings;
 import org.circuittracer.attribution.io.EdgeMemory;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.safetensors.SafetensorsFile;
@@ -22,6 +23,7 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
 import org.circuittracer.spi.graph.Node;
+import org.circuittracer.spi.model.HeadLoadings;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
 
@@ -39,6 +41,12 @@ import org.circuittracer.spi.model.TokenSequence;
  * and the {@code __metadata__} entries {@code format}, {@code format_version} and {@code graph}, the last a JSON
  * object: {@code model} (the {@link ModelConfig} fields), {@code input_string}, {@code logit_labels},
  * {@code vocabulary_size}, {@code scan}.
+ *
+ * <p>Optionally (written by {@code attribute --head-loadings}, ignored by readers that do not ask for them), the head
+ * loadings of the exported graph's links, every head: {@code head_loadings.targets} and {@code head_loadings.sources}
+ * I32 [E] (node indices), {@code head_loadings.values} F32 [E, L, H], {@code head_loadings.bypass} F32 [E, L],
+ * {@code head_loadings.totals} F32 [E], and the metadata entry {@code head_loadings}, a JSON object
+ * {@code {"top_k": K}}: how many heads per layer the graph JSON shows.
  *
  * <p>Errors: a missing file is FILE_NOT_FOUND; a file of another format version is UNSUPPORTED_FORMAT_VERSION (saying
  * whether it is older or newer); anything else unreadable (not safetensors, truncated, missing or inconsistent arrays,
@@ -63,6 +71,61 @@ public final class GraphFile {
         writer(graph).write(file);
         // a file-backed adjacency deletes its file once unreachable; the writer reads that file, so keep it alive
         java.lang.ref.Reference.reachabilityFence(graph);
+    }
+
+    /** Head loadings kept in a graph file, and how many heads per layer its graph JSON shows. */
+    public record StoredHeadLoadings(GraphHeadLoadings loadings, int topK) {
+    }
+
+    /** Writes {@code graph} with the head loadings of its exported links to {@code file} atomically. */
+    public static void save(AttributionGraph graph, StoredHeadLoadings heads, Path file) {
+        HeadLoadings h = heads.loadings().loadings();
+        long e = h.edges();
+        writer(graph)
+                .metadata("head_loadings", "{\"top_k\": " + heads.topK() + "}")
+                .addInts("head_loadings.targets", DType.I32, new long[] {e}, heads.loadings().targets())
+                .addInts("head_loadings.sources", DType.I32, new long[] {e}, heads.loadings().sources())
+                .addFloats("head_loadings.values", new long[] {e, h.layers(), h.heads()}, h.loadings())
+                .addFloats("head_loadings.bypass", new long[] {e, h.layers()}, h.bypass())
+                .addFloats("head_loadings.totals", new long[] {e}, h.totals())
+                .write(file);
+        java.lang.ref.Reference.reachabilityFence(graph);
+    }
+
+    /**
+     * The head loadings a graph file holds, if any.
+     *
+     * @throws CircuitTracerException FILE_NOT_FOUND, or MALFORMED_FILE when they are inconsistent
+     */
+    public static java.util.Optional<StoredHeadLoadings> loadHeadLoadings(Path file) {
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            String described = st.metadata().get("head_loadings");
+            if (described == null) {
+                return java.util.Optional.empty();
+            }
+            JsonNode meta = MAPPER.readTree(described);
+            TensorInfo values = st.info("head_loadings.values");
+            if (values.rank() != 3 || values.dtype() != DType.F32) {
+                throw malformed(file, "head_loadings.values has shape " + values.shapeString() + ", expected F32 "
+                        + "[edges, layers, heads]", null);
+            }
+            long[] shape = values.shape();
+            HeadLoadings h = new HeadLoadings((int) shape[0], (int) shape[1], (int) shape[2],
+                    st.readFloats("head_loadings.values"), st.readFloats("head_loadings.bypass"),
+                    st.readFloats("head_loadings.totals"));
+            GraphHeadLoadings loadings = new GraphHeadLoadings(vector(st, "head_loadings.targets", file),
+                    vector(st, "head_loadings.sources", file), h);
+            return java.util.Optional.of(new StoredHeadLoadings(loadings, integer(meta, "top_k", file)));
+        } catch (IOException e) {
+            throw malformed(file, "its head_loadings metadata is not valid JSON (" + e.getMessage() + ")", e);
+        } catch (SafetensorsFormatException | IllegalArgumentException e) {
+            throw malformed(file, "its head loadings are inconsistent: " + e.getMessage(), e);
+        } catch (CircuitTracerException e) {
+            if (e.errorCode() == StandardErrorCode.INVALID_ARGUMENT) {
+                throw malformed(file, "its head loadings are inconsistent: " + e.getMessage(), e);
+            }
+            throw e;
+        }
     }
 
     /** The writer for {@code graph}'s file (package-private for tests that build odd files). */

@@ -98,6 +98,7 @@ public final class GraphExport {
                 o.put("source", g.node(g.source(l)).path("node_id").asText());
                 o.put("target", g.node(g.target(l)).path("node_id").asText());
                 o.put("weight", g.weight(l));
+                g.putHeadLoadings(l, o);
             }
         }
         return root;

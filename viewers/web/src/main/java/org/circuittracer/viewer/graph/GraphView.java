@@ -44,6 +44,7 @@ public final class GraphView {
             link.put("source", g.node(g.source(l)).get("node_id").asText());
             link.put("target", g.node(g.target(l)).get("node_id").asText());
             link.put("weight", g.weight(l));
+            g.putHeadLoadings(l, link);
         }
         ObjectNode view = root.putObject("view");
         view.put("totalNodes", g.nodeCount());

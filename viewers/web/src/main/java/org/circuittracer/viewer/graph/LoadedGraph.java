@@ -1,6 +1,7 @@
 package org.circuittracer.viewer.graph;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import org.circuittracer.spi.StandardErrorCode;
 /**
  * A parsed graph file (docs/reference/graph-format.md §2), held compactly: node objects as written (unknown fields kept), links as
  * parallel arrays. Links whose endpoints are not nodes are dropped, as the reference viewer does; a repeated node id
- * resolves to the later node. Immutable after parsing.
+ * resolves to the later node. A link's attention-head loadings ({@code head_loadings}, {@code head_bypass}: issue 20,
+ * docs/viewer.md "Attention heads") are kept, compactly, for the links that carry them. Immutable after parsing.
  */
 public final class LoadedGraph {
 
@@ -31,9 +33,14 @@ public final class LoadedGraph {
     private final int[] sources;
     private final int[] targets;
     private final float[] weights;
+    /** Per link its stored head loadings as flat (layer, head, loading) triples, or null; null when no link has any. */
+    private final float[][] headLoadings;
+    /** Per link its per-layer bypass, or null; null when no link has one. */
+    private final float[][] headBypass;
 
     private LoadedGraph(String slug, ObjectNode metadata, JsonNode qParams, List<ObjectNode> nodes,
-                        Map<String, Integer> byId, int[] sources, int[] targets, float[] weights) {
+                        Map<String, Integer> byId, int[] sources, int[] targets, float[] weights,
+                        float[][] headLoadings, float[][] headBypass) {
         this.slug = slug;
         this.metadata = metadata;
         this.qParams = qParams;
@@ -42,6 +49,8 @@ public final class LoadedGraph {
         this.sources = sources;
         this.targets = targets;
         this.weights = weights;
+        this.headLoadings = headLoadings;
+        this.headBypass = headBypass;
         this.kinds = new NodeKind[nodes.size()];
         this.influence = new double[nodes.size()];
         for (int i = 0; i < nodes.size(); i++) {
@@ -86,6 +95,8 @@ public final class LoadedGraph {
         int[] s = new int[m];
         int[] t = new int[m];
         float[] w = new float[m];
+        float[][] loadings = null;
+        float[][] bypass = null;
         int k = 0;
         for (JsonNode l : linkArray) {
             Integer a = byId.get(l.path("source").asText(""));
@@ -97,12 +108,63 @@ public final class LoadedGraph {
             s[k] = a;
             t[k] = b;
             w[k] = weight.floatValue();
+            float[] heads = headTriples(l.get("head_loadings"));
+            if (heads != null) {
+                loadings = loadings == null ? new float[m][] : loadings;
+                loadings[k] = heads;
+            }
+            float[] layers = numbers(l.get("head_bypass"));
+            if (layers != null) {
+                bypass = bypass == null ? new float[m][] : bypass;
+                bypass[k] = layers;
+            }
             k++;
         }
         JsonNode q = root.get("qParams");
         return new LoadedGraph(slug, (ObjectNode) metadata, q == null || q.isNull() ? JsonNodeFactory.instance
                 .objectNode() : q, nodes, byId, java.util.Arrays.copyOf(s, k), java.util.Arrays.copyOf(t, k),
-                java.util.Arrays.copyOf(w, k));
+                java.util.Arrays.copyOf(w, k), loadings == null ? null : java.util.Arrays.copyOf(loadings, k),
+                bypass == null ? null : java.util.Arrays.copyOf(bypass, k));
+    }
+
+    /**
+     * A link's {@code head_loadings} ({@code [[layer, head, loading], ...]}) as flat triples; entries that are not
+     * three numbers with a whole, non-negative layer and head are left out. Null when there is no such array.
+     */
+    private static float[] headTriples(JsonNode array) {
+        if (array == null || !array.isArray()) {
+            return null;
+        }
+        float[] out = new float[3 * array.size()];
+        int n = 0;
+        for (JsonNode e : array) {
+            if (e.isArray() && e.size() == 3 && isIndex(e.get(0)) && isIndex(e.get(1)) && e.get(2).isNumber()) {
+                out[n++] = e.get(0).intValue();
+                out[n++] = e.get(1).intValue();
+                out[n++] = e.get(2).floatValue();
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    private static boolean isIndex(JsonNode v) {
+        return v.isNumber() && v.canConvertToInt() && v.doubleValue() == v.intValue() && v.intValue() >= 0
+                && v.intValue() < (1 << 24); // exact as a float
+    }
+
+    /** A link's {@code head_bypass} (one number per layer); null when it is not an array of numbers. */
+    private static float[] numbers(JsonNode array) {
+        if (array == null || !array.isArray()) {
+            return null;
+        }
+        float[] out = new float[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!array.get(i).isNumber()) {
+                return null;
+            }
+            out[i] = array.get(i).floatValue();
+        }
+        return out;
     }
 
     public String slug() {
@@ -154,6 +216,35 @@ public final class LoadedGraph {
 
     public float weight(int link) {
         return weights[link];
+    }
+
+    /** Whether any link of the file carries head loadings or a head bypass. */
+    public boolean hasHeadLoadings() {
+        return headLoadings != null || headBypass != null;
+    }
+
+    /**
+     * Writes the link's {@code head_loadings} and {@code head_bypass} into {@code out} as the file has them (minus
+     * malformed entries); writes nothing for a link without them.
+     */
+    public void putHeadLoadings(int link, ObjectNode out) {
+        float[] heads = headLoadings == null ? null : headLoadings[link];
+        if (heads != null) {
+            ArrayNode array = out.putArray("head_loadings");
+            for (int i = 0; i < heads.length; i += 3) {
+                ArrayNode e = array.addArray();
+                e.add((int) heads[i]);
+                e.add((int) heads[i + 1]);
+                e.add(heads[i + 2]);
+            }
+        }
+        float[] layers = headBypass == null ? null : headBypass[link];
+        if (layers != null) {
+            ArrayNode array = out.putArray("head_bypass");
+            for (float b : layers) {
+                array.add(b);
+            }
+        }
     }
 
     /**
