@@ -32,7 +32,7 @@ import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * Head loadings of chosen edges of an attribution graph (docs/reference/attention.md): the prompt is linearised again
+ * Head loadings of chosen edges of an attribution graph (docs/attention.md): the prompt is linearised again
  * (one forward pass), every target node becomes a lane seeded as attribution seeds it (a feature's encoder row at its
  * read site, a logit's direction at {@code unembed.hook_in}) and every source node the vectors it writes (a feature's
  * {@code a · decoder row} at each output layer, an error vector, a token embedding); the backend then splits every

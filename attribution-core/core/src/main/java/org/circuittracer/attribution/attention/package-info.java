@@ -1,5 +1,5 @@
 /**
- * Attention in the circuit (docs/reference/attention.md): how the edges of an attribution graph split over the
+ * Attention in the circuit (docs/attention.md): how the edges of an attribution graph split over the
  * attention heads that carry them ({@link org.circuittracer.attribution.attention.HeadLoadingPass}), computed by the
  * backend's linearised model ({@code LinearizedModel.headLoadings}).
  */

@@ -19,7 +19,7 @@ import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 
 /**
- * Edges of a {@link FrozenTransformer} split over attention heads (docs/reference/attention.md): one reverse sweep of the
+ * Edges of a {@link FrozenTransformer} split over attention heads (docs/attention.md): one reverse sweep of the
  * targets, recording the gradient {@code ḡ_t(m)} at every {@code hook_resid_mid}, and one forward sweep of the sources,
  * recording the change {@code x_s(m)} they make at every {@code hook_resid_pre}. Every path from a source below layer
  * {@code m} to a target at or above it passes {@code resid_pre(m) → resid_mid(m)}, where attention adds
