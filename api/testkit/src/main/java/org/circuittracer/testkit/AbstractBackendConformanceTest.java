@@ -29,6 +29,8 @@ import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Positions;
+import org.circuittracer.spi.model.QkAttribution;
+import org.circuittracer.spi.model.QkQuery;
 import org.circuittracer.spi.model.Sampling;
 import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TokenSequence;
@@ -399,6 +401,114 @@ public abstract class AbstractBackendConformanceTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modelDirectories")
+    void qkAttributionSplitsTheScoreTheForwardPassComputes(String name, Path dir) {
+        TransformerModel model = opened.get(dir);
+        assumeTrue(model.capabilities().contains(BackendCapability.VJP));
+        LinearizationSpec spec = specs(model, false).get(0);
+        try (NDManager scope = manager.newSubManager();
+             LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
+            int length = linear.tokens().length();
+            int layers = model.config().layers();
+            SourceWrites sources = sourceWrites(scope, model, spec, length, new Random(6));
+            int q = length - 1;
+            Random random = new Random(23);
+            List<QkQuery> queries = new ArrayList<>();
+            for (int m : new int[] {0, layers - 1}) {
+                int h = random.nextInt(model.config().heads());
+                // two earlier keys: a change at the query position then moves the query only
+                queries.add(new QkQuery(m, h, q, q - 1));
+                queries.add(new QkQuery(m, h, q, q - 2));
+            }
+            if (!requireOrExpectMissing(model, BackendCapability.QK_ATTRIBUTION,
+                    () -> linear.qkAttribution(scope, sources, queries))) {
+                return;
+            }
+            List<QkAttribution> split = linear.qkAttribution(scope, sources, queries);
+            assertThat(split).hasSize(queries.size());
+            for (QkAttribution r : split) {
+                double sum = r.constant();
+                double magnitude = Math.abs(r.constant());
+                for (int a = 0; a < r.sources(); a++) {
+                    sum += r.queryMarginal()[a] + r.keyMarginal()[a];
+                    magnitude += Math.abs(r.queryMarginal()[a]) + Math.abs(r.keyMarginal()[a]);
+                    for (int b = 0; b < r.sources(); b++) {
+                        sum += r.pair(a, b);
+                        magnitude += Math.abs(r.pair(a, b));
+                    }
+                }
+                assertThat(Math.abs(sum - r.score())).as("%s: terms %s vs score %s", r.query(), sum, r.score())
+                        .isLessThanOrEqualTo(1e-5 * Math.max(1, magnitude));
+            }
+            // the scores are the forward pass's: the pattern's log-ratio of two keys is the difference of their logits
+            for (int i = 0; i < split.size(); i += 2) {
+                QkAttribution earlier = split.get(i);
+                QkAttribution last = split.get(i + 1);
+                NDArray pattern = linear.clean().get(HookSite.of(SiteKind.ATTN_PATTERN, earlier.query().layer()));
+                double ratio = Math.log(pattern.getFloat(earlier.query().head(), q, q - 1))
+                        - Math.log(pattern.getFloat(earlier.query().head(), q, q - 2));
+                assertThat(ratio).as("%s: log P ratio vs logits", earlier.query())
+                        .isCloseTo(earlier.logit() - last.logit(), org.assertj.core.data.Offset.offset(
+                                1e-3 * Math.max(1, Math.abs(ratio))));
+            }
+            checkQkAgainstRemovedSources(scope, model, spec, linear, sources, split);
+        }
+    }
+
+    /**
+     * The perturbation oracle of QK attribution, where the split is the score's exact change (no soft-cap, no per-head
+     * query or key norm, whose scales the split freezes but a forward pass cannot): in the frozen model with layer m's
+     * pattern left live, removing source a's change of {@code resid_pre(m)} at the query position moves each key's
+     * logit by minus the source's row of terms (pairwise with every key-side source, and against the key's rest).
+     */
+    private void checkQkAgainstRemovedSources(NDManager scope, TransformerModel model, LinearizationSpec spec,
+                                              LinearizedModel linear, SourceWrites sources,
+                                              List<QkAttribution> split) {
+        if (split.stream().anyMatch(r -> r.logit() != r.score()) || hasHeadNorms(model)) {
+            return;
+        }
+        FrozenForward frozen = new FrozenForward(scope, model, linear.tokens(), spec);
+        for (int i = 0; i < split.size(); i += 2) {
+            QkAttribution earlier = split.get(i);
+            QkAttribution last = split.get(i + 1);
+            int m = earlier.query().layer();
+            int h = earlier.query().head();
+            int q = earlier.query().query();
+            HookSite patternSite = HookSite.of(SiteKind.ATTN_PATTERN, m);
+            HookSite input = HookSite.of(SiteKind.RESID_PRE, m);
+            double before = logRatio(frozen.runLive(List.of(), patternSite, input), patternSite, h, q);
+            NDArray plain = frozen.runLive(List.of(), patternSite, input).capturedAt(input);
+            for (int a = 0; a < earlier.sources(); a++) {
+                NDArray with = frozen.runLive(frozen.writesOf(sources, a), patternSite, input).capturedAt(input);
+                NDArray change = with.get(q).sub(plain.get(q)).reshape(1, -1);
+                double after = logRatio(frozen.runLive(List.of(new Hook.Add(input, Positions.at(q), change.neg())),
+                        patternSite, input), patternSite, h, q);
+                double rowEarlier = earlier.queryMarginal()[a];
+                double rowLast = last.queryMarginal()[a];
+                for (int b = 0; b < earlier.sources(); b++) {
+                    rowEarlier += earlier.pair(a, b);
+                    rowLast += last.pair(a, b);
+                }
+                double predicted = -(rowEarlier - rowLast);
+                assertThat(after - before).as("%s, source %d removed at the query", earlier.query(), a)
+                        .isCloseTo(predicted, org.assertj.core.data.Offset.offset(
+                                tolerance() * Math.max(1, Math.abs(predicted))));
+            }
+        }
+    }
+
+    private static double logRatio(ForwardResult result, HookSite patternSite, int head, int q) {
+        NDArray pattern = result.capturedAt(patternSite);
+        return Math.log(pattern.getFloat(head, q, q - 1)) - Math.log(pattern.getFloat(head, q, q - 2));
+    }
+
+    /** Architectures whose attention normalises each head's queries and keys (Qwen 3, Gemma 3). */
+    protected boolean hasHeadNorms(TransformerModel model) {
+        String architecture = model.config().architecture();
+        return architecture.startsWith("Qwen3") || architecture.startsWith("Gemma3");
+    }
+
     /**
      * Four sources: a token embedding, a write below the top layer, a cross-layer source writing at the bottom and
      * top layers, and a late write.
@@ -612,6 +722,38 @@ public abstract class AbstractBackendConformanceTest {
                 }
             }
             return edges;
+        }
+
+        /** Hooks adding source {@code s}'s writes. */
+        List<Hook> writesOf(SourceWrites sources, int s) {
+            List<Hook> writes = new ArrayList<>();
+            int[] owners = sources.owners();
+            int[] positions = sources.positions();
+            for (int w = 0; w < sources.writes(); w++) {
+                if (owners[w] == s) {
+                    writes.add(new Hook.Add(sources.sites().get(w), Positions.at(positions[w]),
+                            sources.vectors().get(w).reshape(1, -1)));
+                }
+            }
+            return writes;
+        }
+
+        /** The frozen pass with {@code live}'s pattern computed, not replaced; captures {@code live} and {@code also}. */
+        ForwardResult runLive(List<Hook> perturbations, HookSite live, HookSite also) {
+            List<Hook> hooks = new ArrayList<>();
+            for (HookSite site : frozenSites(model)) {
+                if (!site.equals(live)) {
+                    hooks.add(new Hook.Replace(site, Positions.all(), clean.capturedAt(site)));
+                }
+            }
+            for (int layer = 0; layer < model.config().layers(); layer++) {
+                HookSite write = HookSite.of(spec.writeSite(), layer);
+                hooks.add(new Hook.Replace(write, Positions.all(), clean.capturedAt(write)));
+            }
+            hooks.addAll(perturbations);
+            hooks.add(new Hook.Capture(live));
+            hooks.add(new Hook.Capture(also));
+            return model.forward(scope, tokens, hooks);
         }
 
         private double[] lanes(ForwardResult result, List<HookSite> read, int[] at, VjpSeeds seeds) {

@@ -29,7 +29,11 @@ public enum BackendCapability implements Capability {
      * Edges split over attention heads ({@link LinearizedModel#headLoadings}): which heads of which layers carry each
      * edge of the linearised model.
      */
-    HEAD_LOADINGS("splitting edges over the attention heads that carry them");
+    HEAD_LOADINGS("splitting edges over the attention heads that carry them"),
+    /**
+     * Attention scores split over sources ({@link LinearizedModel#qkAttribution}): why a head attended where it did.
+     */
+    QK_ATTRIBUTION("splitting attention scores over the sources of the query and the key");
 
     private final String meaning;
 

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.circuittracer.spi.CircuitTracerException;
 
 /**
- * How each of a list of edges splits over the attention heads of every layer (docs/reference/attention.md). For edge
+ * How each of a list of edges splits over the attention heads of every layer (docs/attention.md). For edge
  * {@code e} from source {@code s} to target {@code t} and every attention layer {@code m}, in the linearised model
  * (patterns and norm scales frozen, MLPs cut): {@code total(e) = Σ_h loading(e, m, h) + bypass(e, m)}, where
  * {@code loading(e, m, h)} is the part of the edge carried by the paths through head {@code h} of layer {@code m}, and

@@ -61,6 +61,27 @@ public interface LinearizedModel extends AutoCloseable {
                 + "'circuit-tracer plugins').");
     }
 
+    /**
+     * Splits attention scores over sources (capability {@link BackendCapability#QK_ATTRIBUTION}): for each query, the
+     * pre-softmax score of its head, query and key positions as pairwise terms between the sources' parts of the
+     * query and of the key, marginal terms against the rest, and a constant ({@link QkAttribution}). Norm scales are
+     * frozen at their clean values; exact in that model.
+     *
+     * @param manager owns temporaries (released before this returns)
+     * @param sources what the sources add to the residual stream
+     * @param queries the scores to explain
+     * @return one result per query, in order
+     * @throws CircuitTracerException MISSING_CAPABILITY when the backend cannot split scores; INVALID_ARGUMENT for
+     *                                layers, heads, positions, sites or widths outside the model or the prompt
+     */
+    default java.util.List<QkAttribution> qkAttribution(NDManager manager, SourceWrites sources,
+                                                        java.util.List<QkQuery> queries) {
+        throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "This backend's linearised model does "
+                + "not support " + BackendCapability.QK_ATTRIBUTION.name() + " ("
+                + BackendCapability.QK_ATTRIBUTION.meaning() + "). Choose a backend that declares it (see "
+                + "'circuit-tracer plugins').");
+    }
+
     @Override
     void close();
 }

@@ -37,7 +37,8 @@ public final class DjlBackendProvider implements BackendProvider {
     private static final Set<BackendCapability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
             BackendCapability.HOOKS, BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION,
             BackendCapability.FREEZE_NORMS, BackendCapability.FLOAT16, BackendCapability.VJP,
-            BackendCapability.KV_CACHE, BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS));
+            BackendCapability.KV_CACHE, BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS,
+            BackendCapability.QK_ATTRIBUTION));
 
     @Override
     public String name() {

@@ -13,12 +13,14 @@ import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.transformer.decoder.Block;
+import org.circuittracer.transformer.decoder.BlockQueryKey;
 import org.circuittracer.transformer.decoder.Decoder;
 import org.circuittracer.transformer.decoder.NormWeights;
 import org.circuittracer.transformer.linear.FrozenAttention;
 import org.circuittracer.transformer.linear.FrozenLayer;
 import org.circuittracer.transformer.linear.FrozenLinearizedModel;
 import org.circuittracer.transformer.linear.FrozenNorm;
+import org.circuittracer.transformer.linear.FrozenQueryKey;
 import org.circuittracer.transformer.linear.FrozenTransformer;
 
 /**
@@ -53,9 +55,29 @@ final class DjlLinearization {
      */
     static LinearizedModel of(Decoder decoder, TokenSequence tokens, LinearizationSpec spec, NDManager state,
                               Map<HookSite, NDArray> clean, long patternBudget) {
+        return of(decoder, tokens, spec, state, clean, patternBudget, () -> clean);
+    }
+
+    /**
+     * @param residuals gives every block's clean {@code hook_resid_pre} when QK attribution first needs them (a second
+     *                  forward pass unless {@code clean} holds them): long prompts do not keep them otherwise
+     */
+    static LinearizedModel of(Decoder decoder, TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                              Map<HookSite, NDArray> clean, long patternBudget,
+                              java.util.function.Supplier<Map<HookSite, NDArray>> residuals) {
+        var memo = new java.util.concurrent.atomic.AtomicReference<Map<HookSite, NDArray>>();
+        java.util.function.Supplier<Map<HookSite, NDArray>> once = () -> {
+            synchronized (memo) {
+                if (memo.get() == null) {
+                    memo.set(residuals.get());
+                }
+                return memo.get();
+            }
+        };
         // recomputed patterns are visited in blocks of at most this many floats (one key at least)
         long blockFloats = Math.max(1, Math.min(FrozenAttention.DEFAULT_BLOCK_FLOATS, patternBudget));
         List<FrozenLayer> layers = new ArrayList<>();
+        List<FrozenQueryKey> queryKeys = new ArrayList<>();
         Map<HookSite, FrozenAttention.Pattern> recomputed = new HashMap<>();
         for (int layer = 0; layer < decoder.blocks().size(); layer++) {
             Block block = decoder.blocks().get(layer);
@@ -90,13 +112,16 @@ final class DjlLinearization {
             release(raw.attention().valueAdjoint(), folded.attention().valueAdjoint());
             release(raw.attention().outputAdjoint(), folded.attention().outputAdjoint());
             layers.add(folded);
+            HookSite input = HookSite.of(SiteKind.RESID_PRE, layer);
+            queryKeys.add(new BlockQueryKey(block, () -> clean.containsKey(input) ? clean.get(input)
+                    : once.get().get(input), clean.get(HookSite.of(SiteKind.LN1_SCALE, layer)), state));
         }
         FrozenNorm finalNorm = norm(decoder.finalNorm(), clean.get(HookSite.global(SiteKind.FINAL_SCALE)), state);
         FrozenTransformer frozen = new FrozenTransformer(layers, finalNorm, decoder.config().modelWidth(),
                 tokens.length());
         Map<HookSite, NDArray> values = recomputed.isEmpty() ? Map.copyOf(clean)
                 : new LazyPatterns(clean, recomputed, state, tokens.length());
-        return new FrozenLinearizedModel(tokens, spec, state, values, frozen);
+        return new FrozenLinearizedModel(tokens, spec, state, values, frozen, queryKeys);
     }
 
     private static void release(NDArray before, NDArray after) {

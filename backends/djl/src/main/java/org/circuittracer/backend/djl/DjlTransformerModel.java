@@ -19,6 +19,7 @@ import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.Precision;
 import org.circuittracer.spi.model.TokenSequence;
+import org.circuittracer.spi.site.SiteKind;
 import org.circuittracer.transformer.AbstractTransformerModel;
 import org.circuittracer.transformer.ModelDirectory;
 import org.circuittracer.transformer.ModelLimits;
@@ -99,7 +100,10 @@ final class DjlTransformerModel extends AbstractTransformerModel {
             List<Hook> captures = DjlLinearization.recordedSites(decoder, spec, keepPatterns).stream()
                     .<Hook>map(Hook.Capture::new).toList();
             ForwardResult clean = forward(state, tokens, captures);
-            return DjlLinearization.of(decoder, tokens, spec, state, clean.captured(), patternBudget);
+            List<Hook> inputs = decoder.sites().stream().filter(site -> site.kind() == SiteKind.RESID_PRE)
+                    .<Hook>map(Hook.Capture::new).toList();
+            return DjlLinearization.of(decoder, tokens, spec, state, clean.captured(), patternBudget,
+                    () -> forward(state, tokens, inputs).captured());
         } catch (RuntimeException e) {
             state.close();
             throw e;

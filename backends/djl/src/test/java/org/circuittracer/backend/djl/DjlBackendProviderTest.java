@@ -26,7 +26,7 @@ class DjlBackendProviderTest {
         assertThat(provider.capabilities()).containsExactlyInAnyOrder(BackendCapability.HOOKS,
                 BackendCapability.FUNCTION_HOOKS, BackendCapability.FREEZE_ATTENTION, BackendCapability.FREEZE_NORMS,
                 BackendCapability.FLOAT16, BackendCapability.VJP, BackendCapability.KV_CACHE,
-                BackendCapability.UNEMBEDDING);
+                BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS, BackendCapability.QK_ATTRIBUTION);
     }
 
     @Test

@@ -9,6 +9,8 @@ import java.util.Objects;
 import org.circuittracer.spi.model.HeadLoadings;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.QkAttribution;
+import org.circuittracer.spi.model.QkQuery;
 import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.VjpResult;
@@ -28,6 +30,7 @@ public final class FrozenLinearizedModel implements LinearizedModel {
     private final NDManager state;
     private final Map<HookSite, NDArray> clean;
     private final FrozenTransformer frozen;
+    private final List<FrozenQueryKey> queryKeys;
 
     /**
      * @param state  owns the clean values and the frozen model's arrays; closed by {@link #close()}
@@ -35,11 +38,26 @@ public final class FrozenLinearizedModel implements LinearizedModel {
      */
     public FrozenLinearizedModel(TokenSequence tokens, LinearizationSpec spec, NDManager state,
                                  Map<HookSite, NDArray> clean, FrozenTransformer frozen) {
+        this(tokens, spec, state, clean, frozen, List.of());
+    }
+
+    /**
+     * @param queryKeys one per layer, for QK attribution ({@link #qkAttribution}); empty when the backend cannot give
+     *                  them (the model then lacks the capability)
+     */
+    public FrozenLinearizedModel(TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                                 Map<HookSite, NDArray> clean, FrozenTransformer frozen,
+                                 List<FrozenQueryKey> queryKeys) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.state = Objects.requireNonNull(state, "state");
         this.clean = Objects.requireNonNull(clean, "clean");
         this.frozen = Objects.requireNonNull(frozen, "frozen");
+        this.queryKeys = List.copyOf(queryKeys);
+        if (!this.queryKeys.isEmpty() && this.queryKeys.size() != frozen.layers().size()) {
+            throw new IllegalArgumentException(queryKeys.size() + " query/key maps for " + frozen.layers().size()
+                    + " layers");
+        }
     }
 
     /**
@@ -88,6 +106,15 @@ public final class FrozenLinearizedModel implements LinearizedModel {
                                      int[] edgeSources) {
         Objects.requireNonNull(manager, "manager");
         return HeadLoadingSweep.run(manager, frozen, spec, targets, sources, edgeTargets, edgeSources);
+    }
+
+    @Override
+    public List<QkAttribution> qkAttribution(NDManager manager, SourceWrites sources, List<QkQuery> queries) {
+        Objects.requireNonNull(manager, "manager");
+        if (queryKeys.isEmpty()) {
+            return LinearizedModel.super.qkAttribution(manager, sources, queries);
+        }
+        return QkSweep.run(manager, frozen, queryKeys, spec, sources, queries);
     }
 
     @Override

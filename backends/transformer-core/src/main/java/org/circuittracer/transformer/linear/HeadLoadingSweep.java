@@ -111,14 +111,14 @@ public final class HeadLoadingSweep {
     }
 
     /** {@code x_s(0)}: the sources' writes at the token embeddings, {@code [S, P, d]}. */
-    private static NDArray initialChange(NDManager scope, FrozenTransformer model, SourceWrites sources,
+    static NDArray initialChange(NDManager scope, FrozenTransformer model, SourceWrites sources,
                                          int positions) {
         NDArray change = scope.zeros(new Shape(sources.sources(), positions, model.width()));
         return inject(scope, change, sources, positions, HookSite.global(SiteKind.EMBED));
     }
 
     /** From {@code resid_pre(m)} to {@code resid_pre(m+1)}: attention, the MLP cut but for its skip, the writes at m. */
-    private static NDArray nextLayer(NDManager scope, FrozenTransformer model, LinearizationSpec spec,
+    static NDArray nextLayer(NDManager scope, FrozenTransformer model, LinearizationSpec spec,
                                      SourceWrites sources, FrozenLayer block, int m, NDArray change,
                                      NDArray attentionInput, int positions) {
         NDArray attention = block.attention().forward(attentionInput, positions);
@@ -271,6 +271,25 @@ public final class HeadLoadingSweep {
 
     private static void validate(FrozenTransformer model, LinearizationSpec spec, VjpSeeds targets,
                                  SourceWrites sources, int[] edgeTargets, int[] edgeSources) {
+        validateWrites(model, spec, sources);
+        if (edgeTargets.length != edgeSources.length) {
+            throw CircuitTracerException.invalidArgument("Edges need as many targets as sources; got "
+                    + edgeTargets.length + " and " + edgeSources.length + ".");
+        }
+        for (int e = 0; e < edgeTargets.length; e++) {
+            if (edgeTargets[e] < 0 || edgeTargets[e] >= targets.lanes()) {
+                throw CircuitTracerException.invalidArgument("Edge " + e + " names target lane " + edgeTargets[e]
+                        + ", but the batch has lanes 0 to " + (targets.lanes() - 1) + ".");
+            }
+            if (edgeSources[e] < 0 || edgeSources[e] >= sources.sources()) {
+                throw CircuitTracerException.invalidArgument("Edge " + e + " names source " + edgeSources[e]
+                        + ", but there are sources 0 to " + (sources.sources() - 1) + ".");
+            }
+        }
+    }
+
+    /** The writes' width, sites and positions against the model and the prompt. */
+    static void validateWrites(FrozenTransformer model, LinearizationSpec spec, SourceWrites sources) {
         int layers = model.layers().size();
         if (sources.vectors().getShape().get(1) != model.width()) {
             throw CircuitTracerException.invalidArgument("Source write vectors have width "
@@ -288,20 +307,6 @@ public final class HeadLoadingSweep {
             if (at[w] >= model.length()) {
                 throw CircuitTracerException.invalidArgument("Write " + w + " is at position " + at[w]
                         + ", but the prompt has " + model.length() + " positions.");
-            }
-        }
-        if (edgeTargets.length != edgeSources.length) {
-            throw CircuitTracerException.invalidArgument("Edges need as many targets as sources; got "
-                    + edgeTargets.length + " and " + edgeSources.length + ".");
-        }
-        for (int e = 0; e < edgeTargets.length; e++) {
-            if (edgeTargets[e] < 0 || edgeTargets[e] >= targets.lanes()) {
-                throw CircuitTracerException.invalidArgument("Edge " + e + " names target lane " + edgeTargets[e]
-                        + ", but the batch has lanes 0 to " + (targets.lanes() - 1) + ".");
-            }
-            if (edgeSources[e] < 0 || edgeSources[e] >= sources.sources()) {
-                throw CircuitTracerException.invalidArgument("Edge " + e + " names source " + edgeSources[e]
-                        + ", but there are sources 0 to " + (sources.sources() - 1) + ".");
             }
         }
     }
