@@ -96,7 +96,8 @@ public final class HeadLoadingPass {
             for (int s : edgeSources) {
                 sourceOf.putIfAbsent(s, sourceOf.size());
             }
-            SourceWrites writes = writes(manager, nodes, sourceOf, activations, replacement);
+            SourceWrites writes = GraphSources.writes(manager, model, dictionary, nodes, sourceOf, activations,
+                    replacement.linearizationSpec().writeSite());
             // targets in batches of lanes
             LinkedHashMap<Integer, List<Integer>> edgesByTarget = new LinkedHashMap<>();
             for (int e = 0; e < edges; e++) {
@@ -220,52 +221,5 @@ public final class HeadLoadingPass {
             System.arraycopy(vector, 0, vectors, lane * width, width);
         }
         return new VjpSeeds(layers, positions, scope.create(vectors, new Shape(batch.size(), width)));
-    }
-
-    /** What each source node writes, in the order of {@code sourceOf}'s values. */
-    private SourceWrites writes(NDManager manager, List<Node> nodes, Map<Integer, Integer> sourceOf,
-                                ReplacementActivations activations, ReplacementModel replacement) {
-        SiteKind writeSite = replacement.linearizationSpec().writeSite();
-        List<Integer> owners = new ArrayList<>();
-        List<HookSite> sites = new ArrayList<>();
-        List<Integer> positions = new ArrayList<>();
-        List<NDArray> vectors = new ArrayList<>();
-        for (Map.Entry<Integer, Integer> entry : sourceOf.entrySet()) {
-            Node node = nodes.get(entry.getKey());
-            int owner = entry.getValue();
-            if (node instanceof Node.FeatureNode f) {
-                for (int output : dictionary.outputLayers(f.layer())) {
-                    NDArray row = dictionary.decoderRows(manager, f.layer(), new int[] {f.feature()}, output)
-                            .toType(DataType.FLOAT32, false).mul(f.activation());
-                    add(owners, sites, positions, vectors, owner, HookSite.of(writeSite, output), f.position(), row);
-                }
-            } else if (node instanceof Node.ErrorNode err) {
-                NDArray error = activations.errors().get(new NDIndex("{}, {}:{}", err.layer(), err.position(),
-                        err.position() + 1));
-                add(owners, sites, positions, vectors, owner, HookSite.of(writeSite, err.layer()), err.position(),
-                        error);
-            } else if (node instanceof Node.TokenNode token) {
-                NDArray embedding = activations.tokenVectors().get(new NDIndex("{}:{}", token.position(),
-                        token.position() + 1));
-                add(owners, sites, positions, vectors, owner, HookSite.global(SiteKind.EMBED), token.position(),
-                        embedding);
-            } else {
-                throw CircuitTracerException.invalidArgument("Node " + node + " is not a source of edges.");
-            }
-        }
-        int width = model.config().modelWidth();
-        NDArray stacked = vectors.isEmpty() ? manager.zeros(new Shape(0, width))
-                : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(
-                        vectors.stream().map(v -> v.reshape(1, width)).toArray(NDArray[]::new)), 0);
-        return new SourceWrites(sourceOf.size(), owners.stream().mapToInt(Integer::intValue).toArray(), sites,
-                positions.stream().mapToInt(Integer::intValue).toArray(), stacked);
-    }
-
-    private static void add(List<Integer> owners, List<HookSite> sites, List<Integer> positions,
-                            List<NDArray> vectors, int owner, HookSite site, int position, NDArray vector) {
-        owners.add(owner);
-        sites.add(site);
-        positions.add(position);
-        vectors.add(vector);
     }
 }
