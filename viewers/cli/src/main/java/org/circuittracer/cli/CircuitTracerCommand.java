@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Attribution graphs for transformer language models on the JVM.",
         subcommands = {AttributeCommand.class, BatchCommand.class, ExportCommand.class, InterveneCommand.class, GenerateCommand.class,
                 FeaturesCommand.class, BenchCommand.class, ServeCommand.class, ExportOnnxCommand.class,
-                PluginsCommand.class, CommandLine.HelpCommand.class},
+                QkCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Without --model the commands use the embedded demo model; the packaged launcher's --osgi runs "
                 + "them with every provider from an OSGi bundle.",
                 "Exit codes: 0 ok, 2 usage/user error, 3 plugin error, 4 internal error, 5 insufficient resources.",

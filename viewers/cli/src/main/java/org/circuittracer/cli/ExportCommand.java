@@ -109,7 +109,7 @@ final class ExportCommand implements Runnable {
         err.flush();
     }
 
-    private static void checkSameModel(ModelConfig saved, ModelConfig loaded, int savedVocabulary, int vocabulary) {
+    static void checkSameModel(ModelConfig saved, ModelConfig loaded, int savedVocabulary, int vocabulary) {
         if (saved.layers() != loaded.layers() || saved.modelWidth() != loaded.modelWidth()
                 || savedVocabulary != vocabulary) {
             throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The graph was computed with "
