@@ -94,6 +94,17 @@ final class AttributeCommand implements Runnable {
                     + "each layer's attention (links' head_loadings and head_bypass; docs/formats/graph-json.md).")
     Integer headLoadings;
 
+    @Option(names = "--qk", arity = "0..1", fallbackValue = "10", paramLabel = "TOP_K",
+            description = "Also explain why attention moved the strongest links: for each of the --qk-links strongest "
+                    + "links that cross positions, split the attention score of the head that carries most of it over "
+                    + "the graph's nodes and store the TOP_K largest pairwise and marginal terms on the link (qk; 10 "
+                    + "when no number is given; implies head loadings; docs/attention.md).")
+    Integer qk;
+
+    @Option(names = "--qk-links", defaultValue = "10", paramLabel = "N",
+            description = "How many links --qk explains (default: ${DEFAULT-VALUE}).")
+    int qkLinks;
+
     @Option(names = "--timings", paramLabel = "FILE", description = "Write the phase timings as JSON.")
     Path timings;
 
@@ -161,10 +172,16 @@ final class AttributeCommand implements Runnable {
                 PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
                 PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
                         limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold,
-                        graphJson.edgeThreshold, graphJson.strictNodeIds, headLoadings == null ? 0 : headLoadings);
-                if (headLoadings != null) { // before the attribution, not after it
+                        graphJson.edgeThreshold, graphJson.strictNodeIds, headLoadings == null ? 0 : headLoadings,
+                        qk == null ? 0 : qk, qkLinks);
+                if (headLoadings != null || qk != null) { // before the attribution, not after it
                     org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
-                            org.circuittracer.spi.model.BackendCapability.HEAD_LOADINGS, "--head-loadings");
+                            org.circuittracer.spi.model.BackendCapability.HEAD_LOADINGS,
+                            headLoadings != null ? "--head-loadings" : "--qk");
+                }
+                if (qk != null) {
+                    org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
+                            org.circuittracer.spi.model.BackendCapability.QK_ATTRIBUTION, "--qk");
                 }
                 List<Integer> templatePositions = List.of();
                 if (chat != null) {
@@ -332,6 +349,12 @@ final class AttributeCommand implements Runnable {
         graphJson.check(spec);
         limits.check(spec);
         Viewing.checkPort(port, spec);
+        if (qk != null && qk < 1) {
+            throw usage("--qk takes the number of terms to list per link (at least 1), got " + qk + ".");
+        }
+        if (qkLinks < 1) {
+            throw usage("--qk-links takes the number of links to explain (at least 1), got " + qkLinks + ".");
+        }
         if (headLoadings != null && headLoadings < 1) {
             throw usage("--head-loadings takes the number of heads per layer to keep on each link (at least 1), got "
                     + headLoadings + ".");

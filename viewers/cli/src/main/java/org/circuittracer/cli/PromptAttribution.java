@@ -18,8 +18,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.circuittracer.attribution.attention.GraphHeadLoadings;
 import org.circuittracer.attribution.attention.HeadLoadingPass;
+import org.circuittracer.attribution.attention.QkLinks;
+import org.circuittracer.attribution.attention.QkPass;
 import org.circuittracer.attribution.export.ExportOptions;
 import org.circuittracer.attribution.export.HeadLoadingExport;
+import org.circuittracer.attribution.export.QkJson;
 import org.circuittracer.attribution.export.FeatureIds;
 import org.circuittracer.attribution.export.GraphIndex;
 import org.circuittracer.attribution.export.GraphJsonExporter;
@@ -68,16 +71,22 @@ public final class PromptAttribution {
      * jobs can ship it to their workers.
      *
      * @param headLoadings the heads per layer to store on each kept link ({@code --head-loadings}), 0 for none
+     * @param qk           the terms per list of QK attribution on the strongest links ({@code --qk}), 0 for none
+     * @param qkLinks      how many links QK attribution explains ({@code --qk-links})
      */
     public record Settings(int maxNLogits, double desiredLogitProb, int maxFeatureNodes, int batchSize,
-                           double nodeThreshold, double edgeThreshold, boolean strictNodeIds, int headLoadings)
+                           double nodeThreshold, double edgeThreshold, boolean strictNodeIds, int headLoadings,
+                           int qk, int qkLinks)
             implements java.io.Serializable {
+
+        /** The links QK attribution explains unless told otherwise. */
+        public static final int DEFAULT_QK_LINKS = 10;
 
         /** Without head loadings. */
         public Settings(int maxNLogits, double desiredLogitProb, int maxFeatureNodes, int batchSize,
                         double nodeThreshold, double edgeThreshold, boolean strictNodeIds) {
             this(maxNLogits, desiredLogitProb, maxFeatureNodes, batchSize, nodeThreshold, edgeThreshold, strictNodeIds,
-                    0);
+                    0, 0, DEFAULT_QK_LINKS);
         }
 
         public Settings {
@@ -85,6 +94,15 @@ public final class PromptAttribution {
                 throw CircuitTracerException.invalidArgument("--head-loadings takes the number of heads per layer to "
                         + "keep on each link (at least 1); got " + headLoadings + ".");
             }
+            if (qk < 0 || qkLinks < 1) {
+                throw CircuitTracerException.invalidArgument("--qk takes the number of terms to list (at least 1) and "
+                        + "--qk-links the number of links to explain (at least 1); got " + qk + " and " + qkLinks + ".");
+            }
+        }
+
+        /** Head loadings are computed for QK attribution too (3 per layer written unless asked otherwise). */
+        int headsToWrite() {
+            return headLoadings > 0 ? headLoadings : qk > 0 ? 3 : 0;
         }
     }
 
@@ -222,13 +240,16 @@ public final class PromptAttribution {
                 .withCreateTimeMs(System.currentTimeMillis());
         String[] headFailure = new String[1];
         List<GraphHeadLoadings> heads = new ArrayList<>(1);
-        if (request.settings().headLoadings() > 0) {
+        if (request.settings().headsToWrite() > 0) {
             options = options.withHeadLoadings(headLoadings(graph, request, headFailure, heads));
         }
         GraphJsonExporter.Built built;
         GraphJsonExporter.Result result;
         try {
             built = GraphJsonExporter.build(graph, options);
+            if (request.settings().qk() > 0 && !heads.isEmpty()) {
+                explainAttention(built.json(), graph, heads.get(0), request.settings(), warnings);
+            }
             if (!request.templatePositions().isEmpty()) {
                 var positions = ((ObjectNode) built.json().get("metadata")).putArray("template_positions");
                 request.templatePositions().forEach(positions::add);
@@ -244,8 +265,8 @@ public final class PromptAttribution {
         if (savedGraphFile != null && !heads.isEmpty()) {
             // the graph file was saved before the links were chosen: again, now with their head loadings
             try {
-                GraphFile.save(graph, new GraphFile.StoredHeadLoadings(heads.get(0), request.settings().headLoadings()),
-                        savedGraphFile);
+                GraphFile.save(graph, new GraphFile.StoredHeadLoadings(heads.get(0),
+                        request.settings().headsToWrite()), savedGraphFile);
             } catch (CircuitTracerException e) {
                 warnings.accept("warning: the graph file " + savedGraphFile + " keeps no head loadings (" + e.getMessage()
                         + "); the graph JSON has them.");
@@ -257,6 +278,30 @@ public final class PromptAttribution {
     }
 
     /**
+     * QK attribution of the strongest links that cross positions, each through its strongest head, written on the
+     * links; a failure is a warning (the graph is written without it).
+     */
+    private void explainAttention(ObjectNode json, AttributionGraph graph, GraphHeadLoadings heads, Settings settings,
+                                  Consumer<String> warnings) {
+        List<QkLinks.Choice> choices = QkLinks.choose(graph, heads, settings.qkLinks());
+        if (choices.isEmpty()) {
+            warnings.accept("warning: no kept link crosses positions through a head, so there is no attention score "
+                    + "to explain (--qk).");
+            return;
+        }
+        int[] nodes = java.util.stream.IntStream.concat(Arrays.stream(heads.targets()), Arrays.stream(heads.sources()))
+                .distinct().filter(n -> !(graph.nodes().get(n) instanceof Node.LogitNode)).sorted().toArray();
+        try {
+            List<QkPass.GraphQk> results = new QkPass(model, dictionary).compute(graph, nodes,
+                    choices.stream().map(QkLinks.Choice::query).toList());
+            QkJson.annotate(json, graph, choices, results, settings.qk());
+        } catch (CircuitTracerException | OutOfMemoryError e) {
+            warnings.accept("warning: the graph JSON was written without QK attribution, which could not be computed: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
      * The kept links' split over heads, computed when the exporter has chosen them. A failure there must not lose the
      * graph: it is recorded in {@code failure[0]} and the graph is exported without head loadings.
      */
@@ -264,7 +309,7 @@ public final class PromptAttribution {
                                            List<GraphHeadLoadings> computed) {
         AttributionTargets targets = chosenTargets(request);
         HeadLoadingPass pass = new HeadLoadingPass(model, dictionary);
-        return new HeadLoadingExport(request.settings().headLoadings(), (t, s) -> {
+        return new HeadLoadingExport(request.settings().headsToWrite(), (t, s) -> {
             try {
                 GraphHeadLoadings heads = pass.compute(graph, t, s, targets);
                 computed.add(heads);

@@ -2,8 +2,6 @@ package org.circuittracer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -12,7 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.circuittracer.attribution.attention.QkPass;
-import org.circuittracer.attribution.export.GraphJsonExporter;
+import org.circuittracer.attribution.export.QkJson;
 import org.circuittracer.attribution.graphfile.GraphFile;
 import org.circuittracer.attribution.io.AtomicFiles;
 import org.circuittracer.attribution.prune.GraphPruning;
@@ -20,8 +18,6 @@ import org.circuittracer.attribution.prune.PruneResult;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.graph.AttributionGraph;
-import org.circuittracer.spi.graph.Node;
-import org.circuittracer.spi.model.QkAttribution;
 import org.circuittracer.spi.model.QkQuery;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -148,34 +144,9 @@ final class QkCommand implements Runnable {
     }
 
     private ObjectNode json(AttributionGraph graph, QkPass.GraphQk result) {
-        List<Node> nodes = graph.nodes();
-        QkAttribution split = result.split();
-        ObjectNode root = JsonNodeFactory.instance.objectNode();
-        root.put("layer", layer);
-        root.put("head", head);
-        root.put("query", query);
-        root.put("key", key);
-        root.put("score", (double) split.score());
-        root.put("logit", (double) split.logit());
-        root.put("constant", (double) split.constant());
-        root.put("sources", split.sources());
-        ObjectNode traced = root.putObject("qk_tracing_results");
-        ArrayNode pairs = traced.putArray("pair_wise_contributors");
-        for (QkPass.GraphQk.Pair p : result.topPairs(top)) {
-            pairs.addArray().add(id(graph, nodes, p.queryNode())).add(id(graph, nodes, p.keyNode()))
-                    .add((double) p.attribution());
-        }
-        ArrayNode queries = traced.putArray("top_q_marginal_contributors");
-        result.topQueryMarginals(top).forEach(m -> queries.addArray().add(id(graph, nodes, m.node()))
-                .add((double) m.attribution()));
-        ArrayNode keys = traced.putArray("top_k_marginal_contributors");
-        result.topKeyMarginals(top).forEach(m -> keys.addArray().add(id(graph, nodes, m.node()))
-                .add((double) m.attribution()));
+        ObjectNode root = QkJson.describe(graph, result, top);
+        root.put("sources", result.split().sources());
         return root;
-    }
-
-    private static String id(AttributionGraph graph, List<Node> nodes, int node) {
-        return GraphJsonExporter.nodeId(graph, nodes.get(node));
     }
 
     private CommandLine.ParameterException usage(String message) {

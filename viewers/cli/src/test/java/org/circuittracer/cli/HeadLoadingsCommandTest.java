@@ -119,6 +119,45 @@ class HeadLoadingsCommandTest {
     }
 
     @Test
+    void qkExplainsTheStrongestCrossPositionLinksThroughTheirStrongestHead() throws IOException {
+        CircuitTracerCommandTest.Run r = attribute("llama-plt-relu", "--qk", "4", "--qk-links", "3");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode json = graph();
+        assertThat(json.get("metadata").get("qk").get("top_k").asInt()).isEqualTo(4);
+        int links = json.get("metadata").get("qk").get("links").asInt();
+        assertThat(links).isBetween(1, 3);
+        assertThat(json.get("metadata").get("head_loadings").get("top_k").asInt()).isEqualTo(3);
+        Map<String, Integer> positions = new HashMap<>();
+        json.get("nodes").forEach(n -> positions.put(n.get("node_id").asText(), n.get("ctx_idx").asInt()));
+        int annotated = 0;
+        for (JsonNode link : json.get("links")) {
+            if (!link.has("qk")) {
+                continue;
+            }
+            annotated++;
+            JsonNode entry = link.get("qk").get(0);
+            assertThat(entry.get("query").asInt()).isEqualTo(positions.get(link.get("target").asText()));
+            assertThat(entry.get("key").asInt()).isEqualTo(positions.get(link.get("source").asText()));
+            assertThat(entry.get("key").asInt()).isLessThan(entry.get("query").asInt());
+            // the explained head is the link's strongest
+            JsonNode strongest = null;
+            for (JsonNode share : link.get("head_loadings")) {
+                if (strongest == null || Math.abs(share.get(2).asDouble()) > Math.abs(strongest.get(2).asDouble())) {
+                    strongest = share;
+                }
+            }
+            assertThat(entry.get("layer").asInt()).isEqualTo(strongest.get(0).asInt());
+            assertThat(entry.get("head").asInt()).isEqualTo(strongest.get(1).asInt());
+            JsonNode traced = entry.get("qk_tracing_results");
+            assertThat(traced.get("pair_wise_contributors").size()).isBetween(1, 4);
+            traced.get("pair_wise_contributors").forEach(p -> assertThat(positions).containsKeys(p.get(0).asText(),
+                    p.get(1).asText()));
+            assertThat(entry.get("score").isNumber()).isTrue();
+        }
+        assertThat(annotated).isEqualTo(links);
+    }
+
+    @Test
     void graphsWithoutTheOptionHaveNoHeadLoadings() throws IOException {
         assertThat(attribute("llama-plt-relu").exit()).isZero();
         JsonNode json = graph();
