@@ -10,6 +10,9 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.circuittracer.attribution.attention.GraphHeadLoadings;
+import org.circuittracer.attribution.attention.HeadLoadingPass;
+import org.circuittracer.attribution.attention.QkPass;
 import org.circuittracer.attribution.exact.ExactAttributor;
 import org.circuittracer.attribution.intervention.Intervention;
 import org.circuittracer.attribution.intervention.InterventionOptions;
@@ -30,6 +33,7 @@ import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
 import org.circuittracer.spi.graph.Node;
 import org.circuittracer.spi.model.Positions;
+import org.circuittracer.spi.model.QkQuery;
 import org.circuittracer.spi.model.TokenSequence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,6 +94,61 @@ class DallasCaseStudyTest {
         assertThat(graph.logits().get(0).label()).contains("Austin");
         Set<Integer> upstream = upstreamOf(graph.adjacency(), pruned, austin);
         assertThat(texasNodes).as("Texas features with a kept path to the Austin logit").anyMatch(upstream::contains);
+    }
+
+    /**
+     * docs/demo.md, "Attention": the Texas features at the city reach the Austin logit at the last position mostly
+     * through heads L2.H3 and L3.H1, and L2.H3 attends from the last position to the city because of a feature at the
+     * last position (query side) pairing with the Texas features (key side).
+     */
+    @Test
+    void theTexasFeaturesReachAustinThroughTwoLateHeadsThatLookAtTheCity() {
+        ReplacementModel replacement = demo.perLayer();
+        TokenSequence tokens = replacement.tokenize(DemoCorpus.twoHopPrompt(CITY));
+        int city = demo.position(tokens, CITY);
+        int last = tokens.length() - 1;
+        AttributionGraph graph = new ExactAttributor().attribute(new AttributionRequest(demo.model(),
+                replacement.dictionary(), tokens, new AttributionTargets.TokenStrings(List.of("Austin")), 0, 256, 4),
+                AttributionListener.NONE);
+        PruneResult pruned = GraphPruning.prune(graph);
+        int austin = graph.logitIndex(0);
+        List<Integer> texas = new ArrayList<>();
+        for (int i = 0; i < graph.selected().size(); i++) {
+            Node.FeatureNode f = graph.selected().get(i);
+            if (pruned.keepsNode(i) && f.position() == city && demo.topics().isAbout(f.layer(), f.feature(),
+                    texasWords())) {
+                texas.add(i);
+            }
+        }
+        assertThat(texas).isNotEmpty();
+        int[] targets = texas.stream().mapToInt(i -> austin).toArray();
+        int[] sources = texas.stream().mapToInt(Integer::intValue).toArray();
+        GraphHeadLoadings split = new HeadLoadingPass(demo.model(), replacement.dictionary())
+                .compute(graph, targets, sources, null);
+        for (int e = 0; e < sources.length; e++) {
+            float edge = split.loadings().total(e);
+            float lateHeads = split.loadings().loading(e, 2, 3) + split.loadings().loading(e, 3, 1);
+            System.out.printf("%s -> Austin: %+.3f, of which L2.H3 %+.3f and L3.H1 %+.3f%n",
+                    describe(graph.selected().get(sources[e])), edge, split.loadings().loading(e, 2, 3),
+                    split.loadings().loading(e, 3, 1));
+            assertThat(edge).isPositive();
+            assertThat(lateHeads).as("L2.H3 + L3.H1 of the edge from %s", describe(graph.selected().get(sources[e])))
+                    .isGreaterThan(0.4f * edge);
+        }
+        int[] kept = java.util.stream.IntStream.range(0, austin).filter(pruned::keepsNode).toArray();
+        QkPass.GraphQk why = new QkPass(demo.model(), replacement.dictionary())
+                .compute(graph, kept, List.of(new QkQuery(2, 3, last, city))).get(0);
+        QkPass.GraphQk.Pair strongest = why.topPairs(1).get(0);
+        List<Node> nodes = graph.nodes();
+        System.out.printf("L2.H3, %d -> %d: score %.2f, strongest pair %s x %s %+.3f%n", last, city,
+                why.split().score(), nodes.get(strongest.queryNode()), nodes.get(strongest.keyNode()),
+                strongest.attribution());
+        assertThat(why.split().score()).isPositive();
+        assertThat(strongest.attribution()).isPositive();
+        assertThat(nodes.get(strongest.queryNode())).isInstanceOfSatisfying(Node.FeatureNode.class,
+                f -> assertThat(f.position()).isEqualTo(last));
+        assertThat(texas).as("the key side of the strongest pair is a Texas feature at the city")
+                .contains(strongest.keyNode());
     }
 
     @Test

@@ -38,6 +38,7 @@ import org.circuittracer.spi.attribution.Attributor;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.Node;
+import org.circuittracer.spi.model.QkQuery;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
@@ -292,8 +293,11 @@ public final class PromptAttribution {
         int[] nodes = java.util.stream.IntStream.concat(Arrays.stream(heads.targets()), Arrays.stream(heads.sources()))
                 .distinct().filter(n -> !(graph.nodes().get(n) instanceof Node.LogitNode)).sorted().toArray();
         try {
-            List<QkPass.GraphQk> results = new QkPass(model, dictionary).compute(graph, nodes,
-                    choices.stream().map(QkLinks.Choice::query).toList());
+            // links that share a head and positions share one split
+            List<QkQuery> distinct = choices.stream().map(QkLinks.Choice::query).distinct().toList();
+            List<QkPass.GraphQk> computed = new QkPass(model, dictionary).compute(graph, nodes, distinct);
+            List<QkPass.GraphQk> results = choices.stream()
+                    .map(c -> computed.get(distinct.indexOf(c.query()))).toList();
             QkJson.annotate(json, graph, choices, results, settings.qk());
         } catch (CircuitTracerException | OutOfMemoryError e) {
             warnings.accept("warning: the graph JSON was written without QK attribution, which could not be computed: "
