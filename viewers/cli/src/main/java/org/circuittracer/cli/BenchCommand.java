@@ -170,31 +170,33 @@ final class BenchCommand implements Runnable {
         checkCounts(graphIterations);
         long processStart = System.nanoTime();
         ProgressListener progress = new ProgressListener(spec.commandLine().getErr(), true);
-        try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
-             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolve(registry, syntheticSpec),
-                     this::note);
-             NDManager manager = NDManager.newBaseManager()) {
-            ModelOptions.Resolved resolved = resolvedOptions;
+        try (Registries.Registry registry = Registries.open(modelOptions.pluginDirectory())) {
+            // the attributor refuses settings it does not know before the model is loaded
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(
                     new AttributorOptions(attributor, attributorOptions));
-            TransformerModel model = loaded.model;
-            ModelConfig c = model.config();
-            TokenSequence tokens = syntheticSpec != null
-                    ? new TokenSequence(SyntheticBench.tokens(syntheticSpec, seed, syntheticSpec.promptLength()))
-                    : randomTokens != null ? random(c, randomTokens) : promptOptions.tokens(model, resolved, spec);
-            int t = tokens.length();
-            double matmulGflops = measureMatmul(manager);
-            double forward = measureForward(manager, model, tokens);
-            double vjp = measureVjp(manager, loaded, tokens);
-            Graphs measured = measureGraphs(attributorImpl, loaded, tokens, graphWarmups, graphIterations);
-            Map<String, Object> figures = figures(model, resolved, t, matmulGflops, forward, vjp, measured);
-            if (syntheticSpec != null) {
-                figures.put("synthetic", syntheticFigures(syntheticSpec, loaded, t, matmulGflops, measured,
-                        graphIterations, processStart));
-            }
-            print(spec.commandLine().getOut(), figures);
-            if (json != null) {
-                writeJson(figures);
+            try (LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolve(registry, syntheticSpec),
+                    this::note);
+                 NDManager manager = NDManager.newBaseManager()) {
+                ModelOptions.Resolved resolved = resolvedOptions;
+                TransformerModel model = loaded.model;
+                ModelConfig c = model.config();
+                TokenSequence tokens = syntheticSpec != null
+                        ? new TokenSequence(SyntheticBench.tokens(syntheticSpec, seed, syntheticSpec.promptLength()))
+                        : randomTokens != null ? random(c, randomTokens) : promptOptions.tokens(model, resolved, spec);
+                int t = tokens.length();
+                double matmulGflops = measureMatmul(manager);
+                double forward = measureForward(manager, model, tokens);
+                double vjp = measureVjp(manager, loaded, tokens);
+                Graphs measured = measureGraphs(attributorImpl, loaded, tokens, graphWarmups, graphIterations);
+                Map<String, Object> figures = figures(model, resolved, t, matmulGflops, forward, vjp, measured);
+                if (syntheticSpec != null) {
+                    figures.put("synthetic", syntheticFigures(syntheticSpec, loaded, t, matmulGflops, measured,
+                            graphIterations, processStart));
+                }
+                print(spec.commandLine().getOut(), figures);
+                if (json != null) {
+                    writeJson(figures);
+                }
             }
         } finally {
             progress.close();

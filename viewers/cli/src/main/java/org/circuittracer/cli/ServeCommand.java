@@ -123,12 +123,14 @@ final class ServeCommand implements Runnable {
             return;
         }
         try (Viewing.StopSignal stop = new Viewing.StopSignal();
-             Registries.Registry registry = Registries.open(modelOptions.pluginDirectory());
-             LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note)) {
+             Registries.Registry registry = Registries.open(modelOptions.pluginDirectory())) {
+            // the attributor refuses settings it does not know before the model is loaded
             Attributor attributorImpl = registry.get(ProviderKind.ATTRIBUTOR, attributor).create(
                     new AttributorOptions(attributor, attributorOptions));
-            serve(config.withWorkbench(new ServeWorkbench(loaded.model, loaded.dictionary, attributorImpl,
-                    resolved.model())), stop);
+            try (LoadedModel loaded = LoadedModel.open(registry, modelOptions, resolved, this::note)) {
+                serve(config.withWorkbench(new ServeWorkbench(loaded.model, loaded.dictionary, attributorImpl,
+                        resolved.model())), stop);
+            }
         }
     }
 

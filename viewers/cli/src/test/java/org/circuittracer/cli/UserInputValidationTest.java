@@ -95,6 +95,12 @@ class UserInputValidationTest {
                 input("attributor setting the attributor does not take", false, List.of("attribute", "--prompt-ids",
                         IDS, "--attributor-option", "rank=3", "--attributor-option", "sketch=true"),
                         "exact attributor takes no settings", "[rank, sketch]"),
+                input("bench with a setting the attributor does not take", false, List.of("bench", "--prompt-ids",
+                        IDS, "--attributor-option", "rank=3"), "exact attributor takes no settings", "[rank]"),
+                input("head loadings with no heads", false, List.of("attribute", "--prompt-ids", IDS,
+                        "--head-loadings", "0"), "--head-loadings", "at least 1"),
+                input("qk with no terms", false, List.of("attribute", "--prompt-ids", IDS, "--qk", "0"), "--qk",
+                        "at least 1"),
                 input("generate negative new tokens", false, List.of("generate", "--prompt-ids", IDS, "-i", "0:1:2=1",
                         "--max-new-tokens", "-1"), "--max-new-tokens"));
     }
