@@ -4,6 +4,7 @@ import { state, update, togglePin } from './store.js';
 import { displayLabel, layerName, linkColor, GLYPH, featureName } from './model.js';
 import { el, clear, fmt } from './dom.js';
 import { headDims, linkGrid, nodeGrid, rankHeads, heatMap, topHeads, signed } from './heads.js';
+import { qkSection, qkHeads, showQkEntry } from './qk.js';
 
 const ROWS = 30;
 
@@ -11,6 +12,7 @@ export function createConnectionsPane(root) {
   const body = root.querySelector('.pane-body');
   let headsOpen = true;  // the attention-heads section, as the user last left it
   let dims = null;       // the graph's head dimensions while rendering, null when it has no head loadings
+  let anyQk = false;     // whether a link of the view has QK attribution (then links can be selected even without dims)
 
   const isSelected = (link) => !!state.selectedLink && state.selectedLink.source === link.source.id
     && state.selectedLink.target === link.target.id;
@@ -32,14 +34,16 @@ export function createConnectionsPane(root) {
     el('span', { class: 'conn-arrow', text: arrow }),
     el('span', { class: 'conn-layer', text: layerName(n) }),
     el('span', { class: `conn-weight ${link.weight >= 0 ? 'pos' : 'neg'}`, text: (link.weight >= 0 ? '+' : '') + fmt(link.weight) }));
-    if (dims) {
-      // selects the link: its head loadings replace the node's in the attention-heads section
-      const has = !!(link.heads || link.bypass);
+    if (dims || anyQk) {
+      // selects the link: its head loadings (and QK attribution) replace the node's in the attention-heads section
+      const has = !!(link.heads || link.bypass || link.qk);
       r.classList.add('with-heads');
       if (isSelected(link)) r.classList.add('link-selected');
-      r.append(el('button', { type: 'button', class: `conn-heads${isSelected(link) ? ' active' : ''}`, text: '▦',
-        disabled: !has, 'aria-label': `Head loadings of the link ${link.source.id} → ${link.target.id}`,
-        title: has ? 'Show this link\'s attention-head loadings' : 'No head loadings stored for this link',
+      const what = [link.heads || link.bypass ? 'attention-head loadings' : null, link.qk ? 'QK attribution' : null]
+        .filter(Boolean).join(' and ');
+      r.append(el('button', { type: 'button', class: `conn-heads${isSelected(link) ? ' active' : ''}${link.qk ? ' has-qk' : ''}`,
+        text: '▦', disabled: !has, 'aria-label': `Head loadings of the link ${link.source.id} → ${link.target.id}`,
+        title: has ? `Show this link's ${what}` : 'No head loadings stored for this link',
         onclick: (e) => {
           e.stopPropagation();
           update({ selectedLink: isSelected(link) ? null : { source: link.source.id, target: link.target.id } }, 'select');
@@ -68,23 +72,44 @@ export function createConnectionsPane(root) {
   }
 
   /** The attention-heads section: the selected link's loadings, else the heads carrying the node's inputs. */
+  /** A node id in a QK list: its label as a button that selects it when the page holds the node, else the raw id. */
+  function nodeLink(id) {
+    const n = state.model.byId.get(id);
+    if (!n) return el('span', { class: 'qk-node missing', dataset: { nodeId: id }, text: id, title: `${id}: not in this view` });
+    return el('button', { type: 'button', class: 'link qk-node', dataset: { nodeId: id }, text: displayLabel(n) || featureName(n),
+      title: `${id} · ${layerName(n)} · pos ${n.pos}`,
+      onmouseenter: () => update({ hoveredId: id }, 'hover'),
+      onmouseleave: () => update({ hoveredId: null }, 'hover'),
+      onclick: (e) => (e.ctrlKey || e.metaKey ? togglePin(id) : update({ clickedId: id }, 'select')) });
+  }
+
   function headsSection(n) {
-    if (!dims) {
+    const link = selectedLinkOf(n);
+    if (!dims && !anyQk) {
       return el('p', { class: 'heads-none muted', text: 'No head loadings in this graph; run attribute '
         + '--head-loadings to see which attention heads carry its links.' });
     }
     const box = el('details', { class: 'heads', open: headsOpen },
       el('summary', { text: 'Attention heads' }));
     box.addEventListener('toggle', () => { headsOpen = box.open; });
-    const link = selectedLinkOf(n);
     if (link) {
-      const grid = linkGrid(link, dims);
       box.append(el('div', { class: 'heads-title', dataset: { scope: 'link' } },
         el('span', { text: `Link ${link.source.id} → ${link.target.id}, weight ${signed(link.weight)}` }),
         el('button', { type: 'button', class: 'link heads-back', text: 'back to the node',
           onclick: () => update({ selectedLink: null }, 'select') })));
-      box.append(link.heads || link.bypass ? heatMap(grid, { scope: 'link', rank: rankHeads(grid) })
-        : el('p', { class: 'muted', text: 'No head loadings stored for this link.' }));
+      if (dims && (link.heads || link.bypass)) {
+        const grid = linkGrid(link, dims);
+        box.append(heatMap(grid, { scope: 'link', rank: rankHeads(grid), marked: qkHeads(link),
+          onMarked: (layer, head) => showQkEntry(box, layer, head) }));
+      } else {
+        box.append(el('p', { class: 'muted', text: 'No head loadings stored for this link.' }));
+      }
+      if (link.qk) box.append(qkSection(link, { meta: state.model.meta, tokens: state.model.tokens, nodeLink }));
+      return box;
+    }
+    if (!dims) {
+      box.append(el('p', { class: 'heads-none muted', text: 'No head loadings in this graph; ▦ on a link shows its QK '
+        + 'attribution.' }));
       return box;
     }
     const grid = nodeGrid(n, dims);
@@ -105,6 +130,7 @@ export function createConnectionsPane(root) {
     clear(body);
     const m = state.model;
     dims = headDims(m);
+    anyQk = !!m && m.links.some((l) => l.qk);
     const n = m && state.clickedId && m.byId.get(state.clickedId);
     state.clickedNode = n || null;
     if (!n) {

@@ -130,9 +130,10 @@ const headName = (layer, head) => `L${layer}.H${head}`;
 /**
  * The heat map as a table: rows layers, columns heads, then "other" and "bypass"; green positive, purple negative
  * (as links are drawn), one symmetric scale over heads and other heads; the bypass column saturates on that scale.
- * Each cell's title holds its exact number.
+ * Each cell's title holds its exact number. A head in marked ("layer.head": a link's heads with QK attribution) is
+ * outlined, and clicking it calls onMarked(layer, head).
  */
-export function heatMap(grid, { scope, rank }) {
+export function heatMap(grid, { scope, rank, marked, onMarked }) {
   const d3 = window.d3;
   let max = 0;
   grid.cells.forEach((row) => row.forEach((v) => { if (v !== null) max = Math.max(max, Math.abs(v)); }));
@@ -152,15 +153,19 @@ export function heatMap(grid, { scope, rank }) {
     el('th', { class: 'hm-layer', text: `L${m}` }));
     row.forEach((v, h) => {
       const name = headName(m, h);
+      const qk = !!marked && marked.has(`${m}.${h}`);
+      const extra = qk ? { qk: 'true' } : {};
+      const note = qk ? ' · QK attribution below (click)' : '';
+      const onclick = qk && onMarked ? () => onMarked(m, h) : undefined;
       if (v === null) {
-        tr.append(el('td', { class: 'hm-cell unknown', dataset: { layer: m, head: h },
-          title: `${name}: not stored${dim ? '' : ' (not among the top heads of this layer)'}` }));
+        tr.append(el('td', { class: `hm-cell unknown${qk ? ' hm-qk' : ''}`, dataset: { layer: m, head: h, ...extra }, onclick,
+          title: `${name}: not stored${dim ? '' : ' (not among the top heads of this layer)'}${note}` }));
         return;
       }
       const r = ranks.get(name);
-      tr.append(el('td', { class: 'hm-cell', dataset: { layer: m, head: h, value: exact(v) },
-        style: { background: colour(v) },
-        title: `${name}: ${exact(v)}${r ? ` (#${r} by magnitude)` : ''}` }));
+      tr.append(el('td', { class: `hm-cell${qk ? ' hm-qk' : ''}`, dataset: { layer: m, head: h, value: exact(v), ...extra },
+        style: { background: colour(v) }, onclick,
+        title: `${name}: ${exact(v)}${r ? ` (#${r} by magnitude)` : ''}${note}` }));
     });
     const other = grid.other[m];
     tr.append(other === null
@@ -180,7 +185,7 @@ export function heatMap(grid, { scope, rank }) {
       el('span', { class: 'hm-swatch', style: { background: colour(-max) } }), ` −${max.toPrecision(3)} `,
       el('span', { class: 'hm-swatch', style: { background: colour(0) } }), ' 0 ',
       el('span', { class: 'hm-swatch', style: { background: colour(max) } }), ` +${max.toPrecision(3)}`,
-      ' · blank: not stored'));
+      ' · blank: not stored', marked && marked.size ? ' · outlined: QK attribution below' : ''));
 }
 
 /** The node's strongest heads, as "L3.H5  +1.23". */

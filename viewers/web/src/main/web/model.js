@@ -2,6 +2,7 @@
 
 import { state, groupOf } from './store.js';
 import { readLinkHeads } from './heads.js';
+import { readLinkQk } from './qk.js';
 
 export function kindOf(featureType) {
   if (!featureType) return 'feature';
@@ -67,6 +68,8 @@ export function buildModel(view) {
     const link = { source: s, target: t, weight: l.weight, pct: 0 };
     // attention-head loadings (heads.js), only on the links of graphs attributed with them
     if (l.head_loadings || l.head_bypass) Object.assign(link, readLinkHeads(l));
+    // QK attribution of the heads that carry it (qk.js), on the links a graph explains
+    if (l.qk) link.qk = readLinkQk(l.qk);
     links.push(link);
     s.outputs.push(link);
     t.inputs.push(link);

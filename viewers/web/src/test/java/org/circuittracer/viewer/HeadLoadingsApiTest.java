@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Head loadings (issue 20) pass through the server: a link's {@code head_loadings} and {@code head_bypass} and
  * {@code metadata.head_loadings} reach the page's view and the downloaded graph as the file has them; malformed entries
- * are left out; graphs without them get no such fields.
+ * are left out; graphs without them get no such fields. Likewise a link's QK attribution ({@code qk}, a list of objects)
+ * and {@code metadata.qk}: passed through as the file has them, entries that are not objects left out.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HeadLoadingsApiTest {
@@ -36,6 +37,7 @@ class HeadLoadingsApiTest {
         Path graphs = tmp.resolve("graphs");
         TestGraphs.write(graphs, TestGraphs.smallGraph(TestGraphs.SMALL));
         TestGraphs.write(graphs, TestGraphs.headsGraph(TestGraphs.HEADS));
+        TestGraphs.write(graphs, TestGraphs.qkGraph(TestGraphs.QK, true));
         server = ViewerServer.start(ViewerConfig.of(graphs).withPort(0));
         client = new Client(server.url());
     }
@@ -113,5 +115,51 @@ class HeadLoadingsApiTest {
         assertThat(kept.has("head_loadings")).isFalse();
         assertThat(kept.get("head_bypass").toString()).isEqualTo("[1.25,1.0]");
         assertThat(link(view, "1_40_3", "3_20_3").get("head_loadings").toString()).isEqualTo("[[1,1,2.0],[1,3,0.25]]");
+    }
+
+    private static void assertQkOfTheFile(JsonNode graph) {
+        JsonNode file = link(TestGraphs.qkGraph("file", true), "0_12_2", "1_40_3").get("qk");
+        assertThat(graph.at("/metadata/qk/top_k").asInt()).isEqualTo(3);
+        JsonNode qk = link(graph, "0_12_2", "1_40_3").get("qk");
+        assertThat(qk).isEqualTo(file);
+        assertThat(qk.at("/0/qk_tracing_results/pair_wise_contributors/0").toString())
+                .isEqualTo("[\"0_7_3\",\"E_11_2\",1.02]");
+        assertThat(qk.at("/1/logit").asDouble()).isEqualTo(2.25);
+        // the link's head loadings are still there; a link without qk gets none
+        assertThat(link(graph, "0_12_2", "1_40_3").get("head_bypass").toString()).isEqualTo("[1.25,1.0]");
+        assertThat(link(graph, "0_7_3", "1_40_3").has("qk")).isFalse();
+    }
+
+    @Test
+    void theViewAndTheDownloadCarryTheQkAttribution() {
+        assertQkOfTheFile(Client.body(client.get("/api/graphs/" + TestGraphs.QK + "/view")));
+        assertQkOfTheFile(Client.body(client.post("/api/graphs/" + TestGraphs.QK + "/export", Map.of())));
+        JsonNode sub = Client.body(client.post("/api/graphs/" + TestGraphs.QK + "/export", Map.of("subgraph", true,
+                "pinnedIds", List.of("0_12_2", "1_40_3"))));
+        assertThat(link(sub, "0_12_2", "1_40_3").get("qk")).hasSize(2);
+        assertThat(LoadedGraph.parse("q", TestGraphs.qkGraph("q", false)).hasQk()).isTrue();
+        assertThat(LoadedGraph.parse("h", TestGraphs.headsGraph("h")).hasQk()).isFalse();
+        for (JsonNode l : Client.body(client.get("/api/graphs/" + TestGraphs.HEADS + "/view")).get("links")) {
+            assertThat(l.has("qk")).isFalse();
+        }
+    }
+
+    @Test
+    void qkEntriesThatAreNotObjectsAreLeftOut() {
+        ObjectNode graph = TestGraphs.qkGraph("odd-qk", true);
+        ArrayNode qk = (ArrayNode) link(graph, "0_12_2", "1_40_3").get("qk");
+        qk.add(7);
+        qk.addArray().add(1).add(0);
+        qk.addNull();
+        ObjectNode other = (ObjectNode) link(graph, "0_7_3", "1_40_3");
+        other.put("qk", "nonsense");                   // not an array: dropped
+        ((ObjectNode) link(graph, "E_12_3", "1_40_3")).putArray("qk").add("x").add(3); // no object: dropped
+        JsonNode view = GraphView.compute(LoadedGraph.parse("odd-qk", graph), ViewRequest.defaults(), null);
+        JsonNode kept = link(view, "0_12_2", "1_40_3").get("qk");
+        assertThat(kept).hasSize(2);
+        assertThat(kept.get(0).get("layer").asInt()).isEqualTo(1);
+        assertThat(kept.get(1).get("head").asInt()).isEqualTo(2);
+        assertThat(link(view, "0_7_3", "1_40_3").has("qk")).isFalse();
+        assertThat(link(view, "E_12_3", "1_40_3").has("qk")).isFalse();
     }
 }

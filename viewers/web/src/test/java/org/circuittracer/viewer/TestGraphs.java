@@ -161,6 +161,55 @@ final class TestGraphs {
         }
     }
 
+    static final String QK = "small-qk";
+
+    /**
+     * {@link #headsGraph} (or, without heads, {@link #smallGraph}) with QK attribution (issue 20) on the link
+     * 0_12_2 → 1_40_3 (query position 3, key position 2): L1.H0 (a stored head of the link) with pairwise terms, one
+     * naming a node the graph lacks (0_99_3), both marginal lists and a constant; L0.H2 (not stored for the link) whose
+     * soft-capped logit differs from its score.
+     */
+    static ObjectNode qkGraph(String slug, boolean withHeads) {
+        ObjectNode g = withHeads ? headsGraph(slug) : smallGraph(slug);
+        ObjectNode meta = ((ObjectNode) g.get("metadata")).putObject("qk");
+        meta.put("links", 1);
+        meta.put("top_k", 3);
+        for (JsonNode l : g.get("links")) {
+            if (!"0_12_2".equals(l.get("source").asText()) || !"1_40_3".equals(l.get("target").asText())) {
+                continue;
+            }
+            ArrayNode qk = ((ObjectNode) l).putArray("qk");
+            ObjectNode a = qkEntry(qk, 1, 0, 3.21, 3.21, 0.4);
+            ObjectNode r = a.putObject("qk_tracing_results");
+            ArrayNode pairs = r.putArray("pair_wise_contributors");
+            pairs.addArray().add("0_7_3").add("E_11_2").add(1.02);
+            pairs.addArray().add("E_12_3").add("0_12_2").add(-0.31);
+            pairs.addArray().add("0_99_3").add("E_11_2").add(0.25);
+            r.putArray("top_q_marginal_contributors").addArray().add("0_7_3").add(0.7);
+            ArrayNode km = r.putArray("top_k_marginal_contributors");
+            km.addArray().add("E_11_2").add(0.5);
+            km.addArray().add("0_12_2").add(-0.125);
+            ObjectNode b = qkEntry(qk, 0, 2, 2.5, 2.25, -0.05);
+            ObjectNode rb = b.putObject("qk_tracing_results");
+            rb.putArray("pair_wise_contributors").addArray().add("E_12_3").add("E_11_2").add(0.6);
+            rb.putArray("top_q_marginal_contributors");
+            rb.putArray("top_k_marginal_contributors");
+        }
+        return g;
+    }
+
+    private static ObjectNode qkEntry(ArrayNode qk, int layer, int head, double score, double logit, double constant) {
+        ObjectNode e = qk.addObject();
+        e.put("layer", layer);
+        e.put("head", head);
+        e.put("query", 3);
+        e.put("key", 2);
+        e.put("score", score);
+        e.put("logit", logit);
+        e.put("constant", constant);
+        return e;
+    }
+
     /** Writes a graph file and adds it to the directory's index. */
     static Path write(Path dir, ObjectNode graph) {
         try {

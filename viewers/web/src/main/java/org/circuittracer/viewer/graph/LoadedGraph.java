@@ -17,7 +17,8 @@ import org.circuittracer.spi.StandardErrorCode;
  * A parsed graph file (docs/reference/graph-format.md §2), held compactly: node objects as written (unknown fields kept), links as
  * parallel arrays. Links whose endpoints are not nodes are dropped, as the reference viewer does; a repeated node id
  * resolves to the later node. A link's attention-head loadings ({@code head_loadings}, {@code head_bypass}: issue 20,
- * docs/viewer.md "Attention heads") are kept, compactly, for the links that carry them. Immutable after parsing.
+ * docs/viewer.md "Attention heads") are kept, compactly, for the links that carry them, and its QK attribution
+ * ({@code qk}, a list of objects, one per explained head) as the file's JSON. Immutable after parsing.
  */
 public final class LoadedGraph {
 
@@ -37,10 +38,12 @@ public final class LoadedGraph {
     private final float[][] headLoadings;
     /** Per link its per-layer bypass, or null; null when no link has one. */
     private final float[][] headBypass;
+    /** Per link its {@code qk} entries (objects, as the file has them), or null; null when no link has any. */
+    private final ArrayNode[] qk;
 
     private LoadedGraph(String slug, ObjectNode metadata, JsonNode qParams, List<ObjectNode> nodes,
                         Map<String, Integer> byId, int[] sources, int[] targets, float[] weights,
-                        float[][] headLoadings, float[][] headBypass) {
+                        float[][] headLoadings, float[][] headBypass, ArrayNode[] qk) {
         this.slug = slug;
         this.metadata = metadata;
         this.qParams = qParams;
@@ -51,6 +54,7 @@ public final class LoadedGraph {
         this.weights = weights;
         this.headLoadings = headLoadings;
         this.headBypass = headBypass;
+        this.qk = qk;
         this.kinds = new NodeKind[nodes.size()];
         this.influence = new double[nodes.size()];
         for (int i = 0; i < nodes.size(); i++) {
@@ -97,6 +101,7 @@ public final class LoadedGraph {
         float[] w = new float[m];
         float[][] loadings = null;
         float[][] bypass = null;
+        ArrayNode[] qk = null;
         int k = 0;
         for (JsonNode l : linkArray) {
             Integer a = byId.get(l.path("source").asText(""));
@@ -118,13 +123,36 @@ public final class LoadedGraph {
                 bypass = bypass == null ? new float[m][] : bypass;
                 bypass[k] = layers;
             }
+            ArrayNode entries = objects(l.get("qk"));
+            if (entries != null) {
+                qk = qk == null ? new ArrayNode[m] : qk;
+                qk[k] = entries;
+            }
             k++;
         }
         JsonNode q = root.get("qParams");
         return new LoadedGraph(slug, (ObjectNode) metadata, q == null || q.isNull() ? JsonNodeFactory.instance
                 .objectNode() : q, nodes, byId, java.util.Arrays.copyOf(s, k), java.util.Arrays.copyOf(t, k),
                 java.util.Arrays.copyOf(w, k), loadings == null ? null : java.util.Arrays.copyOf(loadings, k),
-                bypass == null ? null : java.util.Arrays.copyOf(bypass, k));
+                bypass == null ? null : java.util.Arrays.copyOf(bypass, k),
+                qk == null ? null : java.util.Arrays.copyOf(qk, k));
+    }
+
+    /**
+     * A link's {@code qk}: its entries that are JSON objects, as the file has them (the page checks their fields);
+     * null when it is not an array or holds no object.
+     */
+    private static ArrayNode objects(JsonNode array) {
+        if (array == null || !array.isArray()) {
+            return null;
+        }
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode e : array) {
+            if (e.isObject()) {
+                out.add(e);
+            }
+        }
+        return out.isEmpty() ? null : out;
     }
 
     /**
@@ -223,9 +251,14 @@ public final class LoadedGraph {
         return headLoadings != null || headBypass != null;
     }
 
+    /** Whether any link of the file carries QK attribution ({@code qk}). */
+    public boolean hasQk() {
+        return qk != null;
+    }
+
     /**
-     * Writes the link's {@code head_loadings} and {@code head_bypass} into {@code out} as the file has them (minus
-     * malformed entries); writes nothing for a link without them.
+     * Writes the link's {@code head_loadings}, {@code head_bypass} and {@code qk} into {@code out} as the file has
+     * them (minus malformed entries); writes nothing for a link without them.
      */
     public void putHeadLoadings(int link, ObjectNode out) {
         float[] heads = headLoadings == null ? null : headLoadings[link];
@@ -244,6 +277,10 @@ public final class LoadedGraph {
             for (float b : layers) {
                 array.add(b);
             }
+        }
+        ArrayNode entries = qk == null ? null : qk[link];
+        if (entries != null) {
+            out.set("qk", entries);
         }
     }
 
