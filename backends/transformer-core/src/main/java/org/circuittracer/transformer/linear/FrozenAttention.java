@@ -240,11 +240,24 @@ public final class FrozenAttention {
             // [S·P, KV·dh] → [KV, P (key), S·dh]
             NDArray values = input.reshape(sources * p, width).matMul(valueAdjoint.transpose())
                     .reshape(sources, p, kvHeads, headDim).transpose(2, 1, 0, 3).reshape(kvHeads, p, sources * headDim);
-            // a group's query rows stacked: [KV, G·P (query), P (key)] × [KV, P, S·dh]
-            NDArray rows = pattern.rows(scope, 0, p, p).reshape(kvHeads, (long) group * p, p);
-            NDArray mixed = rows.matMul(values) // [KV, G·P, S·dh] = [H, P, S, dh]
-                    .reshape(heads, p, sources, headDim).transpose(2, 1, 0, 3).reshape(sources * p,
-                            (long) heads * headDim);
+            // blocks of query rows, each over the keys it sees: [KV, G·count, keys] × [KV, keys, S·dh]
+            int rowsPerBlock = (int) Math.max(1, Math.min(p, blockFloats / ((long) heads * p)));
+            NDList parts = new NDList();
+            for (int first = 0; first < p; first += rowsPerBlock) {
+                int count = Math.min(rowsPerBlock, p - first);
+                int keys = first + count;
+                try (NDManager block = scope.newSubManager()) {
+                    NDArray rows = pattern.rows(block, first, count, keys).reshape(kvHeads, (long) group * count, keys);
+                    NDArray seen = values.get(new NDIndex(":, :{}, :", keys));
+                    seen.attach(block);
+                    NDArray part = rows.matMul(seen).reshape(heads, count, sources * headDim); // [H, count, S·dh]
+                    part.attach(scope);
+                    parts.add(part);
+                }
+            }
+            NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1); // [H, P, S·dh]
+            NDArray mixed = all.reshape(heads, p, sources, headDim).transpose(2, 1, 0, 3).reshape(sources * p,
+                    (long) heads * headDim);
             NDArray result = mixed.matMul(outputAdjoint.transpose()).reshape(sources, p, width);
             result.attach(owner);
             return result;
@@ -292,9 +305,23 @@ public final class FrozenAttention {
             scope.tempAttachAll(gradient);
             NDArray perHead = gradient.reshape(lanes * p, width).matMul(outputAdjoint)
                     .reshape(lanes, p, heads, headDim).transpose(2, 1, 0, 3).reshape(heads, p, lanes * headDim);
-            NDArray keysByQueries = pattern.rows(scope, 0, p, p).transpose(0, 2, 1); // [H, P (key), P (query)]
-            NDArray result = keysByQueries.matMul(perHead) // [H, P (key), B·dh]
-                    .reshape(heads, p, lanes, headDim).transpose(2, 0, 1, 3).reshape(lanes, heads, (long) p * headDim);
+            // blocks of keys, each with the queries that see them: [H, count, P − first] × [H, P − first, B·dh]
+            int keysPerBlock = (int) Math.max(1, Math.min(p, blockFloats / ((long) heads * p)));
+            NDList parts = new NDList();
+            for (int first = 0; first < p; first += keysPerBlock) {
+                int count = Math.min(keysPerBlock, p - first);
+                try (NDManager block = scope.newSubManager()) {
+                    NDArray probabilities = pattern.columns(block, first, count, p); // [H, P − first, count]
+                    NDArray later = perHead.get(new NDIndex(":, {}:, :", first));    // [H, P − first, B·dh]
+                    later.attach(block);
+                    NDArray part = probabilities.transpose(0, 2, 1).matMul(later);   // [H, count, B·dh]
+                    part.attach(scope);
+                    parts.add(part);
+                }
+            }
+            NDArray byKey = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1); // [H, P (key), B·dh]
+            NDArray result = byKey.reshape(heads, p, lanes, headDim).transpose(2, 0, 1, 3)
+                    .reshape(lanes, heads, (long) p * headDim);
             result.attach(owner);
             return result;
         }

@@ -57,6 +57,52 @@ class FrozenAttentionTest {
         }
     }
 
+    /**
+     * The per-head pieces of head loadings, in blocks of any size: the forward map is the adjoint's transpose, and the
+     * heads' pairings add up to the whole attention's ({@code Σ_h ⟨Z[h], U[h]⟩ = ⟨ḡ, forward(u)⟩}).
+     */
+    @Test
+    void theHeadPiecesAddUpToTheForwardMapWhoseTransposeIsTheAdjoint() {
+        Random random = new Random(20);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (int trial = 0; trial < 40; trial++) {
+                try (NDManager scope = manager.newSubManager()) {
+                    int kv = 1 + random.nextInt(3);
+                    int heads = kv * (1 + random.nextInt(3));
+                    int dh = 1 + random.nextInt(5);
+                    int d = 2 + random.nextInt(10);
+                    int t = 1 + random.nextInt(10);
+                    int p = 1 + random.nextInt(t);
+                    long block = trial % 2 == 0 ? FrozenAttention.DEFAULT_BLOCK_FLOATS : 1 + random.nextInt(heads * t);
+                    NDArray pattern = causalPattern(scope, random, heads, t);
+                    FrozenAttention attention = new FrozenAttention(FrozenAttention.Pattern.recorded(pattern),
+                            scope.randomNormal(new Shape((long) kv * dh, d)),
+                            scope.randomNormal(new Shape(d, (long) heads * dh)), heads, kv, dh, block);
+                    NDArray gradient = scope.randomNormal(new Shape(2, p, d));
+                    NDArray input = scope.randomNormal(new Shape(3, p, d));
+                    String what = "trial " + trial + ": P=" + p + " H=" + heads + " KV=" + kv + " block=" + block;
+                    // ⟨ḡ_b, forward(u_s)⟩ = ⟨adjoint(ḡ_b), u_s⟩
+                    NDArray forward = attention.forward(input, p);
+                    NDArray viaForward = gradient.reshape(2, -1).matMul(forward.reshape(3, -1).transpose());
+                    NDArray viaAdjoint = attention.adjoint(gradient, p).reshape(2, -1).matMul(input.reshape(3, -1)
+                            .transpose());
+                    assertClose(viaForward, viaAdjoint, what + " (forward vs adjoint)");
+                    // Σ_h ⟨Z_b[h], U_s[h]⟩ is the same pairing
+                    NDArray z = attention.headGradients(gradient, p); // [2, H, P·dh]
+                    NDArray u = attention.headValues(input, p);       // [3, H, P·dh]
+                    NDArray perHead = z.transpose(1, 0, 2).matMul(u.transpose(1, 2, 0)); // [H, 2, 3]
+                    assertClose(perHead.sum(new int[] {0}), viaForward, what + " (heads)");
+                    // blocks change nothing
+                    FrozenAttention whole = new FrozenAttention(FrozenAttention.Pattern.recorded(pattern),
+                            attention.valueAdjoint(), attention.outputAdjoint(), heads, kv, dh,
+                            FrozenAttention.DEFAULT_BLOCK_FLOATS);
+                    assertClose(z, whole.headGradients(gradient, p), what + " (blocked head gradients)");
+                    assertClose(forward, whole.forward(input, p), what + " (blocked forward)");
+                }
+            }
+        }
+    }
+
     @Test
     void gainsFoldedIntoTheProjectionsGiveTheSameBlockAdjoint() {
         Random random = new Random(5);
