@@ -63,7 +63,7 @@ public final class OnnxBackendProvider implements BackendProvider {
     public Set<BackendCapability> capabilities() {
         Set<BackendCapability> caps = EnumSet.of(BackendCapability.HOOKS, BackendCapability.FREEZE_ATTENTION,
                 BackendCapability.FREEZE_NORMS, BackendCapability.VJP, BackendCapability.KV_CACHE,
-                BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS);
+                BackendCapability.UNEMBEDDING, BackendCapability.HEAD_LOADINGS, BackendCapability.QK_ATTRIBUTION);
         if (cudaBuild()) {
             caps.add(BackendCapability.CUDA);
         }
@@ -144,7 +144,7 @@ public final class OnnxBackendProvider implements BackendProvider {
         Sessions sessions = new Sessions(file, sites.tensors(), device, threads);
         try {
             return new OnnxTransformerModel(directory, modelConfig, file, sites, inputs, sessions,
-                    OnnxModelConfig.refusedTokens(json));
+                    OnnxModelConfig.refusedTokens(json), OnnxModelConfig.queryKeySettings(json));
         } catch (RuntimeException e) {
             sessions.close();
             throw e;

@@ -19,6 +19,15 @@ final class OnnxCapabilities {
 
     static Set<BackendCapability> of(ModelConfig config, ResolvedSites sites, ModelInputs inputs,
                                      Sessions.Device device) {
+        return of(config, sites, inputs, device, false);
+    }
+
+    /**
+     * @param knownAttention whether the model's architecture (its attention settings) is known to the transformer
+     *                       core: with the query and key weights, QK attribution
+     */
+    static Set<BackendCapability> of(ModelConfig config, ResolvedSites sites, ModelInputs inputs,
+                                     Sessions.Device device, boolean knownAttention) {
         List<HookSite> list = sites.sites();
         Set<BackendCapability> caps = EnumSet.of(BackendCapability.HOOKS);
         boolean patterns = everyLayer(config, list, SiteKind.ATTN_PATTERN);
@@ -35,6 +44,10 @@ final class OnnxCapabilities {
                 && list.contains(HookSite.global(SiteKind.UNEMBED_IN))) {
             caps.add(BackendCapability.VJP);
             caps.add(BackendCapability.HEAD_LOADINGS); // the same frozen model, split at the attention layers
+            if (knownAttention && queryKeyWeights(config, sites) && list.stream().filter(s -> s.kind()
+                    == SiteKind.RESID_PRE).count() == config.layers()) {
+                caps.add(BackendCapability.QK_ATTRIBUTION);
+            }
         }
         if (inputs.hasCache()) {
             caps.add(BackendCapability.KV_CACHE);
@@ -69,6 +82,17 @@ final class OnnxCapabilities {
             if (!has(sites, b + "attn.W_V") || !has(sites, b + "attn.W_O") || !has(sites, b + "ln1.w")
                     || !has(sites, b + "ln2.w") || (post1 && !has(sites, b + "ln1_post.w"))
                     || (post2 && !has(sites, b + "ln2_post.w"))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every layer's query and key projections (biases and per-head norms are optional). */
+    private static boolean queryKeyWeights(ModelConfig config, ResolvedSites sites) {
+        for (int layer = 0; layer < config.layers(); layer++) {
+            String b = "blocks." + layer + ".";
+            if (!has(sites, b + "attn.W_Q") || !has(sites, b + "attn.W_K")) {
                 return false;
             }
         }

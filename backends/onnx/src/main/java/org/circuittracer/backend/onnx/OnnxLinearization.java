@@ -5,16 +5,24 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.site.HookSite;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transformer.decoder.Attention;
+import org.circuittracer.transformer.decoder.AttentionWeights;
+import org.circuittracer.transformer.decoder.BlockQueryKey;
+import org.circuittracer.transformer.decoder.Linear;
+import org.circuittracer.transformer.decoder.NormWeights;
 import org.circuittracer.transformer.linear.FrozenAttention;
 import org.circuittracer.transformer.linear.FrozenLayer;
 import org.circuittracer.transformer.linear.FrozenLinearizedModel;
 import org.circuittracer.transformer.linear.FrozenNorm;
+import org.circuittracer.transformer.linear.FrozenQueryKey;
 import org.circuittracer.transformer.linear.FrozenTransformer;
 
 /**
@@ -39,6 +47,17 @@ final class OnnxLinearization {
     static LinearizedModel of(ModelConfig config, List<HookSite> sites, Weights weights, boolean layerNorm,
                               TokenSequence tokens, LinearizationSpec spec, NDManager state,
                               Map<HookSite, NDArray> clean) {
+        return of(config, sites, weights, layerNorm, tokens, spec, state, clean, Optional.empty(), Map::of);
+    }
+
+    /**
+     * @param queryKeys the architecture's attention settings when QK attribution is possible (the weights are there)
+     * @param inputs    every block's clean {@code hook_resid_pre}, asked for when QK attribution first needs them
+     */
+    static LinearizedModel of(ModelConfig config, List<HookSite> sites, Weights weights, boolean layerNorm,
+                              TokenSequence tokens, LinearizationSpec spec, NDManager state,
+                              Map<HookSite, NDArray> clean, Optional<OnnxModelConfig.QueryKeySettings> queryKeys,
+                              Supplier<Map<HookSite, NDArray>> inputs) {
         List<FrozenLayer> layers = new ArrayList<>();
         for (int layer = 0; layer < config.layers(); layer++) {
             String b = "blocks." + layer + ".";
@@ -61,7 +80,62 @@ final class OnnxLinearization {
         FrozenNorm finalNorm = norm(weights, state, layerNorm, "ln_final.w",
                 clean.get(HookSite.global(SiteKind.FINAL_SCALE)));
         FrozenTransformer frozen = new FrozenTransformer(layers, finalNorm, config.modelWidth(), tokens.length());
-        return new FrozenLinearizedModel(tokens, spec, state, Map.copyOf(clean), frozen);
+        List<FrozenQueryKey> maps = queryKeys.map(qk -> queryKeyMaps(config, weights, layerNorm, state, clean, qk,
+                inputs)).orElse(List.of());
+        return new FrozenLinearizedModel(tokens, spec, state, Map.copyOf(clean), frozen, maps);
+    }
+
+    /** Each layer's queries and keys from the located weights and the architecture's settings. */
+    private static List<FrozenQueryKey> queryKeyMaps(ModelConfig config, Weights weights, boolean layerNorm,
+                                                     NDManager state, Map<HookSite, NDArray> clean,
+                                                     OnnxModelConfig.QueryKeySettings settings,
+                                                     Supplier<Map<HookSite, NDArray>> inputs) {
+        var memo = new java.util.concurrent.atomic.AtomicReference<Map<HookSite, NDArray>>();
+        Supplier<Map<HookSite, NDArray>> once = () -> {
+            synchronized (memo) {
+                if (memo.get() == null) {
+                    memo.set(inputs.get());
+                }
+                return memo.get();
+            }
+        };
+        List<FrozenQueryKey> maps = new ArrayList<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            int l = layer;
+            // the query and key weights are read when QK attribution first asks, not for every linearisation
+            maps.add(FrozenQueryKey.lazy(() -> queryKeyMap(weights, layerNorm, state, clean, settings, once, l)));
+        }
+        return maps;
+    }
+
+    private static FrozenQueryKey queryKeyMap(Weights weights, boolean layerNorm, NDManager state,
+                                              Map<HookSite, NDArray> clean,
+                                              OnnxModelConfig.QueryKeySettings settings,
+                                              Supplier<Map<HookSite, NDArray>> inputs, int layer) {
+        String b = "blocks." + layer + ".";
+        AttentionWeights projections = new AttentionWeights(
+                linear(weights, state, b + "attn.W_Q", b + "attn.b_Q"),
+                linear(weights, state, b + "attn.W_K", b + "attn.b_K"),
+                linear(weights, state, b + "attn.W_V", null), linear(weights, state, b + "attn.W_O", null),
+                headNorm(weights, state, b + "attn.q_norm.w", settings.headNormEpsilon()),
+                headNorm(weights, state, b + "attn.k_norm.w", settings.headNormEpsilon()));
+        NormWeights ln1 = new NormWeights(layerNorm ? NormWeights.Kind.LAYER : NormWeights.Kind.RMS,
+                weights.shared(state, b + "ln1.w", false),
+                weights.has(b + "ln1.b") ? Optional.of(weights.shared(state, b + "ln1.b", false)) : Optional.empty(),
+                1e-6f); // the scale is the clean pass's (frozen), so the epsilon is never used
+        HookSite input = HookSite.of(SiteKind.RESID_PRE, layer);
+        return new BlockQueryKey(new Attention(projections, settings.layers().get(layer)), ln1,
+                () -> inputs.get().get(input), clean.get(HookSite.of(SiteKind.LN1_SCALE, layer)), state);
+    }
+
+    private static Linear linear(Weights weights, NDManager state, String weight, String bias) {
+        return new Linear(weights.shared(state, weight, false), bias != null && weights.has(bias)
+                ? Optional.of(weights.shared(state, bias, false)) : Optional.empty());
+    }
+
+    private static Optional<NormWeights> headNorm(Weights weights, NDManager state, String gain, float epsilon) {
+        return weights.has(gain) ? Optional.of(new NormWeights(NormWeights.Kind.RMS, weights.shared(state, gain, false),
+                Optional.empty(), epsilon)) : Optional.empty();
     }
 
     private static FrozenNorm norm(Weights weights, NDManager state, boolean layerNorm, String gain, NDArray scale) {

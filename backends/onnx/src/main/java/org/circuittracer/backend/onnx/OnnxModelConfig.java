@@ -27,6 +27,20 @@ final class OnnxModelConfig {
         return Architectures.find(json).map(Architecture::name).orElse(declared.get(0));
     }
 
+    /**
+     * Per layer, how attention scores queries and keys, and the per-head norms' epsilon, for the architectures the
+     * transformer core knows (QK attribution needs them beside the query and key weights); empty otherwise.
+     */
+    static Optional<QueryKeySettings> queryKeySettings(JsonConfig json) {
+        return Architectures.find(json).map(a -> a.read(json))
+                .map(c -> new QueryKeySettings(c.attentionSettings(), c.headNormEpsilon()));
+    }
+
+    /** What {@link #queryKeySettings} gives. */
+    record QueryKeySettings(List<org.circuittracer.transformer.decoder.AttentionSettings> layers,
+                            float headNormEpsilon) {
+    }
+
     /** Token ids a prompt must not hold, for the architectures the transformer core knows (e.g. image tokens). */
     static java.util.Map<Integer, String> refusedTokens(JsonConfig json) {
         return Architectures.find(json).map(a -> a.read(json).refusedTokens()).orElse(java.util.Map.of());

@@ -53,11 +53,24 @@ final class OnnxTransformerModel extends AbstractTransformerModel {
     private final ModelInputs inputs;
     private final Sessions sessions;
     private final Weights weights;
+    private final java.util.Optional<OnnxModelConfig.QueryKeySettings> queryKeys;
 
     OnnxTransformerModel(Path directory, ModelConfig config, OnnxModelFile file, ResolvedSites sites,
                          ModelInputs inputs, Sessions sessions, java.util.Map<Integer, String> refusedTokens) {
+        this(directory, config, file, sites, inputs, sessions, refusedTokens, java.util.Optional.empty());
+    }
+
+    /**
+     * @param queryKeys the attention settings of the model's architecture, when known: with the query and key
+     *                  weights the site map locates, they give QK attribution
+     */
+    OnnxTransformerModel(Path directory, ModelConfig config, OnnxModelFile file, ResolvedSites sites,
+                         ModelInputs inputs, Sessions sessions, java.util.Map<Integer, String> refusedTokens,
+                         java.util.Optional<OnnxModelConfig.QueryKeySettings> queryKeys) {
         super(OnnxBackendProvider.NAME, directory, config, sites.sites(),
-                OnnxCapabilities.of(config, sites, inputs, sessions.device()), "ONNX", refusedTokens);
+                OnnxCapabilities.of(config, sites, inputs, sessions.device(), queryKeys.isPresent()), "ONNX",
+                refusedTokens);
+        this.queryKeys = queryKeys;
         this.file = file;
         this.sites = sites;
         this.inputs = inputs;
@@ -166,8 +179,13 @@ final class OnnxTransformerModel extends AbstractTransformerModel {
             List<Hook> captures = OnnxLinearization.recordedSites(sites(), spec).stream()
                     .<Hook>map(Hook.Capture::new).toList();
             ForwardResult clean = forward(state, tokens, captures);
+            java.util.Optional<OnnxModelConfig.QueryKeySettings> qk = capabilities().contains(
+                    org.circuittracer.spi.model.BackendCapability.QK_ATTRIBUTION) ? queryKeys
+                    : java.util.Optional.empty();
+            List<Hook> inputs = sites().stream().filter(s -> s.kind() == org.circuittracer.spi.site.SiteKind.RESID_PRE)
+                    .<Hook>map(Hook.Capture::new).toList();
             return OnnxLinearization.of(config(), sites(), weights, sites.map().layerNorm(), tokens, spec, state,
-                    clean.captured());
+                    clean.captured(), qk, () -> forward(state, tokens, inputs).captured());
         } catch (RuntimeException e) {
             state.close();
             throw e;

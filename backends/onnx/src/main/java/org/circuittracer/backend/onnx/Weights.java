@@ -135,18 +135,20 @@ final class Weights implements AutoCloseable {
         if (weight.splitIndex() < 0) {
             return new Matrix(values, dims);
         }
-        if (dims.length != 2 || dims[1] % weight.splitCount() != 0) {
+        // a matrix splits into column blocks, a vector (a fused bias) into blocks of entries
+        boolean vector = dims.length == 1;
+        if ((dims.length != 2 && !vector) || dims[dims.length - 1] % weight.splitCount() != 0) {
             throw file.malformed("weight " + key + " (" + weight.initializer() + ", " + Arrays.toString(dims)
                     + ") cannot be split into " + weight.splitCount() + " column blocks");
         }
-        int rows = (int) dims[0];
-        int columns = (int) dims[1];
+        int rows = vector ? 1 : (int) dims[0];
+        int columns = (int) dims[dims.length - 1];
         int width = columns / weight.splitCount();
         float[] part = new float[rows * width];
         for (int r = 0; r < rows; r++) {
             System.arraycopy(values, r * columns + weight.splitIndex() * width, part, r * width, width);
         }
-        return new Matrix(part, new long[] {rows, width});
+        return new Matrix(part, vector ? new long[] {width} : new long[] {rows, width});
     }
 
     /**

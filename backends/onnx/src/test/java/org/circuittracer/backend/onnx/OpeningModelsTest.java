@@ -79,7 +79,9 @@ class OpeningModelsTest {
              NDManager manager = NDManager.newBaseManager()) {
             assertThat(custom.config().architecture()).isEqualTo("MyDecoderForCausalLM");
             assertThat(custom.config().layers()).isEqualTo(llama.config().layers());
-            assertThat(custom.capabilities()).isEqualTo(llama.capabilities());
+            // everything but QK attribution, which needs the architecture's attention settings
+            assertThat(custom.capabilities()).isEqualTo(llama.capabilities().stream()
+                    .filter(c -> c != BackendCapability.QK_ATTRIBUTION).collect(java.util.stream.Collectors.toSet()));
             assertThat(custom.forward(manager, prompt, List.of()).logits().toFloatArray())
                     .containsExactly(llama.forward(manager, prompt, List.of()).logits().toFloatArray());
         }
@@ -99,6 +101,17 @@ class OpeningModelsTest {
                 Map.of("site-map", temp.resolve("absent.json").toString()))));
     }
 
+    /** The built-in site maps locate what head loadings and QK attribution need on every fixture architecture. */
+    @Test
+    void exportsOfEveryFixtureArchitectureSplitEdgesAndScores() {
+        for (String architecture : TinyOnnxModels.ARCHITECTURES) {
+            try (TransformerModel model = provider.create(ModelSource.of(TinyOnnxModels.exported(architecture)))) {
+                assertThat(model.capabilities()).as(architecture).contains(BackendCapability.VJP,
+                        BackendCapability.HEAD_LOADINGS, BackendCapability.QK_ATTRIBUTION);
+            }
+        }
+    }
+
     @Test
     void aPartialSiteMapGivesAModelWithFewerCapabilities() throws IOException {
         Path map = temp.resolve("partial.json");
@@ -109,7 +122,7 @@ class OpeningModelsTest {
              NDManager manager = NDManager.newBaseManager()) {
             assertThat(model.sites()).hasSize(model.config().layers());
             assertThat(model.capabilities()).contains(BackendCapability.HOOKS, BackendCapability.KV_CACHE)
-                    .doesNotContain(BackendCapability.VJP, BackendCapability.UNEMBEDDING,
+                    .doesNotContain(BackendCapability.VJP, BackendCapability.UNEMBEDDING, BackendCapability.QK_ATTRIBUTION,
                             BackendCapability.FREEZE_ATTENTION);
             TokenSequence prompt = TokenSequence.of(0, 1, 2);
             expect(StandardErrorCode.MISSING_CAPABILITY, "does not support VJP", () -> model.linearize(manager,

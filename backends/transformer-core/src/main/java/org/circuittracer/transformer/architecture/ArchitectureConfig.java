@@ -21,6 +21,17 @@ public interface ArchitectureConfig {
      * Token ids a prompt must not hold, each with what it is and what to do instead (e.g. a multimodal model's image
      * placeholder, which only an image's embeddings give meaning).
      */
+    /**
+     * Per layer, how attention turns queries and keys into scores (heads, scale, soft-cap, window, rotation): what a
+     * backend that does not build a {@link Decoder} (ONNX) needs beside the query and key weights for QK attribution.
+     */
+    java.util.List<org.circuittracer.transformer.decoder.AttentionSettings> attentionSettings();
+
+    /** The epsilon of the per-head query and key norms (RMSNorm), where the architecture has them. */
+    default float headNormEpsilon() {
+        return 1e-6f;
+    }
+
     default java.util.Map<Integer, String> refusedTokens() {
         return java.util.Map.of();
     }

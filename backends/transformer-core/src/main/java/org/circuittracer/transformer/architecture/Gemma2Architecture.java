@@ -78,13 +78,19 @@ public final class Gemma2Architecture implements Architecture {
         }
 
         @Override
-        public Decoder load(WeightReader weights, String modelName) {
+        public List<AttentionSettings> attentionSettings() {
             float scale = (float) Math.pow(queryPreAttnScalar, -0.5);
             List<AttentionSettings> settings = new ArrayList<>();
             for (int layer = 0; layer < common.layers(); layer++) {
                 settings.add(new AttentionSettings(common.heads(), common.keyValueHeads(), common.headDim(), scale,
                         attnLogitSoftcap, slidingLayers.get(layer) ? slidingWindow : 0, Optional.of(rotary)));
             }
+            return settings;
+        }
+
+        @Override
+        public Decoder load(WeightReader weights, String modelName) {
+            List<AttentionSettings> settings = attentionSettings();
             return new LlamaStyleWeights(weights, common).gemmaDecoder(modelConfig(modelName), settings,
                     attentionBias, false, activation, finalLogitSoftcap);
         }

@@ -138,7 +138,7 @@ public final class Gemma3Architecture implements Architecture {
         }
 
         @Override
-        public Decoder load(WeightReader weights, String modelName) {
+        public List<AttentionSettings> attentionSettings() {
             float scale = (float) Math.pow(queryPreAttnScalar, -0.5);
             List<AttentionSettings> settings = new ArrayList<>();
             for (int layer = 0; layer < common.layers(); layer++) {
@@ -146,6 +146,17 @@ public final class Gemma3Architecture implements Architecture {
                 settings.add(new AttentionSettings(common.heads(), common.keyValueHeads(), common.headDim(), scale,
                         attnLogitSoftcap, slides ? slidingWindow : 0, Optional.of(slides ? localRotary : globalRotary)));
             }
+            return settings;
+        }
+
+        @Override
+        public float headNormEpsilon() {
+            return common.rmsNormEps();
+        }
+
+        @Override
+        public Decoder load(WeightReader weights, String modelName) {
+            List<AttentionSettings> settings = attentionSettings();
             LlamaStyleWeights w = multimodal ? LlamaStyleWeights.languageModelOf(weights, common)
                     : new LlamaStyleWeights(weights, common);
             return w.gemmaDecoder(modelConfig(modelName), settings, attentionBias, true, activation,

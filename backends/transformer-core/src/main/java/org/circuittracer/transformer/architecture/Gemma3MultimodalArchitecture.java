@@ -46,6 +46,16 @@ public final class Gemma3MultimodalArchitecture implements Architecture {
         }
 
         @Override
+        public java.util.List<org.circuittracer.transformer.decoder.AttentionSettings> attentionSettings() {
+            return language.attentionSettings();
+        }
+
+        @Override
+        public float headNormEpsilon() {
+            return language.headNormEpsilon();
+        }
+
+        @Override
         public Decoder load(WeightReader weights, String modelName) {
             Decoder decoder = language.load(weights, modelName);
             LOG.log(System.Logger.Level.INFO, modelName + " is a multimodal " + NAME + " checkpoint: its language "

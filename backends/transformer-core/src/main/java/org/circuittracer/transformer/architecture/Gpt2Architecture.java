@@ -93,6 +93,15 @@ public final class Gpt2Architecture implements Architecture {
                     layerNorm(weights, p + "ln_f"), new Linear(head.transpose(), Optional.empty()), 0);
         }
 
+        @Override
+        public List<AttentionSettings> attentionSettings() {
+            List<AttentionSettings> all = new ArrayList<>();
+            for (int layer = 0; layer < layers; layer++) {
+                all.add(settings(layer));
+            }
+            return all;
+        }
+
         private AttentionSettings settings(int layer) {
             int headWidth = width / heads;
             double scale = (scaleAttnWeights ? 1 / Math.sqrt(headWidth) : 1)

@@ -4,6 +4,7 @@ import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.transformer.checkpoint.JsonConfig;
 import org.circuittracer.transformer.checkpoint.WeightReader;
 import org.circuittracer.transformer.decoder.Activation;
+import org.circuittracer.transformer.decoder.AttentionSettings;
 import org.circuittracer.transformer.decoder.Decoder;
 import org.circuittracer.transformer.decoder.RotaryEmbedding;
 
@@ -44,6 +45,11 @@ public final class LlamaArchitecture implements Architecture {
         @Override
         public ModelConfig modelConfig(String modelName) {
             return common.modelConfig(modelName, NAME);
+        }
+
+        @Override
+        public java.util.List<AttentionSettings> attentionSettings() {
+            return java.util.Collections.nCopies(common.layers(), LlamaStyleWeights.singleNormSettings(common, rotary));
         }
 
         @Override

@@ -94,8 +94,7 @@ final class LlamaStyleWeights {
      */
     Decoder singleNormDecoder(ModelConfig modelConfig, RotaryEmbedding rotary, boolean attentionBias,
                               boolean queryKeyNorms, Activation activation, boolean mlpBias) {
-        AttentionSettings settings = new AttentionSettings(config.heads(), config.keyValueHeads(),
-                config.headDim(), config.attentionScale(), 0, 0, Optional.of(rotary));
+        AttentionSettings settings = singleNormSettings(config, rotary);
         List<Block> blocks = new ArrayList<>();
         for (int layer = 0; layer < config.layers(); layer++) {
             blocks.add(new Block(layerNorm(layer, "input_layernorm", false),
@@ -121,6 +120,12 @@ final class LlamaStyleWeights {
     }
 
     /** An RMSNorm of width {@code width}; {@code plusOne} for Gemma's {@code (1 + w)} gain. */
+    /** The attention settings of every layer of a single-norm decoder (Llama, Qwen-3). */
+    static AttentionSettings singleNormSettings(LlamaStyleConfig config, RotaryEmbedding rotary) {
+        return new AttentionSettings(config.heads(), config.keyValueHeads(), config.headDim(), config.attentionScale(),
+                0, 0, Optional.of(rotary));
+    }
+
     NormWeights rmsNorm(String name, long width, boolean plusOne) {
         NDArray w = weights.require(name, width);
         return new NormWeights(NormWeights.Kind.RMS, plusOne ? w.add(1f) : w, Optional.empty(), config.rmsNormEps());

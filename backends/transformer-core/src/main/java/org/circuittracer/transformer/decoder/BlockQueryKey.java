@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 import org.circuittracer.transformer.linear.FrozenQueryKey;
 
 /**
- * A decoder block's queries and keys, linearised around the clean pass: the pre-attention norm divides by its clean
+ * An attention layer's queries and keys, linearised around the clean pass: the pre-attention norm divides by its clean
  * scale (its gain applied, its bias a constant), the projections drop their biases, per-head query and key norms divide
  * by the clean head vector's root mean square, and the position's rotation is applied. The clean queries and keys are
  * the forward pass's own ({@link Attention#queries}, {@link Attention#keys}). Arrays belong to {@code state}.
@@ -31,8 +31,17 @@ public final class BlockQueryKey implements FrozenQueryKey {
      * @param ln1Scale {@code [T, 1]} its clean {@code ln1.hook_scale}
      */
     public BlockQueryKey(Block block, Supplier<NDArray> residual, NDArray ln1Scale, NDManager state) {
-        this.attention = block.attention();
-        this.ln1 = block.ln1();
+        this(block.attention(), block.ln1(), residual, ln1Scale, state);
+    }
+
+    /**
+     * The same from an attention layer and its pre-attention norm (a backend that has no {@link Block}, e.g. one
+     * whose weights come from an exported graph).
+     */
+    public BlockQueryKey(Attention attention, NormWeights ln1, Supplier<NDArray> residual, NDArray ln1Scale,
+                         NDManager state) {
+        this.attention = Objects.requireNonNull(attention, "attention");
+        this.ln1 = Objects.requireNonNull(ln1, "ln1");
         this.residual = Objects.requireNonNull(residual, "residual");
         this.state = Objects.requireNonNull(state, "state");
         this.ln1Scale = Objects.requireNonNull(ln1Scale, "clean ln1.hook_scale");

@@ -30,4 +30,57 @@ public interface FrozenQueryKey {
 
     /** Query heads per key/value head. */
     int groupSize();
+
+    /**
+     * A map built by {@code build} when first used (once, thread-safely): a backend that reads the query and key
+     * weights only for QK attribution does not read them for every linearisation.
+     */
+    static FrozenQueryKey lazy(java.util.function.Supplier<FrozenQueryKey> build) {
+        java.util.Objects.requireNonNull(build, "build");
+        return new FrozenQueryKey() {
+            private FrozenQueryKey built;
+
+            private synchronized FrozenQueryKey get() {
+                if (built == null) {
+                    built = java.util.Objects.requireNonNull(build.get(), "the built query/key map");
+                }
+                return built;
+            }
+
+            @Override
+            public NDArray queries(NDArray changes, int head, int position) {
+                return get().queries(changes, head, position);
+            }
+
+            @Override
+            public NDArray keys(NDArray changes, int kvHead, int position) {
+                return get().keys(changes, kvHead, position);
+            }
+
+            @Override
+            public float[] cleanQuery(int head, int position) {
+                return get().cleanQuery(head, position);
+            }
+
+            @Override
+            public float[] cleanKey(int kvHead, int position) {
+                return get().cleanKey(kvHead, position);
+            }
+
+            @Override
+            public float scale() {
+                return get().scale();
+            }
+
+            @Override
+            public float logitSoftcap() {
+                return get().logitSoftcap();
+            }
+
+            @Override
+            public int groupSize() {
+                return get().groupSize();
+            }
+        };
+    }
 }
