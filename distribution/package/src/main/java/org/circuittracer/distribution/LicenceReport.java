@@ -49,7 +49,13 @@ public final class LicenceReport {
                     + "loaded at run time by jinjava (Apache License 2.0), which HubSpot publishes with it",
             "com.hubspot.immutables:immutables-exceptions", "none declared by its POM or its parents (source: "
                     + "github.com/HubSpot/hubspot-immutables); loaded at run time by jinjava (Apache License 2.0), "
-                    + "which HubSpot publishes with it");
+                    + "which HubSpot publishes with it",
+            // the Spark add-on's (spark/licenses/)
+            "org.apache.datasketches:datasketches-memory", "none declared by its POM or its parents in the local "
+                    + "repository; the jar carries the Apache License 2.0 and a NOTICE (in datasketches-memory-VERSION/ "
+                    + "beside this file)",
+            "oro:oro", "none declared by its POM; the jar carries The Apache Software License, Version 1.1 (in "
+                    + "oro-VERSION/ beside this file)");
 
     private LicenceReport() {
     }

@@ -125,6 +125,23 @@ class PackagedArchiveTest {
     }
 
     @Test
+    void withoutTheSparkAddOnBatchSaysWhichArchiveToUnpack(@TempDir Path work) throws Exception {
+        assertThat(home.resolve("spark")).doesNotExist(); // the base archive alone
+        Path prompts = Files.writeString(work.resolve("prompts.jsonl"), "{\"prompt\": \"the cat\"}\n");
+        Result batch = launcher("batch", "--prompts", prompts.toString(), "--out", work.resolve("out").toString());
+        assertThat(batch.exit()).as(batch.out()).isEqualTo(2);
+        assertThat(batch.out()).contains("[MISSING_CAPABILITY]").contains("Spark add-on")
+                .contains("unpack circuit-tracer-spark-VERSION.tar.gz").contains("adds circuit-tracer/spark/");
+        Result features = launcher("features", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
+                "--transcoders", SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--corpus",
+                prompts.toString(), "--output-dir", work.resolve("features").toString(), "--master", "local[1]");
+        assertThat(features.exit()).as(features.out()).isEqualTo(2);
+        assertThat(features.out()).contains("features --master runs on the Spark add-on")
+                .contains("unpack circuit-tracer-spark-VERSION.tar.gz");
+        assertThat(work.resolve("out")).doesNotExist();
+    }
+
+    @Test
     void exportOnnxUnderOsgi(@TempDir Path work) throws Exception {
         // the exporter runs from lib/; the check then runs the djl and onnx bundles on the source and the export
         Path output = work.resolve("llama-onnx");

@@ -19,7 +19,7 @@ import org.circuittracer.spi.StandardErrorCode;
 
 /**
  * {@code circuit-tracer batch} on Apache Spark. The driver reads the prompts and names them, one task runs each
- * group of {@code promptsPerTask} prompts, and the driver writes what needs the whole batch: the graph index and the
+ * group of {@code promptsPerTask} prompts (or each of {@code partitions} about equal runs of them), and the driver writes what needs the whole batch: the graph index and the
  * summary table. Without a master (the request's or Spark's configuration, as spark-submit sets it) it runs in this
  * process on every core.
  */
@@ -62,8 +62,10 @@ public final class SparkBatchEngine implements BatchEngine {
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator done = jsc.sc().longAccumulator("prompts done");
-        int slices = (rows.size() + request.promptsPerTask() - 1) / request.promptsPerTask();
-        progress.note("Attributing " + rows.size() + " prompts in " + slices + " tasks");
+        int slices = request.tasks(rows.size());
+        progress.note("Attributing " + rows.size() + " prompts in " + slices + " task" + (slices == 1 ? "" : "s")
+                + (request.partitions() > rows.size() ? " (--partitions " + request.partitions() + " is more than "
+                + "there are prompts: one task each)" : ""));
         List<SummaryRow> results;
         try (ProgressPoller poller = new ProgressPoller(done, rows.size(), progress)) {
             results = new ArrayList<>(jsc.parallelize(rows, slices).mapPartitions(new PromptTask(request, done))

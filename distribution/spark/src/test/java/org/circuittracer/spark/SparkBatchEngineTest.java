@@ -246,6 +246,89 @@ class SparkBatchEngineTest {
         }
     }
 
+    @Test
+    @Order(5)
+    void partitionsSplitThePromptsIntoThatManyTasks() throws Exception {
+        Path four = dir.resolve("four.jsonl");
+        Files.writeString(four, String.join("\n", "{\"prompt_ids\": [0, 5, 17, 42, 9], \"slug\": \"a\"}",
+                "{\"prompt_ids\": [0, 5, 17, 42], \"slug\": \"b\"}", "{\"prompt_ids\": [0, 17, 42, 9], \"slug\": \"c\"}",
+                "{\"prompt_ids\": [0, 42, 9], \"slug\": \"d\"}") + "\n", StandardCharsets.UTF_8);
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("partitions").getOrCreate();
+        List<Integer> tasks = new java.util.concurrent.CopyOnWriteArrayList<>();
+        spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted submitted) {
+                if (submitted.stageInfo().name().startsWith("collect at SparkBatchEngine")) {
+                    tasks.add(submitted.stageInfo().numTasks());
+                }
+            }
+        });
+        try {
+            List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            BatchOutcome two = new SparkBatchEngine().run(new BatchRequest(four, dir.resolve("partitions-2"), null,
+                    spec, SETTINGS, false, 1, 2, Set.of()), noting(notes));
+            assertThat(two.written()).isEqualTo(4);
+            assertThat(notes).contains("Attributing 4 prompts in 2 tasks");
+            awaitSize(tasks, 1);
+            assertThat(tasks).containsExactly(2);
+
+            BatchOutcome many = new SparkBatchEngine().run(new BatchRequest(four, dir.resolve("partitions-9"), null,
+                    spec, SETTINGS, false, 1, 9, Set.of()), noting(notes));
+            assertThat(many.written()).isEqualTo(4);
+            assertThat(notes).anySatisfy(n -> assertThat(n).startsWith("Attributing 4 prompts in 4 tasks (--partitions 9 "
+                    + "is more than there are prompts"));
+            awaitSize(tasks, 2);
+            assertThat(tasks).containsExactly(2, 4);
+            assertThat(withoutCreationTime(dir.resolve("partitions-9/graphs/c.json")))
+                    .isEqualTo(withoutCreationTime(dir.resolve("partitions-2/graphs/c.json")));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    @Order(6)
+    void badPartitionsAreRefusedBeforeAnyWork() {
+        for (List<String> extra : List.of(List.of("--partitions", "0"), List.of("--partitions", "-3"),
+                List.of("--partitions", "2", "--prompts-per-task", "2"))) {
+            StringWriter stderr = new StringWriter();
+            CommandLine cli = CircuitTracerCommand.commandLine();
+            cli.setOut(new PrintWriter(new StringWriter()));
+            cli.setErr(new PrintWriter(stderr));
+            List<String> args = new ArrayList<>(List.of("batch", "--prompts", prompts.toString(), "--out",
+                    dir.resolve("refused").toString(), "--master", "local[1]", "--model", model.toString(),
+                    "--transcoders", transcoders.toString()));
+            args.addAll(extra);
+            int exit = cli.execute(args.toArray(String[]::new));
+
+            assertThat(exit).as(extra.toString()).isEqualTo(2);
+            assertThat(stderr.toString()).as(extra.toString()).contains(extra.size() == 2
+                    ? "--partitions must be >= 1" : "--partitions and --prompts-per-task both");
+        }
+        assertThat(dir.resolve("refused")).doesNotExist();
+    }
+
+    private static BatchProgress noting(List<String> notes) {
+        return new BatchProgress() {
+            @Override
+            public void note(String message) {
+                notes.add(message);
+            }
+
+            @Override
+            public void graphs(long done, long total) {
+            }
+        };
+    }
+
+    /** Spark's listener bus is asynchronous: waits (up to 30 s) until {@code list} has {@code size} elements. */
+    private static void awaitSize(List<?> list, int size) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (list.size() < size && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
     private static BatchRequest request(Path out, String master, boolean resume, Set<String> failFirst) {
         return new BatchRequest(prompts, out, master, spec, SETTINGS, resume, 1, failFirst);
     }

@@ -93,6 +93,23 @@ class SparkDashboardEngineTest {
     }
 
     @Test
+    void partitionsOnTheCommandLineCutTheCorpusIntoThatManyParts() throws IOException {
+        String[] out = new String[2];
+        List<String> args = new ArrayList<>(List.of("--master", "local[2]", "--partitions", "4"));
+        assertThat(cli("corpus.txt", "spark-cli-4", args, out)).as(out[1]).isZero();
+        assertThat(out[0]).contains(TEXTS.size() + " documents").contains(" in 4 partitions;");
+        assertSameFiles(files(dir.resolve("spark-cli-4")));
+
+        assertThat(cli("corpus.txt", "spark-cli-0", List.of("--master", "local[2]", "--partitions", "0"), out))
+                .isEqualTo(2);
+        assertThat(out[1]).contains("--partitions must be >= 1").contains("got 0");
+        assertThat(cli("corpus.txt", "spark-cli-none", List.of("--partitions", "2"), out)).isEqualTo(2);
+        assertThat(out[1]).contains("--partitions splits the corpus for Spark: add --master");
+        assertThat(dir.resolve("spark-cli-0")).doesNotExist();
+        assertThat(dir.resolve("spark-cli-none")).doesNotExist();
+    }
+
+    @Test
     void jsonLinesAndParquetInSeveralPartitionsGiveTheSameFiles() throws IOException {
         DashboardOutcome jsonl = run("corpus.jsonl", "auto", "spark-jsonl", 3);
         assertThat(jsonl.partitions()).isEqualTo(3);
@@ -150,21 +167,28 @@ class SparkDashboardEngineTest {
     }
 
     private static int cli(String corpus, String out, String master) {
+        String[] printed = new String[2];
+        int exit = cli(corpus, out, master == null ? List.of() : List.of("--master", master), printed);
+        assertThat(exit).as(printed[1]).isZero();
+        assertThat(printed[0]).contains("Wrote ").contains(TEXTS.size() + " documents");
+        return exit;
+    }
+
+    /** {@code features} with the shared settings and {@code extra}; {@code printed} gets stdout and stderr. */
+    private static int cli(String corpus, String out, List<String> extra, String[] printed) {
         List<String> args = new ArrayList<>(List.of("features", "--model", model.toString(), "--transcoders",
                 transcoders.toString(), "--corpus", dir.resolve(corpus).toString(), "--output-dir",
                 dir.resolve(out).toString(), "--quiet"));
         args.addAll(SETTINGS);
-        if (master != null) {
-            args.addAll(List.of("--master", master));
-        }
+        args.addAll(extra);
         StringWriter stdout = new StringWriter();
         StringWriter stderr = new StringWriter();
         CommandLine cli = CircuitTracerCommand.commandLine();
         cli.setOut(new PrintWriter(stdout));
         cli.setErr(new PrintWriter(stderr));
         int exit = cli.execute(args.toArray(String[]::new));
-        assertThat(exit).as(stderr.toString()).isZero();
-        assertThat(stdout.toString()).contains("Wrote ").contains(TEXTS.size() + " documents");
+        printed[0] = stdout.toString();
+        printed[1] = stderr.toString();
         return exit;
     }
 

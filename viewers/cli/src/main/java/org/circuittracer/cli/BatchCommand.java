@@ -72,6 +72,11 @@ final class BatchCommand implements Runnable {
             description = "Prompts per Spark task (default: ${DEFAULT-VALUE}).")
     int promptsPerTask;
 
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "Split the prompts into N Spark tasks (partitions) of about equal size, in input order, "
+                    + "instead of one task per --prompts-per-task prompts; at most one task per prompt.")
+    Integer partitions;
+
     @CommandLine.Mixin
     ProgressOptions output = new ProgressOptions();
 
@@ -82,6 +87,14 @@ final class BatchCommand implements Runnable {
             throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: --prompts-per-task must be "
                     + ">= 1, got " + promptsPerTask + ".");
         }
+        if (partitions != null && partitions < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value: --partitions must be >= 1 "
+                    + "(the number of Spark tasks the prompts are split into), got " + partitions + ".");
+        }
+        if (partitions != null && spec.commandLine().getParseResult().hasMatchedOption("--prompts-per-task")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--partitions and --prompts-per-task both "
+                    + "set how the prompts are split into tasks: give one of them.");
+        }
         BatchEngine engine = engine();
         ModelOptions.Resolved resolved = modelOptions.resolve(spec);
         if (!Files.exists(prompts)) {
@@ -89,7 +102,7 @@ final class BatchCommand implements Runnable {
                     + " does not exist. Give a JSON Lines or Parquet file of prompts.");
         }
         BatchRequest request = new BatchRequest(prompts, out, master, ModelSpec.of(modelOptions, resolved, attributor, attributorOptions),
-                settings, resume, promptsPerTask, Set.of());
+                settings, resume, promptsPerTask, partitions == null ? 0 : partitions, Set.of());
         BatchOutcome outcome;
         try (ConsoleProgress console = new ConsoleProgress(spec.commandLine().getErr(), output.quiet)) {
             outcome = engine.run(request, new BatchProgress() {
@@ -121,15 +134,22 @@ final class BatchCommand implements Runnable {
         printer.flush();
     }
 
+    /** How to get the Spark add-on, for the errors of the commands that need it. */
+    static final String ADD_ON_HINT = "In the packaged tool: unpack circuit-tracer-spark-VERSION.tar.gz (the add-on "
+            + "archive released beside circuit-tracer-VERSION.tar.gz, of the same version) in the directory that holds "
+            + "circuit-tracer/, which adds circuit-tracer/spark/; the launcher uses it by itself. From the sources: "
+            + "mvn -B -ntp package -DskipTests -pl distribution/package -am builds both archives and "
+            + "distribution/target/circuit-tracer/ with the add-on, or -pl distribution/spark -am builds "
+            + "distribution/spark/target/circuit-tracer-spark.jar to run with java -jar.";
+
     /** The engine on the class path, or an error that says how to get it. */
     static BatchEngine engine() {
         Iterator<BatchEngine> found = ServiceLoader.load(BatchEngine.class, BatchCommand.class.getClassLoader())
                 .iterator();
         if (!found.hasNext()) {
             throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "The batch command runs on the "
-                    + "Spark add-on (circuit-tracer-spark), which is not on the class path. Build it with "
-                    + "mvn -B -ntp package -DskipTests -pl distribution/spark -am and run java -jar "
-                    + "distribution/spark/target/circuit-tracer-spark.jar batch ..., or spark-submit (docs/distributed.md).");
+                    + "Spark add-on (circuit-tracer-spark), which is not on the class path. " + ADD_ON_HINT
+                    + " Then run bin/circuit-tracer batch ... again (docs/distributed.md).");
         }
         return found.next();
     }

@@ -88,6 +88,12 @@ final class FeaturesCommand implements Runnable {
                     + "the same path on every worker). Without it: this process, one pass.")
     String master;
 
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "With --master: cut the corpus into N partitions (Spark tasks), in corpus order (default: "
+                    + "about as many as Spark runs tasks at once; Parquet: its own splits). The files do not depend "
+                    + "on it.")
+    Integer partitions;
+
     @Option(names = "--output-dir", required = true, paramLabel = "DIR",
             description = "Directory for the dashboards (created if missing; must be empty or hold earlier dashboards).")
     Path outputDir;
@@ -157,6 +163,14 @@ final class FeaturesCommand implements Runnable {
 
     @Override
     public void run() {
+        if (partitions != null && partitions < 1) {
+            throw usage("--partitions must be >= 1 (the number of Spark tasks the corpus is cut into), got "
+                    + partitions + ".");
+        }
+        if (partitions != null && master == null) {
+            throw usage("--partitions splits the corpus for Spark: add --master 'local[*]' (or a cluster's master), "
+                    + "or leave --partitions out to compute in this process.");
+        }
         DashboardLayout chosenLayout = parseLayout();
         Corpus.Format format = parseCorpusFormat();
         DashboardOptions options = options();
@@ -226,7 +240,7 @@ final class FeaturesCommand implements Runnable {
                 false, transcoderName, backend, dictionaryFormat, Precision.FLOAT32, topk,
                 pluginDir == null ? null : pluginDir.toAbsolutePath().toString(), "exact");
         DashboardRequest request = new DashboardRequest(corpus.toAbsolutePath(), corpusFormat, outputDir,
-                chosenLayout, master, modelSpec, options, 0);
+                chosenLayout, master, modelSpec, options, partitions == null ? 0 : partitions);
         DashboardOutcome outcome;
         try (DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(),
                 output.quiet)) {
@@ -264,10 +278,8 @@ final class FeaturesCommand implements Runnable {
                 FeaturesCommand.class.getClassLoader()).iterator();
         if (!found.hasNext()) {
             throw new CircuitTracerException(StandardErrorCode.MISSING_CAPABILITY, "features --master runs on the "
-                    + "Spark add-on (circuit-tracer-spark), which is not on the class path. Build it with "
-                    + "mvn -B -ntp package -DskipTests -pl distribution/spark -am and run java -jar "
-                    + "distribution/spark/target/circuit-tracer-spark.jar features ... --master 'local[*]', or "
-                    + "spark-submit (docs/distributed.md); or leave --master out to compute in this process.");
+                    + "Spark add-on (circuit-tracer-spark), which is not on the class path. " + BatchCommand.ADD_ON_HINT
+                    + " Or leave --master out to compute in this process (docs/distributed.md).");
         }
         return found.next();
     }
