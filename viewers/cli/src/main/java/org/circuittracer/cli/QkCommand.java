@@ -44,8 +44,12 @@ final class QkCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "GRAPH_FILE", description = "A graph file (attribute --graph-output-path).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "GRAPH_FILE",
+            description = "A graph file (attribute --graph-output-path).")
     Path graphFile;
+
+    @Option(names = "--graph", paramLabel = "GRAPH_FILE", description = "The graph file, as an option.")
+    Path graphOption;
 
     @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
@@ -82,6 +86,12 @@ final class QkCommand implements Runnable {
 
     @Override
     public void run() {
+        if ((graphFile == null) == (graphOption == null)) {
+            throw usage("give the graph file once: as GRAPH_FILE or with --graph.");
+        }
+        if (graphFile == null) {
+            graphFile = graphOption;
+        }
         if (top < 1) {
             throw usage("--top must be at least 1, got " + top + ".");
         }

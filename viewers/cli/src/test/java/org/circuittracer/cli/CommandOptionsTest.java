@@ -43,7 +43,7 @@ class CommandOptionsTest {
                     "--graph-file-dir --graph_file_dir=graphs", "--node-threshold --node_threshold=0.8",
                     "--edge-threshold --edge_threshold=0.98", "--strict-node-ids", "--scan", "-q --quiet", "--verbose",
                     "-h --help", "-V --version"),
-            entry("qk", "-m --model", "-t --transcoders --transcoder-set --transcoder_set", "--backend",
+            entry("qk", "--graph", "-m --model", "-t --transcoders --transcoder-set --transcoder_set", "--backend",
                     "--dictionary-format", "--dtype=float32", "--plugins", "--topk", "--layer", "--head", "--query",
                     "--key", "--top=10", "--node-threshold --node_threshold=0.8",
                     "--edge-threshold --edge_threshold=0.98", "--out", "-q --quiet", "--verbose", "-h --help",

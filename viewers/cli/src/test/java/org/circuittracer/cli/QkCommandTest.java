@@ -75,6 +75,19 @@ class QkCommandTest {
     }
 
     @Test
+    void theGraphMayBeGivenAsAnOptionButOnlyOnce() throws IOException {
+        CircuitTracerCommandTest.Run r = CircuitTracerCommandTest.run("qk", "--graph", graphFile.toString(), "--model",
+                model(), "--transcoders", transcoders(), "--layer", "0", "--head", "1", "--query", "4", "--key", "3",
+                "-q");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(new ObjectMapper().readTree(r.out()).get("head").asInt()).isEqualTo(1);
+        CircuitTracerCommandTest.Run twice = qk("--graph", graphFile.toString(), "--layer", "0", "--head", "1",
+                "--query", "4", "--key", "3");
+        assertThat(twice.exit()).isEqualTo(2);
+        assertThat(twice.err()).contains("once");
+    }
+
+    @Test
     void aKeyAfterTheQueryOrALayerOutsideTheModelIsRefusedBeforeTheModelIsLoaded() {
         CircuitTracerCommandTest.Run late = qk("--layer", "1", "--head", "0", "--query", "2", "--key", "3");
         assertThat(late.exit()).isEqualTo(2);
