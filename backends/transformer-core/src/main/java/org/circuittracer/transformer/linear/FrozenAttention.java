@@ -197,22 +197,7 @@ public final class FrozenAttention {
                 values = keysByStackedQueries(scope, p).matMul(perHead.reshape(kvHeads, (long) group * p, columns));
             } else {
                 // blocks of keys: the block's probabilities for every later query, then its rows of the result
-                NDList parts = new NDList();
-                for (int first = 0; first < p; first += keysPerBlock) {
-                    int count = Math.min(keysPerBlock, p - first);
-                    try (NDManager block = scope.newSubManager()) {
-                        NDArray probabilities = pattern.columns(block, first, count, p); // [H, P − first, count]
-                        NDArray later = perHead.get(new NDIndex(":, {}:, :", first));    // [H, P − first, B·dh]
-                        later.attach(block);
-                        NDArray part = probabilities.transpose(0, 2, 1).matMul(later);   // [H, count, B·dh]
-                        if (group > 1) {
-                            part = part.reshape(kvHeads, group, count, columns).sum(new int[] {1});
-                        }
-                        part.attach(scope);
-                        parts.add(part);
-                    }
-                }
-                values = NDArrays.concat(parts, 1);
+                values = byKeyBlocks(scope, perHead, p, keysPerBlock, group > 1);
             }
             // [KV, P, B, dh] → [B·P, KV·dh] (the one copy back to lane-major rows), then the value projection
             NDArray result = values.reshape(kvHeads, p, lanes, headDim).transpose(2, 1, 0, 3)
@@ -305,26 +290,40 @@ public final class FrozenAttention {
             scope.tempAttachAll(gradient);
             NDArray perHead = gradient.reshape(lanes * p, width).matMul(outputAdjoint)
                     .reshape(lanes, p, heads, headDim).transpose(2, 1, 0, 3).reshape(heads, p, lanes * headDim);
-            // blocks of keys, each with the queries that see them: [H, count, P − first] × [H, P − first, B·dh]
             int keysPerBlock = (int) Math.max(1, Math.min(p, blockFloats / ((long) heads * p)));
-            NDList parts = new NDList();
-            for (int first = 0; first < p; first += keysPerBlock) {
-                int count = Math.min(keysPerBlock, p - first);
-                try (NDManager block = scope.newSubManager()) {
-                    NDArray probabilities = pattern.columns(block, first, count, p); // [H, P − first, count]
-                    NDArray later = perHead.get(new NDIndex(":, {}:, :", first));    // [H, P − first, B·dh]
-                    later.attach(block);
-                    NDArray part = probabilities.transpose(0, 2, 1).matMul(later);   // [H, count, B·dh]
-                    part.attach(scope);
-                    parts.add(part);
-                }
-            }
-            NDArray byKey = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1); // [H, P (key), B·dh]
+            NDArray byKey = byKeyBlocks(scope, perHead, p, keysPerBlock, false); // [H, P (key), B·dh]
             NDArray result = byKey.reshape(heads, p, lanes, headDim).transpose(2, 0, 1, 3)
                     .reshape(lanes, heads, (long) p * headDim);
             result.attach(owner);
             return result;
         }
+    }
+
+    /**
+     * {@code Σ_q P_h[q, k] · perHead[h, q]} for every key {@code k}, in blocks of keys (each block's probabilities for
+     * the queries that see it, then its rows of the result): {@code [H, P (key), columns]}, or with
+     * {@code sumGroups} each group of query heads summed onto its key/value head, {@code [KV, P, columns]}.
+     *
+     * @param perHead {@code [H, P (query), columns]}, owned by {@code scope}'s tree
+     */
+    private NDArray byKeyBlocks(NDManager scope, NDArray perHead, int p, int keysPerBlock, boolean sumGroups) {
+        long columns = perHead.getShape().get(2);
+        NDList parts = new NDList();
+        for (int first = 0; first < p; first += keysPerBlock) {
+            int count = Math.min(keysPerBlock, p - first);
+            try (NDManager block = scope.newSubManager()) {
+                NDArray probabilities = pattern.columns(block, first, count, p); // [H, P − first, count]
+                NDArray later = perHead.get(new NDIndex(":, {}:, :", first));    // [H, P − first, columns]
+                later.attach(block);
+                NDArray part = probabilities.transpose(0, 2, 1).matMul(later);   // [H, count, columns]
+                if (sumGroups) {
+                    part = part.reshape(kvHeads, heads / kvHeads, count, columns).sum(new int[] {1});
+                }
+                part.attach(scope);
+                parts.add(part);
+            }
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
     }
 
     /**
