@@ -14,7 +14,6 @@ import org.circuittracer.cli.batch.BatchOutcome;
 import org.circuittracer.cli.batch.BatchProgress;
 import org.circuittracer.cli.batch.BatchRequest;
 import org.circuittracer.spi.CircuitTracerException;
-import org.circuittracer.spi.ErrorCode;
 import org.circuittracer.spi.StandardErrorCode;
 
 /**
@@ -102,9 +101,8 @@ public final class SparkBatchEngine implements BatchEngine {
         String after = " The outputs of the prompts that finished are complete; run again with --resume to do only the "
                 + "rest.";
         if (cause instanceof CircuitTracerException c) {
-            // the code does not survive the trip from an executor JVM (it is transient); the message does
-            ErrorCode code = c.errorCode() != null ? c.errorCode() : StandardErrorCode.INTERNAL;
-            return new CircuitTracerException(code, "A batch task failed: " + c.getMessage() + after, e);
+            // the code survives the trip from an executor JVM by name (CircuitTracerException.errorCode)
+            return new CircuitTracerException(c.errorCode(), "A batch task failed: " + c.getMessage() + after, e);
         }
         return new CircuitTracerException(StandardErrorCode.INTERNAL, "The batch job failed: " + cause + " (run with "
                 + "--verbose for the stack trace)." + after, e);

@@ -167,8 +167,8 @@ public final class SparkDashboardEngine implements DashboardEngine {
         }
         String after = " Nothing was written; the output directory holds what it held before.";
         if (cause instanceof CircuitTracerException c) {
-            ErrorCode code = c.errorCode() != null ? c.errorCode() : StandardErrorCode.INTERNAL;
-            return new CircuitTracerException(code, "A dashboards task failed: " + c.getMessage() + after, e);
+            // the code survives the trip from an executor JVM by name (CircuitTracerException.errorCode)
+            return new CircuitTracerException(c.errorCode(), "A dashboards task failed: " + c.getMessage() + after, e);
         }
         return new CircuitTracerException(StandardErrorCode.INTERNAL, "The dashboards job failed: " + cause + " (run "
                 + "with --verbose for the stack trace)." + after, e);
