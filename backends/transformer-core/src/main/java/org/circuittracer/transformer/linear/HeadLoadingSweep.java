@@ -83,34 +83,50 @@ public final class HeadLoadingSweep {
             for (int m = 0; m < layers; m++) {
                 FrozenLayer block = model.layers().get(m);
                 NDArray mid = m <= top ? mids.get(m) : null;
-                NDArray attentionInput = block.ln1().forward(change, positions);
+                NDArray next = null;
+                // each layer's temporaries in their own scope: memory stays a few [S, P, d] arrays whatever the depth
+                try (NDManager step = scope.newSubManager()) {
+                    step.tempAttachAll(change);
+                    NDArray attentionInput = block.ln1().forward(change, positions);
+                    if (mid != null) {
+                        try (NDManager layerScope = step.newSubManager()) {
+                            NDArray atOutput = block.ln1Post() == null ? mid
+                                    : block.ln1Post().adjoint(mid, positions);
+                            NDArray z = block.attention().headGradients(atOutput, positions);    // [B, H, P·dh]
+                            NDArray u = block.attention().headValues(attentionInput, positions); // [S, H, P·dh]
+                            z.attach(layerScope);
+                            u.attach(layerScope);
+                            if (atOutput != mid) {
+                                atOutput.attach(layerScope);
+                            }
+                            float[] perHead = pairDots(layerScope, z, u, edgeTargets, edgeSources); // [E, H]
+                            float[] around = pairDots(layerScope, mid.reshape(mid.getShape().get(0), 1, -1),
+                                    change.reshape(change.getShape().get(0), 1, -1), edgeTargets, edgeSources);
+                            for (int e = 0; e < edges; e++) {
+                                System.arraycopy(perHead, e * heads, loadings, (e * layers + m) * heads,
+                                        heads);
+                                double skipped = around[e] + effects.sum(edgeTargets[e], edgeSources[e], m);
+                                bypass[e * layers + m] = (float) skipped;
+                            }
+                        }
+                    }
+                    for (int e = 0; e < edges; e++) {
+                        if (m > targetLayer[edgeTargets[e]]) {
+                            bypass[e * layers + m] = totals[e]; // no path of the edge reaches this layer
+                        }
+                    }
+                    if (m + 1 < layers) {
+                        next = nextLayer(step, model, spec, sources, block, m, change, attentionInput, positions);
+                        next.attach(scope);
+                    }
+                }
                 if (mid != null) {
-                    try (NDManager layerScope = scope.newSubManager()) {
-                        NDArray atOutput = block.ln1Post() == null ? mid : block.ln1Post().adjoint(mid, positions);
-                        NDArray z = block.attention().headGradients(atOutput, positions);      // [B, H, P·dh]
-                        NDArray u = block.attention().headValues(attentionInput, positions);   // [S, H, P·dh]
-                        z.attach(layerScope);
-                        u.attach(layerScope);
-                        if (atOutput != mid) {
-                            atOutput.attach(layerScope);
-                        }
-                        float[] perHead = pairDots(layerScope, z, u, edgeTargets, edgeSources);   // [E, H]
-                        float[] around = pairDots(layerScope, mid.reshape(mid.getShape().get(0), 1, -1),
-                                change.reshape(change.getShape().get(0), 1, -1), edgeTargets, edgeSources);
-                        for (int e = 0; e < edges; e++) {
-                            System.arraycopy(perHead, e * heads, loadings, (e * layers + m) * heads, heads);
-                            double skipped = around[e] + effects.sum(edgeTargets[e], edgeSources[e], m);
-                            bypass[e * layers + m] = (float) skipped;
-                        }
-                    }
+                    mid.close(); // used: its layer is done
                 }
-                for (int e = 0; e < edges; e++) {
-                    if (m > targetLayer[edgeTargets[e]]) {
-                        bypass[e * layers + m] = totals[e]; // no path of the edge reaches this layer
-                    }
-                }
-                if (m + 1 < layers) {
-                    change = nextLayer(scope, model, spec, sources, block, m, change, attentionInput, positions);
+                change.close();
+                change = next;
+                if (change == null) {
+                    break;
                 }
             }
         }

@@ -59,8 +59,16 @@ public final class QkSweep {
                     }
                 }
                 if (m < top) {
-                    NDArray input = block.ln1().forward(change, positions);
-                    change = HeadLoadingSweep.nextLayer(scope, model, spec, sources, block, m, change, input, positions);
+                    NDArray next;
+                    try (NDManager step = scope.newSubManager()) { // the layer's temporaries freed with it
+                        step.tempAttachAll(change);
+                        NDArray input = block.ln1().forward(change, positions);
+                        next = HeadLoadingSweep.nextLayer(step, model, spec, sources, block, m, change, input,
+                                positions);
+                        next.attach(scope);
+                    }
+                    change.close();
+                    change = next;
                 }
             }
         }
