@@ -99,8 +99,13 @@ record CorpusInput(Kind kind, List<String> files) implements Serializable {
             for (int i = 0; i < files.size(); i++) {
                 int file = i;
                 String uri = Path.of(files.get(i)).toUri().toString();
-                parts.add(jsc.textFile(uri, perFile).zipWithIndex().map(t -> new CorpusLine(file, t._2() + 1,
-                        t._1())));
+                String name = files.get(i);
+                // the lines' bytes decoded strictly, as the single pass does (Spark's textFile would put U+FFFD in
+                // place of invalid bytes, and the dashboards would differ from the single pass's refusal)
+                parts.add(jsc.hadoopFile(uri, org.apache.hadoop.mapred.TextInputFormat.class,
+                                org.apache.hadoop.io.LongWritable.class, org.apache.hadoop.io.Text.class, perFile)
+                        .map(pair -> Utf8Line.decode(pair._2().getBytes(), pair._2().getLength()))
+                        .zipWithIndex().map(t -> new CorpusLine(file, t._2() + 1, t._1().text(name, t._2() + 1))));
             }
         }
         JavaRDD<CorpusLine> all = parts.size() == 1 ? parts.get(0)

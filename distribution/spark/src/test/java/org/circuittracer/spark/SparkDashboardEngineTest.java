@@ -153,6 +153,17 @@ class SparkDashboardEngineTest {
                     assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MALFORMED_FILE);
                     assertThat(e.getMessage()).startsWith("Line 3 of the corpus file");
                 });
+        // bytes that are not UTF-8 are refused as the single pass refuses them, not read as U+FFFD
+        byte[] invalid = "the man\nthe dog\nthe \u00ff cat\n".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = java.util.Arrays.copyOf(invalid, invalid.length);
+        int at = new String(bytes, StandardCharsets.UTF_8).indexOf('\u00ff');
+        bytes[at] = (byte) 0xff; // a lone 0xff: never valid UTF-8
+        Files.write(dir.resolve("bad-bytes.txt"), bytes);
+        assertThatThrownBy(() -> run("bad-bytes.txt", "auto", "bad", 2))
+                .isInstanceOfSatisfying(CircuitTracerException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.MALFORMED_FILE);
+                    assertThat(e.getMessage()).contains("not valid UTF-8").contains("line 3");
+                });
         assertThat(dir.resolve("bad")).doesNotExist();
     }
 
