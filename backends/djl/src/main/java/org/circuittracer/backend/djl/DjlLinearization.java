@@ -22,6 +22,7 @@ import org.circuittracer.transformer.linear.FrozenLinearizedModel;
 import org.circuittracer.transformer.linear.FrozenNorm;
 import org.circuittracer.transformer.linear.FrozenQueryKey;
 import org.circuittracer.transformer.linear.FrozenTransformer;
+import org.circuittracer.transformer.linear.Once;
 
 /**
  * Linearises a {@link DjlTransformerModel} around one prompt: builds the {@link FrozenTransformer} from the clean
@@ -65,15 +66,7 @@ final class DjlLinearization {
     static LinearizedModel of(Decoder decoder, TokenSequence tokens, LinearizationSpec spec, NDManager state,
                               Map<HookSite, NDArray> clean, long patternBudget,
                               java.util.function.Supplier<Map<HookSite, NDArray>> residuals) {
-        var memo = new java.util.concurrent.atomic.AtomicReference<Map<HookSite, NDArray>>();
-        java.util.function.Supplier<Map<HookSite, NDArray>> once = () -> {
-            synchronized (memo) {
-                if (memo.get() == null) {
-                    memo.set(residuals.get());
-                }
-                return memo.get();
-            }
-        };
+        java.util.function.Supplier<Map<HookSite, NDArray>> once = Once.of(residuals);
         // recomputed patterns are visited in blocks of at most this many floats (one key at least)
         long blockFloats = Math.max(1, Math.min(FrozenAttention.DEFAULT_BLOCK_FLOATS, patternBudget));
         List<FrozenLayer> layers = new ArrayList<>();

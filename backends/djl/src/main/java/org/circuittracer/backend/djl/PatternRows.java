@@ -48,10 +48,8 @@ final class PatternRows implements FrozenAttention.Pattern {
         int length = Math.toIntExact(residual.getShape().get(0));
         try (NDManager scope = state.newSubManager()) {
             scope.tempAttachAll(residual, ln1Scale);
-            // DecoderForward.norm: centred in float32, divided by the scale, gain applied, back to the model's type
             NormWeights ln1 = block.ln1();
-            NDArray u = ln1.applyGain(ln1.centered(residual.toType(DataType.FLOAT32, false)).div(ln1Scale))
-                    .toType(residual.getDataType(), false);
+            NDArray u = ln1.applyWithScale(residual, ln1Scale);
             RotaryEmbedding.Tables rotation = settings.rotary()
                     .map(r -> r.tables(scope, 0, length, u.getDataType())).orElse(null);
             NDArray queries = attention.queries(u, rotation);

@@ -24,6 +24,7 @@ import org.circuittracer.transformer.linear.FrozenLinearizedModel;
 import org.circuittracer.transformer.linear.FrozenNorm;
 import org.circuittracer.transformer.linear.FrozenQueryKey;
 import org.circuittracer.transformer.linear.FrozenTransformer;
+import org.circuittracer.transformer.linear.Once;
 
 /**
  * Linearises an ONNX model around one prompt: the clean forward's captured patterns, scales and sites (owned by
@@ -90,15 +91,7 @@ final class OnnxLinearization {
                                                      NDManager state, Map<HookSite, NDArray> clean,
                                                      OnnxModelConfig.QueryKeySettings settings,
                                                      Supplier<Map<HookSite, NDArray>> inputs) {
-        var memo = new java.util.concurrent.atomic.AtomicReference<Map<HookSite, NDArray>>();
-        Supplier<Map<HookSite, NDArray>> once = () -> {
-            synchronized (memo) {
-                if (memo.get() == null) {
-                    memo.set(inputs.get());
-                }
-                return memo.get();
-            }
-        };
+        Supplier<Map<HookSite, NDArray>> once = Once.of(inputs);
         List<FrozenQueryKey> maps = new ArrayList<>();
         for (int layer = 0; layer < config.layers(); layer++) {
             int l = layer;

@@ -57,8 +57,7 @@ public final class BlockQueryKey implements FrozenQueryKey {
         modelType = residual.getDataType();
         try (NDManager scope = state.newSubManager()) {
             scope.tempAttachAll(residual, ln1Scale); // temporaries land in the scope
-            NDArray u = ln1.applyGain(ln1.centered(residual.toType(DataType.FLOAT32, false)).div(ln1Scale))
-                    .toType(residual.getDataType(), false);
+            NDArray u = ln1.applyWithScale(residual, ln1Scale);
             u.attach(scope);
             RotaryEmbedding.Tables rotation = attention.settings().rotary()
                     .map(r -> r.tables(scope, 0, length, u.getDataType())).orElse(null);

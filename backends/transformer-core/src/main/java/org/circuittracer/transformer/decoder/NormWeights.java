@@ -51,6 +51,14 @@ public record NormWeights(Kind kind, NDArray gain, Optional<NDArray> bias, float
     }
 
     /**
+     * The norm of {@code x} with a given denominator (a frozen clean scale, {@code [T, 1]}), computed as the forward pass
+     * computes it: centred in float32, divided by the scale, gain (and bias) applied, back to {@code x}'s type.
+     */
+    public NDArray applyWithScale(NDArray x, NDArray scale) {
+        return applyGain(centered(x.toType(DataType.FLOAT32, false)).div(scale)).toType(x.getDataType(), false);
+    }
+
+    /**
      * The whole norm, computed in float32 and returned in {@code x}'s type, for norms that are not hook sites
      * (Qwen-3's per-head query and key norms).
      */

@@ -37,14 +37,10 @@ public interface FrozenQueryKey {
      */
     static FrozenQueryKey lazy(java.util.function.Supplier<FrozenQueryKey> build) {
         java.util.Objects.requireNonNull(build, "build");
+        java.util.function.Supplier<FrozenQueryKey> built = Once.of(build);
         return new FrozenQueryKey() {
-            private FrozenQueryKey built;
-
-            private synchronized FrozenQueryKey get() {
-                if (built == null) {
-                    built = java.util.Objects.requireNonNull(build.get(), "the built query/key map");
-                }
-                return built;
+            private FrozenQueryKey get() {
+                return built.get();
             }
 
             @Override
