@@ -73,6 +73,12 @@ final class Browser implements AutoCloseable {
         return driver;
     }
 
+    /** Opens {@code url} and waits until the page says it is ready ({@code body[data-ready=true]}). */
+    void open(String url) {
+        driver.get(url);
+        wait.until(d -> "true".equals(js("return document.body.dataset.ready")));
+    }
+
     WebElement find(String css) {
         return driver.findElement(By.cssSelector(css));
     }

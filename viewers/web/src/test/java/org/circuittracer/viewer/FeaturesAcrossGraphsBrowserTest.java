@@ -48,8 +48,7 @@ class FeaturesAcrossGraphsBrowserTest {
     }
 
     private void load(String path) {
-        browser.driver().get(server.url().resolve(path).toString());
-        browser.wait.until(d -> "true".equals(browser.js("return document.body.dataset.ready")));
+        browser.open(server.url().resolve(path).toString());
     }
 
     private List<String> layers() {

@@ -50,8 +50,7 @@ class HeadLoadingsBrowserTest {
     }
 
     private void load(String query) {
-        browser.driver().get(server.url() + "?" + query);
-        browser.wait.until(d -> "true".equals(browser.js("return document.body.dataset.ready")));
+        browser.open(server.url() + "?" + query);
     }
 
     private static final String MAP = "#pane-connections table.heads-map";

@@ -50,8 +50,7 @@ class QkBrowserTest {
     }
 
     private void load(String query) {
-        browser.driver().get(server.url() + "?" + query);
-        browser.wait.until(d -> "true".equals(browser.js("return document.body.dataset.ready")));
+        browser.open(server.url() + "?" + query);
     }
 
     private static final String QK = "#pane-connections .qk";

@@ -90,8 +90,7 @@ class ViewerBrowserTest {
     }
 
     private void load(String query) {
-        browser.driver().get(server.url() + "?" + query);
-        browser.wait.until(d -> "true".equals(browser.js("return document.body.dataset.ready")));
+        browser.open(server.url() + "?" + query);
     }
 
     /** Two feature nodes drawn apart from each other, most influential first. */

@@ -99,8 +99,7 @@ class ViewerDetailsBrowserTest {
     }
 
     private void load(String query) {
-        browser.driver().get(server.url() + "?" + query);
-        browser.wait.until(d -> "true".equals(browser.js("return document.body.dataset.ready")));
+        browser.open(server.url() + "?" + query);
     }
 
     private Object state(String expression) {
