@@ -10,23 +10,35 @@ final class RowBuilder {
     private int size;
     private boolean nonFinite;
 
-    void add(int column, float weight) {
-        if (weight == 0f) {
+    /**
+     * Adds the weights {@code src[offset … offset + length)} at columns {@code firstColumn …}, skipping exact zeros;
+     * {@code firstColumn} must lie above every column added before.
+     */
+    void addRun(int firstColumn, float[] src, int offset, int length) {
+        if (length == 0) {
             return;
         }
-        if (!Float.isFinite(weight)) {
-            nonFinite = true;
-        }
-        if (size > 0 && column <= columns[size - 1]) {
-            throw new IllegalStateException("columns must be added in ascending order: " + column + " after "
+        if (size > 0 && firstColumn <= columns[size - 1]) {
+            throw new IllegalStateException("columns must be added in ascending order: " + firstColumn + " after "
                     + columns[size - 1]);
         }
-        if (size == columns.length) {
-            columns = Arrays.copyOf(columns, size * 2);
-            weights = Arrays.copyOf(weights, size * 2);
+        if (size + length > columns.length) {
+            int capacity = Math.max(columns.length * 2, size + length);
+            columns = Arrays.copyOf(columns, capacity);
+            weights = Arrays.copyOf(weights, capacity);
         }
-        columns[size] = column;
-        weights[size++] = weight;
+        int n = size;
+        boolean finite = true;
+        for (int i = 0; i < length; i++) {
+            float weight = src[offset + i];
+            if (weight != 0f) {
+                finite &= Float.isFinite(weight);
+                columns[n] = firstColumn + i;
+                weights[n++] = weight;
+            }
+        }
+        size = n;
+        nonFinite |= !finite;
     }
 
     boolean hasNonFinite() {

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.circuittracer.attribution.replacement.ActiveFeatures;
 import org.circuittracer.spi.dictionary.SparseDictionary;
@@ -39,6 +41,13 @@ final class SourceVectors {
     /** Upper bound on the floats of one group's padded decoder rows {@code [P_c, n_max, d]} and products. */
     static final long GATHER_BUDGET = 1L << 22;
 
+    /**
+     * Upper bound on the floats of group layouts kept between batches (256 MiB). Every batch contracts the same
+     * groups with new gradients, so gathering, scaling and padding the rows once saves a third of the contraction's
+     * native calls; past the budget, groups are gathered per batch as before (a large model's rows would not fit).
+     */
+    static final long CACHE_BUDGET = 1L << 26;
+
     private final ActiveFeatures active;
     private final int layers;
     private final int length;
@@ -52,6 +61,11 @@ final class SourceVectors {
     private final long[][] positions;
     private final NDArray errors;
     private final NDArray tokens;
+    /** Owns the cached layouts: the attribution's manager, which outlives every contraction. */
+    private final NDManager owner;
+    /** Padded, scaled decoder rows of groups already contracted once, reused by every later batch. */
+    private final Map<GroupKey, GroupLayout> layouts = new HashMap<>();
+    private long cachedFloats;
 
     private SourceVectors(ActiveFeatures active, int length, int width, int[][] outputLayers,
                           SparseDictionary dictionary, NDArray errors, NDArray tokens) {
@@ -63,6 +77,7 @@ final class SourceVectors {
         this.dictionary = dictionary;
         this.errors = errors;
         this.tokens = tokens;
+        this.owner = errors.getManager();
         this.positions = new long[layers][];
         this.features = new int[layers][];
         this.values = new float[layers][];
@@ -121,13 +136,24 @@ final class SourceVectors {
             if (count == 0) {
                 continue;
             }
+            if (outputLayers[source].length == 1) {
+                // one write site (a per-layer transcoder): each group's dot products go straight into the rows
+                Optional<NDArray> gradient = result.writeSiteGradient(outputLayers[source][0]);
+                if (gradient.isPresent()) {
+                    dotAtPositions(scope, gradient.get(), source, outputLayers[source][0], count, lanes,
+                            new RowsSink(rows, start));
+                }
+                continue;
+            }
             float[] sum = null;
             for (int k = 0; k < outputLayers[source].length; k++) {
                 Optional<NDArray> gradient = result.writeSiteGradient(outputLayers[source][k]);
                 if (gradient.isEmpty()) {
                     continue;
                 }
-                float[] part = dotAtPositions(scope, gradient.get(), source, outputLayers[source][k], count, lanes);
+                float[] part = new float[lanes * count];
+                dotAtPositions(scope, gradient.get(), source, outputLayers[source][k], count, lanes,
+                        new ArraySink(part, count));
                 if (sum == null) {
                     sum = part;
                 } else {
@@ -138,9 +164,7 @@ final class SourceVectors {
             }
             if (sum != null) {
                 for (int lane = 0; lane < lanes; lane++) {
-                    for (int j = 0; j < count; j++) {
-                        rows[lane].add(start + j, sum[lane * count + j]);
-                    }
+                    rows[lane].addRun(start, sum, lane * count, count);
                 }
             }
         }
@@ -167,9 +191,9 @@ final class SourceVectors {
      * buffers below {@link #GATHER_BUDGET} floats. Each dot product is the same sum as before in another order, so
      * edges agree to float rounding.
      */
-    private float[] dotAtPositions(NDManager scope, NDArray gradient, int source, int output, int count, int lanes) {
+    private void dotAtPositions(NDManager scope, NDArray gradient, int source, int output, int count, int lanes,
+                                DotSink out) {
         long[] positions = this.positions[source];
-        float[] out = new float[lanes * count];
         NDArray byPosition = gradient.transpose(1, 0, 2); // [P, B, d]
         int from = 0;
         while (from < count) {
@@ -190,10 +214,9 @@ final class SourceVectors {
                 last = (int) positions[to];
                 to = next;
             }
-            contractGroup(scope, byPosition, source, output, from, to, first, last, widest, count, lanes, out);
+            contractGroup(scope, byPosition, new GroupKey(source, output, from, to, first, last, widest), lanes, out);
             from = to;
         }
-        return out;
     }
 
     /** The end of the run of features at {@code positions[from]}. */
@@ -205,47 +228,111 @@ final class SourceVectors {
         return end;
     }
 
-    /** Features {@code [from, to)} at positions {@code first … last}, at most {@code widest} at one position. */
-    private void contractGroup(NDManager scope, NDArray byPosition, int source, int output, int from, int to,
-                               int first, int last, int widest, int count, int lanes, float[] out) {
-        long[] positions = this.positions[source];
-        int span = last - first + 1;
-        int n = to - from;
+    /**
+     * Features {@code [from, to)} of a source layer at positions {@code first … last}, at most {@code widest} at one
+     * position, contracted with one output layer's decoder rows.
+     */
+    private record GroupKey(int source, int output, int from, int to, int first, int last, int widest) {
+
+        int span() {
+            return last - first + 1;
+        }
+    }
+
+    /**
+     * A group's padded rows {@code [P_c, d, n_max]} (a transposed view of {@code [P_c, n_max, d]}) and its runs of
+     * features at one position: run {@code r} holds features {@code from + runStart[r]} onwards, {@code runLength[r]}
+     * of them, in row {@code runPosition[r] − first} of the padding.
+     */
+    private record GroupLayout(NDArray weightsByColumn, int[] runStart, int[] runLength, int[] runPosition) {
+    }
+
+    /** Receives dot products of one lane with consecutive features {@code j, j+1, …} (indices among the layer's). */
+    private interface DotSink {
+        void accept(int lane, int j, float[] dots, int offset, int length);
+    }
+
+    /** Into the lanes' rows, column {@code start + j}: called in ascending {@code j} for each lane. */
+    private record RowsSink(RowBuilder[] rows, int start) implements DotSink {
+        @Override
+        public void accept(int lane, int j, float[] dots, int offset, int length) {
+            rows[lane].addRun(start + j, dots, offset, length);
+        }
+    }
+
+    /** Into {@code out[lane·count + j]}. */
+    private record ArraySink(float[] out, int count) implements DotSink {
+        @Override
+        public void accept(int lane, int j, float[] dots, int offset, int length) {
+            System.arraycopy(dots, offset, out, lane * count + j, length);
+        }
+    }
+
+    private void contractGroup(NDManager scope, NDArray byPosition, GroupKey key, int lanes, DotSink out) {
+        int widest = key.widest();
         try (NDManager block = scope.newSubManager()) {
-            NDArray raw = dictionary.decoderRows(block, source, Arrays.copyOfRange(features[source], from, to), output);
-            NDArray scale = block.create(Arrays.copyOfRange(values[source], from, to)).reshape(-1, 1);
-            NDArray rows = raw.toType(DataType.FLOAT32, false).mul(scale); // [n, d], as a_i · row
-            // slot (position - first, k) holds feature from + j, or the zero row n
-            long[] layout = new long[span * widest];
-            Arrays.fill(layout, n);
-            int[] slot = new int[n];
-            int k = 0;
-            for (int j = 0; j < n; j++) {
-                k = j == 0 || positions[from + j] != positions[from + j - 1] ? 0 : k + 1;
-                slot[j] = ((int) positions[from + j] - first) * widest + k;
-                layout[slot[j]] = j;
+            GroupLayout layout = layouts.get(key);
+            if (layout == null) {
+                layout = layout(block, key);
+                long floats = (long) key.span() * widest * width;
+                if (cachedFloats + floats <= CACHE_BUDGET) {
+                    layout.weightsByColumn().attach(owner);
+                    layouts.put(key, layout);
+                    cachedFloats += floats;
+                }
             }
-            NDArray withZero = rows.concat(block.zeros(new ai.djl.ndarray.types.Shape(1, width)), 0);
-            NDArray weights = withZero.get(block.create(layout)).reshape(span, widest, width); // [P_c, n_max, d]
-            NDArray gradients = byPosition.get(new NDIndex("{}:{}", first, last + 1)); // [P_c, B, d]
+            NDArray gradients = byPosition.get(new NDIndex("{}:{}", key.first(), key.last() + 1)); // [P_c, B, d]
             gradients.attach(block);
-            float[] dots = gradients.matMul(weights.transpose(0, 2, 1)).toFloatArray(); // [P_c, B, n_max]
-            for (int j = 0; j < n; j++) {
-                int base = (slot[j] / widest) * lanes * widest + slot[j] % widest;
-                for (int lane = 0; lane < lanes; lane++) {
-                    out[lane * count + from + j] = dots[base + lane * widest];
+            float[] dots = gradients.matMul(layout.weightsByColumn()).toFloatArray(); // [P_c, B, n_max]
+            int[] runStart = layout.runStart();
+            int[] runLength = layout.runLength();
+            int[] runPosition = layout.runPosition();
+            // lane by lane so that a row's columns arrive in ascending order; a run's dots are contiguous
+            for (int lane = 0; lane < lanes; lane++) {
+                for (int r = 0; r < runStart.length; r++) {
+                    int offset = (runPosition[r] * lanes + lane) * widest;
+                    out.accept(lane, key.from() + runStart[r], dots, offset, runLength[r]);
                 }
             }
         }
+    }
+
+    /** Gathers, scales and pads a group's decoder rows; the arrays are owned by {@code block}. */
+    private GroupLayout layout(NDManager block, GroupKey key) {
+        long[] positions = this.positions[key.source()];
+        int from = key.from();
+        int n = key.to() - from;
+        int widest = key.widest();
+        NDArray raw = dictionary.decoderRows(block, key.source(),
+                Arrays.copyOfRange(features[key.source()], from, key.to()), key.output());
+        NDArray scale = block.create(Arrays.copyOfRange(values[key.source()], from, key.to())).reshape(-1, 1);
+        NDArray rows = raw.toType(DataType.FLOAT32, false).mul(scale); // [n, d], as a_i · row
+        // slot (position - first, k) holds feature from + j, or the zero row n
+        long[] layout = new long[key.span() * widest];
+        Arrays.fill(layout, n);
+        int runs = 0;
+        int[] runStart = new int[n];
+        int[] runLength = new int[n];
+        int[] runPosition = new int[n];
+        for (int j = 0; j < n; j++) {
+            if (j == 0 || positions[from + j] != positions[from + j - 1]) {
+                runStart[runs] = j;
+                runPosition[runs++] = (int) positions[from + j] - key.first();
+            }
+            int k = runLength[runs - 1]++;
+            layout[runPosition[runs - 1] * widest + k] = j;
+        }
+        NDArray withZero = rows.concat(block.zeros(new ai.djl.ndarray.types.Shape(1, width)), 0);
+        NDArray weights = withZero.get(block.create(layout)).reshape(key.span(), widest, width); // [P_c, n_max, d]
+        return new GroupLayout(weights.transpose(0, 2, 1), Arrays.copyOf(runStart, runs),
+                Arrays.copyOf(runLength, runs), Arrays.copyOf(runPosition, runs));
     }
 
     /** Appends {@code ⟨G[lane, p], vectors[p]⟩} at column {@code first + p} for {@code p < bound}. */
     private static void appendPerPosition(RowBuilder[] rows, NDArray gradient, NDArray vectors, int first, int bound) {
         float[] dots = gradient.mul(vectors.expandDims(0)).sum(new int[] {2}).toFloatArray(); // [B, P]
         for (int lane = 0; lane < rows.length; lane++) {
-            for (int p = 0; p < bound; p++) {
-                rows[lane].add(first + p, dots[lane * bound + p]);
-            }
+            rows[lane].addRun(first, dots, lane * bound, bound);
         }
     }
 
