@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,9 +56,18 @@ class PackagedArchiveTest {
     }
 
     private static Result exec(List<String> command) throws IOException, InterruptedException {
+        return exec(command, Map.of());
+    }
+
+    /** Runs with {@code environment} added; the launcher keeps its class-data archives in the test's directory. */
+    private static Result exec(List<String> command, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Path log = Files.createTempFile("circuit-tracer-run", ".log");
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().put("CIRCUIT_TRACER_CDS_DIR", unpacked.resolve("cds").toString());
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out: " + command + "\n" + Files.readString(log));
@@ -69,9 +79,51 @@ class PackagedArchiveTest {
     }
 
     private static Result launcher(String... args) throws IOException, InterruptedException {
+        return launcher(Map.of(), args);
+    }
+
+    private static Result launcher(Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/circuit-tracer").toString()));
         command.addAll(List.of(args));
-        return exec(command);
+        return exec(command, environment);
+    }
+
+    @Test
+    void theFirstAttributeRunLeavesAClassDataArchiveThatLaterRunsMapQuietly(@TempDir Path work) throws Exception {
+        Path cds = work.resolve("cds");
+        Map<String, String> environment = Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString());
+        Result version = launcher(environment, "--version");
+        assertThat(version.exit()).as(version.out()).isZero();
+        assertThat(cds).as("only attribute writes the archive").doesNotExist();
+
+        List<String> args = new ArrayList<>(List.of("attribute", "--slug", "cds", "--graph-file-dir",
+                work.toString(), "--quiet"));
+        args.addAll(demoPresent() ? List.of() : List.of("--model",
+                SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
+                SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--prompt-ids",
+                "0,113,47,97,94,63"));
+        Result made = launcher(environment, args.toArray(String[]::new));
+        assertThat(made.exit()).as(made.out()).isZero();
+        assertThat(made.out()).doesNotContain("[warning][cds");
+        try (Stream<Path> files = Files.list(cds)) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).as("one archive, no temporary left")
+                    .singleElement().asString().matches("classes-\\d+\\.jsa");
+        }
+
+        Path loaded = work.resolve("class-load.log");
+        Map<String, String> logged = Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString(),
+                "JAVA_OPTS", "-Xlog:class+load=info:file=" + loaded);
+        Result again = launcher(logged, "--version");
+        assertThat(again.exit()).as(again.out()).isZero();
+        assertThat(again.out().strip().lines()).as("nothing but the version").hasSize(2);
+        assertThat(Files.readString(loaded)).as("our classes come from the archive")
+                .containsPattern("org\\.circuittracer\\.cli\\.CircuitTracerCommand source: shared objects file \\(top\\)");
+
+        Result off = launcher(Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString(), "CIRCUIT_TRACER_CDS", "off",
+                "JAVA_OPTS", "-Xlog:class+load=info:file=" + loaded), "--version");
+        assertThat(off.exit()).as(off.out()).isZero();
+        assertThat(Files.readString(loaded)).as("CIRCUIT_TRACER_CDS=off").doesNotContain("(top)");
     }
 
     @Test
