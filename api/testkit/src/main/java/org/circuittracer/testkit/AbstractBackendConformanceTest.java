@@ -32,6 +32,7 @@ import org.circuittracer.spi.model.Positions;
 import org.circuittracer.spi.model.QkAttribution;
 import org.circuittracer.spi.model.QkQuery;
 import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
@@ -231,12 +232,9 @@ public abstract class AbstractBackendConformanceTest {
              LinearizedModel linear = model.linearize(scope, prompt(model), spec)) {
             VjpSeeds batch = seeds(scope, model, linear.tokens().length(), new Random(3));
             VjpResult together = linear.vjp(scope, batch);
-            int[] layers = batch.layers();
-            int[] positions = batch.positions();
             for (int i = 0; i < batch.lanes(); i++) {
                 final int lane = i;
-                VjpSeeds one = new VjpSeeds(new int[] {layers[lane]}, new int[] {positions[lane]},
-                        batch.vectors().get(lane).reshape(1, -1));
+                VjpSeeds one = new VjpSeeds(List.of(batch.sites().get(lane)), batch.vectors().get(lane).reshape(1, -1));
                 VjpResult alone = linear.vjp(scope, one);
                 int p = alone.positions();
                 assertClose(alone.embeddingGradient().get(0), together.embeddingGradient().get(lane).get(":" + p),
@@ -288,10 +286,11 @@ public abstract class AbstractBackendConformanceTest {
              LinearizedModel linear = model.linearize(scope, prompt(model), specs(model, false).get(0))) {
             NDArray vector = scope.ones(new Shape(1, model.config().modelWidth()));
             int length = linear.tokens().length();
-            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(new int[] {model.config().layers()},
-                    new int[] {0}, vector))).isInstanceOfSatisfying(CircuitTracerException.class,
-                    e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
-            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(new int[] {0}, new int[] {length}, vector)))
+            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(
+                    List.of(new SeedSite.ReadSite(model.config().layers(), 0)), vector)))
+                    .isInstanceOfSatisfying(CircuitTracerException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
+            assertThatThrownBy(() -> linear.vjp(scope, new VjpSeeds(List.of(new SeedSite.ReadSite(0, length)), vector)))
                     .isInstanceOfSatisfying(CircuitTracerException.class,
                             e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT));
         }
@@ -579,7 +578,7 @@ public abstract class AbstractBackendConformanceTest {
                     continue;
                 }
                 NDArray gradient = sources.atEmbedding(w) ? gradients.embeddingGradient()
-                        : gradients.writeSiteGradient(sources.sites().get(w).layer()).orElse(null);
+                        : gradients.writeSiteGradient(sources.sites().get(w).layer().getAsInt()).orElse(null);
                 if (gradient != null) {
                     effects[e] += dot(gradient.get(edges[0][e]).get(positions[w]), sources.vectors().get(w));
                 }
@@ -645,13 +644,13 @@ public abstract class AbstractBackendConformanceTest {
             VjpResult result = linear.vjp(scope, seeds);
             assertThat(result.positions()).isEqualTo(seeds.positionBound());
             FrozenForward frozen = new FrozenForward(scope, model, tokens, spec);
-            int[] seedLayers = seeds.layers();
             int[] seedPositions = seeds.positions();
             for (int i = 0; i < seeds.lanes(); i++) {
                 final int lane = i;
-                int bound = seedLayers[lane] == VjpSeeds.UNEMBED ? layers : seedLayers[lane];
+                SeedSite seed = seeds.sites().get(lane);
+                int bound = seed.depth(layers);
                 NDArray vector = seeds.vectors().get(lane);
-                double base = frozen.scalar(List.of(), seedLayers[lane], seedPositions[lane], vector);
+                double base = frozen.scalar(List.of(), seed, vector);
                 for (int trial = 0; trial < 4; trial++) {
                     int position = random.nextInt(seedPositions[lane] + 1);
                     NDArray v = scope.randomNormal(new Shape(1, model.config().modelWidth()));
@@ -659,15 +658,15 @@ public abstract class AbstractBackendConformanceTest {
                     if (bound > 0) {
                         int layer = random.nextInt(bound);
                         HookSite site = HookSite.of(spec.writeSite(), layer);
-                        double moved = frozen.scalar(List.of(new Hook.Add(site, Positions.at(position), v)),
-                                seedLayers[lane], seedPositions[lane], vector) - base;
+                        double moved = frozen.scalar(List.of(new Hook.Add(site, Positions.at(position), v)), seed,
+                                vector) - base;
                         double predicted = result.writeSiteGradient(layer)
                                 .map(g -> dot(g.get(lane).get(position), v)).orElse(0.0);
                         assertLinear(moved, predicted, base, "%s, seed %d, source %s at %d", spec, lane, site, position);
                     }
                     // the token embeddings
                     double moved = frozen.scalar(List.of(new Hook.Add(HookSite.global(SiteKind.EMBED),
-                            Positions.at(position), v)), seedLayers[lane], seedPositions[lane], vector) - base;
+                            Positions.at(position), v)), seed, vector) - base;
                     double predicted = dot(result.embeddingGradient().get(lane).get(position), v);
                     assertLinear(moved, predicted, base, "%s, seed %d, embedding at %d", spec, lane, position);
                 }
@@ -676,7 +675,7 @@ public abstract class AbstractBackendConformanceTest {
                     HookSite above = HookSite.of(spec.writeSite(), bound);
                     NDArray v = scope.randomNormal(new Shape(1, model.config().modelWidth()));
                     double moved = frozen.scalar(List.of(new Hook.Add(above, Positions.at(seedPositions[lane]), v)),
-                            seedLayers[lane], seedPositions[lane], vector) - base;
+                            seed, vector) - base;
                     assertThat(Math.abs(moved)).as("write site %s cannot affect seed %d", above, lane)
                             .isLessThanOrEqualTo(tolerance() * Math.max(1, Math.abs(base)));
                     assertThat(result.writeSiteGradient(bound).map(g -> maxAbs(g.get(lane))).orElse(0.0)).isZero();
@@ -712,11 +711,16 @@ public abstract class AbstractBackendConformanceTest {
             this.clean = captureAll(scope, model, tokens, sites);
         }
 
-        double scalar(List<Hook> perturbations, int seedLayer, int seedPosition, NDArray vector) {
-            HookSite target = seedLayer == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
-                    : HookSite.of(spec.readSite(), seedLayer);
+        double scalar(List<Hook> perturbations, SeedSite seed, NDArray vector) {
+            HookSite target = hookSite(seed);
             ForwardResult result = run(perturbations, Map.of(), List.of(target));
-            return dot(result.capturedAt(target).get(seedPosition), vector);
+            return dot(result.capturedAt(target).get(seed.position()), vector);
+        }
+
+        /** The hook site a seed reads: the dictionary's read site of its layer, or {@code unembed.hook_in}. */
+        private HookSite hookSite(SeedSite seed) {
+            return seed instanceof SeedSite.ReadSite read ? HookSite.of(spec.readSite(), read.layer())
+                    : HookSite.global(SiteKind.UNEMBED_IN);
         }
 
         /**
@@ -724,13 +728,8 @@ public abstract class AbstractBackendConformanceTest {
          * {@code overrides} in place of the clean ones.
          */
         double[][] edges(Map<HookSite, NDArray> overrides, VjpSeeds seeds, SourceWrites sources) {
-            int[] layers = seeds.layers();
             int[] at = seeds.positions();
-            List<HookSite> read = new ArrayList<>();
-            for (int lane = 0; lane < seeds.lanes(); lane++) {
-                read.add(layers[lane] == VjpSeeds.UNEMBED ? HookSite.global(SiteKind.UNEMBED_IN)
-                        : HookSite.of(spec.readSite(), layers[lane]));
-            }
+            List<HookSite> read = seeds.sites().stream().map(this::hookSite).toList();
             List<HookSite> distinct = read.stream().distinct().toList();
             double[] base = lanes(run(List.of(), overrides, distinct), read, at, seeds);
             double[][] edges = new double[seeds.lanes()][sources.sources()];
@@ -852,14 +851,13 @@ public abstract class AbstractBackendConformanceTest {
     /** Three seeds: a logit direction at the last position, the top layer, and a lower layer mid-prompt. */
     private static VjpSeeds seeds(NDManager scope, TransformerModel model, int length, Random random) {
         int layers = model.config().layers();
-        int[] seedLayers = {VjpSeeds.UNEMBED, layers - 1, Math.min(1, layers - 1)};
-        int[] seedPositions = {length - 1, length - 2, Math.min(3, length - 1)};
+        List<SeedSite> sites = List.of(new SeedSite.Unembedding(length - 1), new SeedSite.ReadSite(layers - 1, length - 2),
+                new SeedSite.ReadSite(Math.min(1, layers - 1), Math.min(3, length - 1)));
         float[] vectors = new float[3 * model.config().modelWidth()];
         for (int i = 0; i < vectors.length; i++) {
             vectors[i] = (float) random.nextGaussian();
         }
-        return new VjpSeeds(seedLayers, seedPositions,
-                scope.create(vectors, new Shape(3, model.config().modelWidth())));
+        return new VjpSeeds(sites, scope.create(vectors, new Shape(3, model.config().modelWidth())));
     }
 
     private static List<HookSite> frozenSites(TransformerModel model) {

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.circuittracer.spi.model.Tokenizer;
 
@@ -95,17 +96,17 @@ final class PieceTokenizer implements Tokenizer {
     }
 
     @Override
-    public int bosTokenId() {
-        return -1;
+    public OptionalInt bosTokenId() {
+        return OptionalInt.empty();
     }
 
     @Override
-    public int eosTokenId() {
-        return -1;
+    public OptionalInt eosTokenId() {
+        return OptionalInt.empty();
     }
 
     @Override
-    public int padTokenId() {
-        return -1;
+    public OptionalInt padTokenId() {
+        return OptionalInt.empty();
     }
 }

@@ -335,6 +335,21 @@ public record EdgeMatrix(int size, int[] rowStart, Entries entries) {
 
     /** One row's entries, copied. */
     private record Row(int[] columns, float[] weights) {
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Row that && Arrays.equals(columns, that.columns) && Arrays.equals(weights, that.weights);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(columns) + Arrays.hashCode(weights);
+        }
+
+        @Override
+        public String toString() {
+            return "Row[columns " + Arrays.toString(columns) + ", weights " + Arrays.toString(weights) + "]";
+        }
     }
 
     private Row row(int target) {

@@ -1,6 +1,7 @@
 package org.circuittracer.spi.model;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.circuittracer.spi.CircuitTracerException;
@@ -70,5 +71,24 @@ public record SourceWrites(int sources, int[] owners, List<HookSite> sites, int[
     /** Whether write {@code w} enters at the token embeddings. */
     public boolean atEmbedding(int w) {
         return sites.get(w).kind() == SiteKind.EMBED;
+    }
+
+    /** By content: the int arrays element by element (the vectors as {@link NDArray#equals} compares them). */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof SourceWrites that && sources == that.sources && Arrays.equals(owners, that.owners)
+                && sites.equals(that.sites) && Arrays.equals(positions, that.positions)
+                && vectors.equals(that.vectors);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(sources, Arrays.hashCode(owners), sites, Arrays.hashCode(positions), vectors);
+    }
+
+    @Override
+    public String toString() {
+        return "SourceWrites[" + sources + " sources, owners " + Arrays.toString(owners) + ", sites " + sites
+                + ", positions " + Arrays.toString(positions) + ", vectors " + vectors.getShape() + "]";
     }
 }

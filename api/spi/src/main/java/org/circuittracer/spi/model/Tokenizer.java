@@ -1,6 +1,7 @@
 package org.circuittracer.spi.model;
 
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -26,12 +27,12 @@ public interface Tokenizer {
     /** Ids of all special tokens (BOS, EOS, PAD, ...). */
     Set<Integer> specialTokenIds();
 
-    /** The beginning-of-sequence id, or -1 if the tokenizer has none. */
-    int bosTokenId();
+    /** The beginning-of-sequence id; empty if the tokenizer has none. */
+    OptionalInt bosTokenId();
 
-    /** The end-of-sequence id, or -1 if the tokenizer has none. */
-    int eosTokenId();
+    /** The end-of-sequence id; empty if the tokenizer has none. */
+    OptionalInt eosTokenId();
 
-    /** The padding id, or -1 if the tokenizer has none. */
-    int padTokenId();
+    /** The padding id; empty if the tokenizer has none. */
+    OptionalInt padTokenId();
 }

@@ -3,6 +3,7 @@ package org.circuittracer.spi.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.circuittracer.spi.Capability;
 import org.circuittracer.spi.CircuitTracerException;
@@ -59,8 +60,8 @@ public interface TransformerModel extends AutoCloseable {
      * @since 1.1
      */
     default GenerationDefaults generationDefaults() {
-        int eos = tokenizer().eosTokenId();
-        return new GenerationDefaults(eos >= 0 ? Set.of(eos) : Set.of(), Sampling.greedy());
+        OptionalInt eos = tokenizer().eosTokenId();
+        return new GenerationDefaults(eos.isPresent() ? Set.of(eos.getAsInt()) : Set.of(), Sampling.greedy());
     }
 
     /**

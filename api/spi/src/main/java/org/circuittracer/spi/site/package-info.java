@@ -6,7 +6,7 @@
  * name the same places. Each {@link org.circuittracer.spi.site.SiteKind} documents the shape of its tensor.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.circuittracer.spi.site;
 
 import org.osgi.annotation.bundle.Export;

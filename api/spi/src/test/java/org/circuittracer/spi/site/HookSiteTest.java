@@ -3,7 +3,10 @@ package org.circuittracer.spi.site;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Map;
+import java.util.OptionalInt;
 import org.circuittracer.spi.CircuitTracerException;
+import org.circuittracer.spi.StandardErrorCode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,6 +45,25 @@ class HookSiteTest {
     void layerRulesAreChecked() {
         assertThatThrownBy(() -> HookSite.of(SiteKind.MLP_OUT, -1)).hasMessageContaining("needs a layer index");
         assertThatThrownBy(() -> HookSite.of(SiteKind.EMBED, 0)).hasMessageContaining("is global");
+        assertThatThrownBy(() -> new HookSite(SiteKind.MLP_OUT, OptionalInt.empty()))
+                .isInstanceOfSatisfying(CircuitTracerException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
+                .hasMessageContaining("needs a layer index >= 0, got none");
+        assertThatThrownBy(() -> new HookSite(SiteKind.UNEMBED_IN, OptionalInt.of(-1)))
+                .isInstanceOf(CircuitTracerException.class).hasMessageContaining("is global");
+    }
+
+    @Test
+    void globalSitesHaveNoLayerAndSitesAreValues() {
+        assertThat(HookSite.global(SiteKind.UNEMBED_IN).layer()).isEmpty();
+        assertThat(HookSite.of(SiteKind.MLP_OUT, 3).layer()).hasValue(3);
+        assertThat(HookSite.parse("blocks.3.hook_mlp_out")).isEqualTo(new HookSite(SiteKind.MLP_OUT, OptionalInt.of(3)))
+                .hasSameHashCodeAs(HookSite.of(SiteKind.MLP_OUT, 3));
+        Map<HookSite, String> byName = Map.of(HookSite.of(SiteKind.MLP_OUT, 3), "mlp", HookSite.global(SiteKind.EMBED),
+                "embed");
+        assertThat(byName.get(HookSite.parse("blocks.3.hook_mlp_out"))).isEqualTo("mlp");
+        assertThat(byName.get(HookSite.parse("hook_embed"))).isEqualTo("embed");
+        assertThat(HookSite.global(SiteKind.EMBED)).isNotEqualTo(HookSite.of(SiteKind.MLP_OUT, 0));
     }
 
     @Test
@@ -49,5 +71,7 @@ class HookSiteTest {
         assertThat(HookSite.of(SiteKind.RESID_PRE, 1)).isGreaterThan(HookSite.of(SiteKind.RESID_POST, 0));
         assertThat(HookSite.of(SiteKind.RESID_MID, 1)).isGreaterThan(HookSite.of(SiteKind.ATTN_PATTERN, 1));
         assertThat(HookSite.global(SiteKind.EMBED)).isLessThan(HookSite.of(SiteKind.RESID_PRE, 0));
+        assertThat(HookSite.global(SiteKind.UNEMBED_IN)).isLessThan(HookSite.of(SiteKind.RESID_PRE, 0))
+                .isGreaterThan(HookSite.global(SiteKind.EMBED));
     }
 }

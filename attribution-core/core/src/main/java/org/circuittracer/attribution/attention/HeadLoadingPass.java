@@ -25,6 +25,7 @@ import org.circuittracer.spi.graph.Node;
 import org.circuittracer.spi.model.BackendCapability;
 import org.circuittracer.spi.model.HeadLoadings;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.SourceWrites;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -197,21 +198,18 @@ public final class HeadLoadingPass {
     private VjpSeeds seeds(NDManager scope, List<Node> nodes, List<Integer> batch, Map<Integer, float[]> directions,
                            int length) {
         int width = model.config().modelWidth();
-        int[] layers = new int[batch.size()];
-        int[] positions = new int[batch.size()];
+        List<SeedSite> sites = new ArrayList<>(batch.size());
         float[] vectors = new float[batch.size() * width];
         for (int lane = 0; lane < batch.size(); lane++) {
             Node node = nodes.get(batch.get(lane));
             float[] vector;
             if (node instanceof Node.FeatureNode f) {
-                layers[lane] = f.layer();
-                positions[lane] = f.position();
+                sites.add(new SeedSite.ReadSite(f.layer(), f.position()));
                 vector = dictionary.encoderRows(scope, f.layer(), new int[] {f.feature()})
                         .toType(DataType.FLOAT32, false).toFloatArray();
             } else {
                 Node.LogitNode logit = (Node.LogitNode) node;
-                layers[lane] = VjpSeeds.UNEMBED;
-                positions[lane] = length - 1;
+                sites.add(new SeedSite.Unembedding(length - 1));
                 vector = directions.get(logit.vocabIndex());
                 if (vector == null) {
                     throw CircuitTracerException.invalidArgument("No direction for logit target " + logit.label()
@@ -220,6 +218,6 @@ public final class HeadLoadingPass {
             }
             System.arraycopy(vector, 0, vectors, lane * width, width);
         }
-        return new VjpSeeds(layers, positions, scope.create(vectors, new Shape(batch.size(), width)));
+        return new VjpSeeds(sites, scope.create(vectors, new Shape(batch.size(), width)));
     }
 }

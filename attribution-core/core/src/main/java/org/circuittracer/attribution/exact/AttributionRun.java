@@ -3,6 +3,7 @@ package org.circuittracer.attribution.exact;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -19,6 +20,7 @@ import org.circuittracer.spi.attribution.AttributionRequest;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
@@ -96,17 +98,15 @@ final class AttributionRun {
         progress.begin(AttributionPhase.LOGIT_ROWS, (k + batch - 1) / batch);
         for (int from = 0; from < k; from += batch) {
             int n = Math.min(batch, k - from);
-            int[] seedLayers = new int[n];
-            int[] positions = new int[n];
+            List<SeedSite> sites = new ArrayList<>(n);
             int[] nodes = new int[n];
             float[] vectors = new float[n * width];
             for (int i = 0; i < n; i++) {
-                seedLayers[i] = VjpSeeds.UNEMBED;
-                positions[i] = tokens.length() - 1;
+                sites.add(new SeedSite.Unembedding(tokens.length() - 1));
                 nodes[i] = logitNodeStart + from + i;
                 System.arraycopy(targets.get(from + i).direction(), 0, vectors, i * width, width);
             }
-            computeRows(seedLayers, positions, vectors, nodes);
+            computeRows(sites, vectors, nodes);
             progress.step();
         }
         progress.end();
@@ -170,11 +170,11 @@ final class AttributionRun {
             int n = Math.min(batch, features.length - from);
             int[] chunk = Arrays.copyOfRange(features, from, from + n);
             int[] seedLayers = new int[n];
-            int[] positions = new int[n];
+            List<SeedSite> sites = new ArrayList<>(n);
             float[] vectors = new float[n * width];
             for (int i = 0; i < n; i++) {
                 seedLayers[i] = active.layer(chunk[i]);
-                positions[i] = active.position(chunk[i]);
+                sites.add(new SeedSite.ReadSite(seedLayers[i], active.position(chunk[i])));
             }
             // encoder rows, gathered per layer
             for (int layer = 0; layer < layers; layer++) {
@@ -191,7 +191,7 @@ final class AttributionRun {
                     }
                 }
             }
-            computeRows(seedLayers, positions, vectors, chunk);
+            computeRows(sites, vectors, chunk);
             for (int i : chunk) {
                 visited[i] = true;
             }
@@ -209,27 +209,27 @@ final class AttributionRun {
      */
     static final long GRADIENT_BUDGET = 1L << 27;
 
-    private void computeRows(int[] seedLayers, int[] positions, float[] vectors, int[] nodes) {
+    private void computeRows(List<SeedSite> sites, float[] vectors, int[] nodes) {
         int n = nodes.length;
-        long bound = 1 + Arrays.stream(positions).max().orElse(0);
+        long bound = 1 + sites.stream().mapToInt(SeedSite::position).max().orElse(0);
         long perLane = Math.max(1, bound * width * (layers + 1L));
         int lanes = (int) Math.max(1, Math.min(n, GRADIENT_BUDGET / perLane));
         if (lanes < n) {
             for (int from = 0; from < n; from += lanes) {
                 int to = Math.min(n, from + lanes);
-                computeRowsAtOnce(Arrays.copyOfRange(seedLayers, from, to), Arrays.copyOfRange(positions, from, to),
-                        Arrays.copyOfRange(vectors, from * width, to * width), Arrays.copyOfRange(nodes, from, to));
+                computeRowsAtOnce(sites.subList(from, to), Arrays.copyOfRange(vectors, from * width, to * width),
+                        Arrays.copyOfRange(nodes, from, to));
             }
         } else {
-            computeRowsAtOnce(seedLayers, positions, vectors, nodes);
+            computeRowsAtOnce(sites, vectors, nodes);
         }
     }
 
-    private void computeRowsAtOnce(int[] seedLayers, int[] positions, float[] vectors, int[] nodes) {
+    private void computeRowsAtOnce(List<SeedSite> sites, float[] vectors, int[] nodes) {
         int n = nodes.length;
         try (NDManager scope = manager.newSubManager()) {
             NDArray seedVectors = scope.create(vectors, new Shape(n, width));
-            VjpResult result = linear.vjp(scope, new VjpSeeds(seedLayers, positions, seedVectors));
+            VjpResult result = linear.vjp(scope, new VjpSeeds(sites, seedVectors));
             RowBuilder[] builders = new RowBuilder[n];
             for (int i = 0; i < n; i++) {
                 builders[i] = new RowBuilder();

@@ -2,9 +2,11 @@ package org.circuittracer.attribution.replacement;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.TokenSequence;
@@ -71,13 +73,14 @@ public final class PromptTokens {
     }
 
     /**
-     * The special token prepended to prompts that do not start with one: the first id ≥ 0 among BOS, PAD, EOS and the
-     * other special ids in ascending order.
+     * The special token prepended to prompts that do not start with one: the first of BOS, PAD, EOS that the tokenizer
+     * has, else the lowest of its other special ids.
      *
      * @throws CircuitTracerException INVALID_ARGUMENT when the tokenizer has no special token at all
      */
     public static int prependedToken(Tokenizer tokenizer) {
-        IntStream named = IntStream.of(tokenizer.bosTokenId(), tokenizer.padTokenId(), tokenizer.eosTokenId());
+        IntStream named = Stream.of(tokenizer.bosTokenId(), tokenizer.padTokenId(), tokenizer.eosTokenId())
+                .flatMapToInt(OptionalInt::stream);
         IntStream others = new TreeSet<>(tokenizer.specialTokenIds()).stream().mapToInt(Integer::intValue);
         return IntStream.concat(named, others).filter(id -> id >= 0).findFirst().orElseThrow(() ->
                 new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "The tokenizer has no special token "

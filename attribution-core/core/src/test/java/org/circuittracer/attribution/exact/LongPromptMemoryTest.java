@@ -29,6 +29,7 @@ import org.circuittracer.spi.graph.AttributionGraph;
 import org.circuittracer.spi.graph.EdgeMatrix;
 import org.circuittracer.spi.graph.Node;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
@@ -93,8 +94,8 @@ class LongPromptMemoryTest {
                 Node.FeatureNode target = selected.get(row);
                 float[] encoder = dictionary.encoderRows(manager, target.layer(), new int[] {target.feature()})
                         .toType(DataType.FLOAT32, false).toFloatArray();
-                VjpResult g = linear.vjp(manager, new VjpSeeds(new int[] {target.layer()},
-                        new int[] {target.position()}, manager.create(encoder, new Shape(1, width))));
+                VjpResult g = linear.vjp(manager, new VjpSeeds(
+                        List.of(new SeedSite.ReadSite(target.layer(), target.position())), manager.create(encoder, new Shape(1, width))));
                 double scale = 0;
                 for (int i = 0; i < a.rowSize(row); i++) {
                     scale = Math.max(scale, Math.abs(a.weightAt(row, i)));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.circuittracer.attribution.TinyFixtures;
 import org.circuittracer.spi.CircuitTracerException;
@@ -18,7 +19,7 @@ class PromptTokensTest {
 
     @Test
     void aPromptStartingWithASpecialTokenIsUsedAsItIs() {
-        Tokenizer tokenizer = new FakeTokenizer(2, 0, 1, Set.of(0, 1, 2, 3));
+        Tokenizer tokenizer = new FakeTokenizer(id(2), id(0), id(1), Set.of(0, 1, 2, 3));
         TokenSequence prompt = TokenSequence.of(2, 17, 5);
         assertThat(PromptTokens.prepare(prompt, tokenizer, "gemma2")).isEqualTo(prompt);
         assertThat(PromptTokens.prepare(TokenSequence.of(1, 17), tokenizer, "gemma2")).isEqualTo(TokenSequence.of(1, 17));
@@ -26,13 +27,13 @@ class PromptTokensTest {
 
     @Test
     void otherwiseTheFirstOfBosPadEosIsPrepended() {
-        assertThat(PromptTokens.prepare(TokenSequence.of(17, 5), new FakeTokenizer(2, 0, 1, Set.of(0, 1, 2)), "m"))
+        assertThat(PromptTokens.prepare(TokenSequence.of(17, 5), new FakeTokenizer(id(2), id(0), id(1), Set.of(0, 1, 2)), "m"))
                 .isEqualTo(TokenSequence.of(2, 17, 5));
         // no BOS: PAD
-        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(-1, 7, 1, Set.of(1, 7)), "m"))
+        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(NONE, id(7), id(1), Set.of(1, 7)), "m"))
                 .isEqualTo(TokenSequence.of(7, 17));
         // none of the three: the smallest other special id
-        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(-1, -1, -1, Set.of(9, 4)), "m"))
+        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(NONE, NONE, NONE, Set.of(9, 4)), "m"))
                 .isEqualTo(TokenSequence.of(4, 17));
     }
 
@@ -40,7 +41,7 @@ class PromptTokensTest {
     @Test
     void idZeroIsAValidSpecialTokenUnlikeInTheReference() {
         // llama fixture: BOS <|begin_of_text|> = 0, EOS = 1: the reference would prepend EOS, we prepend BOS
-        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(0, -1, 1, Set.of(0, 1, 2)), "m"))
+        assertThat(PromptTokens.prepare(TokenSequence.of(17), new FakeTokenizer(id(0), NONE, id(1), Set.of(0, 1, 2)), "m"))
                 .isEqualTo(TokenSequence.of(0, 17));
         try (TransformerModel llama = TinyFixtures.openModel("llama");
              SparseDictionary dictionary = TinyFixtures.openDictionary("llama-plt-relu")) {
@@ -70,7 +71,7 @@ class PromptTokensTest {
 
     @Test
     void aTokenizerWithoutSpecialTokensIsAClearError() {
-        assertThatThrownBy(() -> PromptTokens.prepare(TokenSequence.of(3), new FakeTokenizer(-1, -1, -1, Set.of()), "m"))
+        assertThatThrownBy(() -> PromptTokens.prepare(TokenSequence.of(3), new FakeTokenizer(NONE, NONE, NONE, Set.of()), "m"))
                 .isInstanceOfSatisfying(CircuitTracerException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.INVALID_ARGUMENT))
                 .hasMessageContaining("no special token");
@@ -78,7 +79,7 @@ class PromptTokensTest {
 
     @Test
     void instructionTunedGemma3NeedsTheChatPrefixAndZeroesFourPositions() {
-        Tokenizer tokenizer = new FakeTokenizer(2, 0, 1, Set.of(0, 1, 2, 105, 106));
+        Tokenizer tokenizer = new FakeTokenizer(id(2), id(0), id(1), Set.of(0, 1, 2, 105, 106));
         TokenSequence chat = TokenSequence.of(2, 105, 2364, 107, 40, 41);
         assertThat(PromptTokens.prepare(chat, tokenizer, "gemma-3-1b-it")).isEqualTo(chat);
         assertThat(PromptTokens.zeroedPositions("gemma-3-1b-it")).containsExactlyInAnyOrder(0, 1, 2, 3);
@@ -89,8 +90,15 @@ class PromptTokensTest {
                 .hasMessageContaining("[2, 105, 2364, 107]");
     }
 
+    private static final OptionalInt NONE = OptionalInt.empty();
+
+    private static OptionalInt id(int id) {
+        return OptionalInt.of(id);
+    }
+
     /** Only the special-token queries matter here. */
-    private record FakeTokenizer(int bos, int pad, int eos, Set<Integer> special) implements Tokenizer {
+    private record FakeTokenizer(OptionalInt bos, OptionalInt pad, OptionalInt eos, Set<Integer> special)
+            implements Tokenizer {
         @Override
         public int[] encode(String text, boolean addSpecialTokens) {
             return text.isBlank() ? new int[0] : text.chars().map(c -> c - 'a' + 10).toArray();
@@ -122,17 +130,17 @@ class PromptTokensTest {
         }
 
         @Override
-        public int bosTokenId() {
+        public OptionalInt bosTokenId() {
             return bos;
         }
 
         @Override
-        public int eosTokenId() {
+        public OptionalInt eosTokenId() {
             return eos;
         }
 
         @Override
-        public int padTokenId() {
+        public OptionalInt padTokenId() {
             return pad;
         }
     }

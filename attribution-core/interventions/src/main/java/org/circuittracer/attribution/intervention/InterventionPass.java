@@ -114,7 +114,7 @@ final class InterventionPass {
                     || freezeScales && SCALE_KINDS.contains(site.kind())
                     || constrained.isPresent() && site.kind() == dictionary.readSite()
                     || constrained.isPresent() && site.kind() == dictionary.writeSite()
-                    && constrained.get().contains(site.layer());
+                    && constrained.get().contains(site.layer().getAsInt());
             if (wanted) {
                 captures.add(new Hook.Capture(site));
             }

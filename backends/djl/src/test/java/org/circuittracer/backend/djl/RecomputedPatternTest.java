@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
@@ -54,8 +56,7 @@ class RecomputedPatternTest {
                             model.config().modelWidth(), 1 + random.nextInt(6));
                     VjpResult expected = recorded.vjp(manager, seeds);
                     for (LinearizedModel linear : new LinearizedModel[] {whole, rows, single}) {
-                        assertSame(linear.vjp(manager, seeds), expected, architecture + " "
-                                + Arrays.toString(seeds.layers()) + " @ " + Arrays.toString(seeds.positions()));
+                        assertSame(linear.vjp(manager, seeds), expected, architecture + " " + seeds.sites());
                     }
                 }
             }
@@ -83,24 +84,24 @@ class RecomputedPatternTest {
             try (LinearizedModel recorded = djl.linearize(manager, prompt, SPEC, Long.MAX_VALUE);
                  LinearizedModel blocked = djl.linearize(manager, prompt, SPEC, budget)) {
                 assertThat(blocked.clean()).doesNotContainValue(null);
-                int[] layers = {0, 1, 1, 2, 3, VjpSeeds.UNEMBED};
-                int[] positions = {17, 300, 301, 639, 5, t - 1};
-                VjpSeeds seeds = new VjpSeeds(layers, positions,
-                        manager.randomNormal(new Shape(layers.length, model.config().modelWidth())));
+                List<SeedSite> sites = List.of(new SeedSite.ReadSite(0, 17), new SeedSite.ReadSite(1, 300),
+                        new SeedSite.ReadSite(1, 301), new SeedSite.ReadSite(2, 639), new SeedSite.ReadSite(3, 5),
+                        new SeedSite.Unembedding(t - 1));
+                VjpSeeds seeds = new VjpSeeds(sites,
+                        manager.randomNormal(new Shape(sites.size(), model.config().modelWidth())));
                 assertSame(blocked.vjp(manager, seeds), recorded.vjp(manager, seeds), "640 tokens");
             }
         }
     }
 
     private static VjpSeeds seeds(NDManager manager, Random random, int layers, int t, int d, int lanes) {
-        int[] seedLayers = new int[lanes];
-        int[] positions = new int[lanes];
+        List<SeedSite> sites = new ArrayList<>(lanes);
         for (int i = 0; i < lanes; i++) {
             int layer = random.nextInt(layers + 1);
-            seedLayers[i] = layer == layers ? VjpSeeds.UNEMBED : layer;
-            positions[i] = random.nextInt(t);
+            int position = random.nextInt(t);
+            sites.add(layer == layers ? new SeedSite.Unembedding(position) : new SeedSite.ReadSite(layer, position));
         }
-        return new VjpSeeds(seedLayers, positions, manager.randomNormal(new Shape(lanes, d)));
+        return new VjpSeeds(sites, manager.randomNormal(new Shape(lanes, d)));
     }
 
     private static void assertSame(VjpResult actual, VjpResult expected, String what) {

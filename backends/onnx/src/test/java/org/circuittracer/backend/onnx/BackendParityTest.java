@@ -25,6 +25,7 @@ import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.Positions;
 import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpResult;
@@ -127,8 +128,8 @@ class BackendParityTest {
              LinearizedModel x = a.linearize(scope, prompt, spec);
              LinearizedModel y = b.linearize(scope, prompt, spec)) {
             int layers = a.config().layers();
-            VjpSeeds seeds = new VjpSeeds(new int[] {VjpSeeds.UNEMBED, layers - 1, 1},
-                    new int[] {prompt.length() - 1, prompt.length() - 2, 5},
+            VjpSeeds seeds = new VjpSeeds(List.of(new SeedSite.Unembedding(prompt.length() - 1),
+                    new SeedSite.ReadSite(layers - 1, prompt.length() - 2), new SeedSite.ReadSite(1, 5)),
                     scope.randomNormal(new Shape(3, a.config().modelWidth())));
             VjpResult p = x.vjp(scope, seeds);
             VjpResult q = y.vjp(scope, seeds);

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Map;
 import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -34,8 +36,8 @@ class LinearizeWeightCacheTest {
                     post ? SiteKind.MLP_OUT : SiteKind.MLP_OUT_RAW, Map.of());
             // W_V, W_O, ln1 and ln2 gains (and Gemma's two post-norm gains) per layer, and the final gain
             int weights = layers * (post ? 6 : 4) + 1;
-            VjpSeeds seeds = new VjpSeeds(new int[] {VjpSeeds.UNEMBED, layers - 1, 0},
-                    new int[] {prompt.length() - 1, prompt.length() - 2, 3},
+            VjpSeeds seeds = new VjpSeeds(List.of(new SeedSite.Unembedding(prompt.length() - 1),
+                    new SeedSite.ReadSite(layers - 1, prompt.length() - 2), new SeedSite.ReadSite(0, 3)),
                     manager.randomNormal(new Shape(3, model.config().modelWidth())));
             assertThat(model.weights().extractions()).isZero();
 

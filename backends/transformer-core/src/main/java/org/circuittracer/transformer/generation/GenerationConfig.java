@@ -3,6 +3,7 @@ package org.circuittracer.transformer.generation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -22,15 +23,18 @@ public final class GenerationConfig {
     private GenerationConfig() {
     }
 
-    public static GenerationDefaults read(Path directory, int fallbackEos, int vocabularySize) {
+    /**
+     * @param fallbackEos the tokenizer's EOS id, the stop token when the file gives none
+     */
+    public static GenerationDefaults read(Path directory, OptionalInt fallbackEos, int vocabularySize) {
         Path file = directory.resolve(FILE);
         if (!Files.isRegularFile(file)) {
-            return new GenerationDefaults(fallbackEos >= 0 ? Set.of(fallbackEos) : Set.of(), Sampling.greedy());
+            return new GenerationDefaults(fallbackEos.isPresent() ? Set.of(fallbackEos.getAsInt()) : Set.of(), Sampling.greedy());
         }
         JsonConfig config = JsonConfig.read(file);
         Set<Integer> stop = new HashSet<>(config.ints("eos_token_id"));
-        if (stop.isEmpty() && fallbackEos >= 0) {
-            stop.add(fallbackEos);
+        if (stop.isEmpty()) {
+            fallbackEos.ifPresent(stop::add);
         }
         for (int id : stop) {
             if (id < 0 || id >= vocabularySize) {

@@ -2,6 +2,7 @@ package org.circuittracer.transformer.hooks;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.stream.IntStream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -24,14 +25,15 @@ public final class HookChecks {
             return;
         }
         if (site.kind().perLayer()) {
-            int layers = sites.stream().mapToInt(HookSite::layer).max().orElse(-1) + 1;
-            if (site.layer() >= layers) {
+            int layers = sites.stream().map(HookSite::layer).flatMapToInt(OptionalInt::stream).max().orElse(-1) + 1;
+            if (site.layer().getAsInt() >= layers) {
                 throw invalid("Hook site " + site + " does not exist: " + model + " has layers 0 to " + (layers - 1)
                         + ".");
             }
         }
+        // listed: the global sites and layer 0's, which stand for every layer's
         throw invalid("Hook site " + site + " does not exist in " + model + ". Its sites are "
-                + sites.stream().filter(s -> s.layer() <= 0).map(s -> s.kind().perLayer()
+                + sites.stream().filter(s -> s.layer().orElse(0) == 0).map(s -> s.kind().perLayer()
                         ? "blocks.L." + s.kind().hookName() : s.toString()).distinct().toList() + ".");
     }
 

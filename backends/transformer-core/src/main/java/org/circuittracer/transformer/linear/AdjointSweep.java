@@ -15,6 +15,7 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
 import org.circuittracer.spi.site.SiteKind;
@@ -44,7 +45,7 @@ public final class AdjointSweep {
      */
     public static VjpResult run(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds seeds) {
         validate(model, seeds);
-        return run(manager, model, spec, seeds, runs(model, seeds.layers(), seeds.positions()));
+        return run(manager, model, spec, seeds, runs(model, seeds.depths(model.layers().size()), seeds.positions()));
     }
 
     /**
@@ -59,14 +60,14 @@ public final class AdjointSweep {
             throw new IllegalArgumentException("cuts must run from 0 to " + lanes + ": " + Arrays.toString(cuts));
         }
         int positions = seeds.positionBound();
-        int[] seedLayers = seeds.layers();
+        int[] seedDepths = seeds.depths(model.layers().size());
         int[] seedPositions = seeds.positions();
         try (NDManager scope = manager.newSubManager()) {
             // a float32 copy owned by the scope, so that everything derived from it is freed with the scope
             NDArray vectors = seeds.vectors().toType(DataType.FLOAT32, true);
             vectors.attach(scope);
             if (cuts.length == 2) {
-                Sweep whole = sweep(scope, model, spec, vectors, seedLayers, seedPositions, positions, null);
+                Sweep whole = sweep(scope, model, spec, vectors, seedDepths, seedPositions, positions, null);
                 whole.writes.values().forEach(g -> g.attach(manager));
                 whole.embedding.attach(manager);
                 return new VjpResult(whole.writes, whole.embedding, positions);
@@ -81,9 +82,9 @@ public final class AdjointSweep {
                 }
                 NDArray part = vectors.get(new NDIndex("{}:{}", from, to));
                 part.attach(scope);
-                int[] layers = Arrays.copyOfRange(seedLayers, from, to);
+                int[] depths = Arrays.copyOfRange(seedDepths, from, to);
                 int[] at = Arrays.copyOfRange(seedPositions, from, to);
-                Sweep sweep = sweep(scope, model, spec, part, layers, at, Arrays.stream(at).max().orElse(0) + 1, null);
+                Sweep sweep = sweep(scope, model, spec, part, depths, at, Arrays.stream(at).max().orElse(0) + 1, null);
                 written.addAll(sweep.writes.keySet());
                 parts.add(sweep);
             }
@@ -125,28 +126,30 @@ public final class AdjointSweep {
         validate(model, seeds);
         NDArray vectors = seeds.vectors().toType(DataType.FLOAT32, true);
         vectors.attach(manager);
-        Sweep whole = sweep(manager, model, spec, vectors, seeds.layers(), seeds.positions(), seeds.positionBound(),
-                mids);
+        Sweep whole = sweep(manager, model, spec, vectors, seeds.depths(model.layers().size()), seeds.positions(),
+                seeds.positionBound(), mids);
         return new VjpResult(whole.writes, whole.embedding, seeds.positionBound());
     }
 
     /**
      * The reverse sweep of {@code n} lanes on {@code positions} positions; results owned by {@code scope}.
      *
+     * @param seedDepths each lane's {@link VjpSeeds#depths depth}: its read-site layer, or the model's layer count for
+     *                   a logit-direction seed at the final normalised residual
      * @param mids null, or receives the gradient at each swept layer's {@code hook_resid_mid} (owned by {@code scope})
      */
     private static Sweep sweep(NDManager scope, FrozenTransformer model, LinearizationSpec spec, NDArray vectors,
-                               int[] seedLayers, int[] seedPositions, int positions, Map<Integer, NDArray> mids) {
+                               int[] seedDepths, int[] seedPositions, int positions, Map<Integer, NDArray> mids) {
         int layers = model.layers().size();
-        int lanes = seedLayers.length;
+        int lanes = seedDepths.length;
         // write sites below `top` can matter; the sweep starts at the highest seeded layer to inject its seed there
-        int top = Arrays.stream(seedLayers).map(l -> l == VjpSeeds.UNEMBED ? layers : l).max().orElse(0);
+        int top = Arrays.stream(seedDepths).max().orElse(0);
         int start = Math.min(top, layers - 1);
         // ḡ(r_L): logit-direction seeds enter through the final norm, whose gain is applied to the [n, d] seeds
         // rather than to the [n, P, d] injection
         FrozenNorm finalNorm = model.finalNorm();
         NDArray unembedVectors = finalNorm.gain() == null ? vectors : vectors.mul(finalNorm.gain());
-        NDArray unembed = injection(scope, unembedVectors, seedLayers, seedPositions, VjpSeeds.UNEMBED, positions);
+        NDArray unembed = injection(scope, unembedVectors, seedDepths, seedPositions, layers, positions);
         NDArray residual = null; // null: exactly zero (feature seeds enter at their own layer, below)
         if (unembed != null) {
             residual = finalNorm.withoutGain().adjoint(unembed, positions);
@@ -170,7 +173,7 @@ public final class AdjointSweep {
                         input = skip.applyAdjoint(out);
                     }
                 }
-                NDArray seeded = injection(step, vectors, seedLayers, seedPositions, layer, positions);
+                NDArray seeded = injection(step, vectors, seedDepths, seedPositions, layer, positions);
                 if (seeded != null) {
                     input = input == null ? seeded : input.add(seeded);
                 }
@@ -218,12 +221,12 @@ public final class AdjointSweep {
      * {@code [B, P, d]} with the seed vector at (lane, position) for the lanes seeded at {@code layer}, owned by
      * {@code owner}; null if none.
      */
-    private static NDArray injection(NDManager owner, NDArray vectors, int[] seedLayers, int[] seedPositions,
+    private static NDArray injection(NDManager owner, NDArray vectors, int[] seedDepths, int[] seedPositions,
                                      int layer, int positions) {
-        float[] mask = new float[seedLayers.length * positions];
+        float[] mask = new float[seedDepths.length * positions];
         boolean any = false;
-        for (int lane = 0; lane < seedLayers.length; lane++) {
-            if (seedLayers[lane] == layer) {
+        for (int lane = 0; lane < seedDepths.length; lane++) {
+            if (seedDepths[lane] == layer) {
                 mask[lane * positions + seedPositions[lane]] = 1f;
                 any = true;
             }
@@ -231,7 +234,7 @@ public final class AdjointSweep {
         if (!any) {
             return null;
         }
-        NDArray oneHot = owner.create(mask, new Shape(seedLayers.length, positions, 1));
+        NDArray oneHot = owner.create(mask, new Shape(seedDepths.length, positions, 1));
         NDArray rows = vectors.expandDims(1);
         rows.attach(owner);
         return oneHot.mul(rows);
@@ -242,9 +245,11 @@ public final class AdjointSweep {
      * (per run: projections and norms ∝ lanes × P_s × layers, the pattern ∝ lanes × P_s² × layers, producing the
      * pattern ∝ P_s² × layers, a fixed cost per layer, and writing into the batch's result), by dynamic programming over the cut points; {@code {0, B}} when
      * one sweep is as cheap.
+     *
+     * @param seedDepths each lane's {@link VjpSeeds#depths depth} (the model's layer count for the unembedding)
      */
-    static int[] runs(FrozenTransformer model, int[] seedLayers, int[] seedPositions) {
-        int n = seedLayers.length;
+    static int[] runs(FrozenTransformer model, int[] seedDepths, int[] seedPositions) {
+        int n = seedDepths.length;
         if (n < 2 || model.layers().isEmpty()) {
             return new int[] {0, n};
         }
@@ -267,7 +272,7 @@ public final class AdjointSweep {
             int maxLayer = 0;
             for (int begin = end - 1; begin >= 0; begin--) {
                 maxPosition = Math.max(maxPosition, seedPositions[begin] + 1);
-                maxLayer = Math.max(maxLayer, seedLayers[begin] == VjpSeeds.UNEMBED ? layers : seedLayers[begin]);
+                maxLayer = Math.max(maxLayer, seedDepths[begin]);
                 int size = end - begin;
                 double swept = Math.min(maxLayer, layers - 1) + 1;
                 double square = (double) maxPosition * maxPosition;
@@ -279,7 +284,7 @@ public final class AdjointSweep {
                 }
             }
         }
-        int top = Arrays.stream(seedLayers).map(l -> l == VjpSeeds.UNEMBED ? layers : l).max().orElse(0);
+        int top = Arrays.stream(seedDepths).max().orElse(0);
         double square = (double) bound * bound;
         double single = (Math.min(top, layers - 1) + 1) * (n * (bound * perPosition + square * perPair)
                 + square * perEntry + LAYER_OVERHEAD);
@@ -296,15 +301,14 @@ public final class AdjointSweep {
 
     private static void validate(FrozenTransformer model, VjpSeeds seeds) {
         int layers = model.layers().size();
-        int[] seedLayers = seeds.layers();
-        int[] seedPositions = seeds.positions();
         for (int lane = 0; lane < seeds.lanes(); lane++) {
-            if (seedLayers[lane] != VjpSeeds.UNEMBED && (seedLayers[lane] < 0 || seedLayers[lane] >= layers)) {
-                throw invalid("Seed " + lane + " names layer " + seedLayers[lane] + ", but the model has layers 0 to "
-                        + (layers - 1) + " (use VjpSeeds.UNEMBED for logit directions).");
+            SeedSite site = seeds.sites().get(lane);
+            if (site instanceof SeedSite.ReadSite read && read.layer() >= layers) {
+                throw invalid("Seed " + lane + " names layer " + read.layer() + ", but the model has layers 0 to "
+                        + (layers - 1) + " (seed logit directions at SeedSite.Unembedding).");
             }
-            if (seedPositions[lane] < 0 || seedPositions[lane] >= model.length()) {
-                throw invalid("Seed " + lane + " names position " + seedPositions[lane] + ", but the prompt has "
+            if (site.position() >= model.length()) {
+                throw invalid("Seed " + lane + " names position " + site.position() + ", but the prompt has "
                         + model.length() + " positions.");
             }
         }

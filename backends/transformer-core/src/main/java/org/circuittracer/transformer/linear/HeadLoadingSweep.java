@@ -63,11 +63,7 @@ public final class HeadLoadingSweep {
         }
         int edges = edgeTargets.length;
         int positions = targets.positionBound();
-        int[] targetLayer = new int[targets.lanes()];
-        int[] seedLayers = targets.layers();
-        for (int lane = 0; lane < targetLayer.length; lane++) {
-            targetLayer[lane] = seedLayers[lane] == VjpSeeds.UNEMBED ? layers : seedLayers[lane];
-        }
+        int[] targetLayer = targets.depths(layers);
         int top = Math.min(layers - 1, java.util.Arrays.stream(targetLayer).max().orElse(0));
         float[] loadings = new float[edges * layers * heads];
         float[] bypass = new float[edges * layers];
@@ -258,7 +254,7 @@ public final class HeadLoadingSweep {
             Map<Integer, List<Integer>> bySite = new HashMap<>();
             int[] count = new int[sources.sources()];
             for (int w = 0; w < writes; w++) {
-                layerOf[w] = sources.atEmbedding(w) ? -1 : sites.get(w).layer();
+                layerOf[w] = sources.atEmbedding(w) ? -1 : sites.get(w).layer().getAsInt();
                 count[owners[w]]++;
                 if (at[w] < positions) {
                     bySite.computeIfAbsent(layerOf[w], l -> new java.util.ArrayList<>()).add(w);
@@ -341,7 +337,7 @@ public final class HeadLoadingSweep {
         int[] at = sources.positions();
         for (int w = 0; w < sources.writes(); w++) {
             HookSite site = sites.get(w);
-            boolean writeSite = site.kind() == spec.writeSite() && site.layer() < layers;
+            boolean writeSite = site.kind() == spec.writeSite() && site.layer().getAsInt() < layers;
             if (!writeSite && site.kind() != SiteKind.EMBED) {
                 throw CircuitTracerException.invalidArgument("Write " + w + " enters at " + site + "; sources write at "
                         + "hook_embed or at " + spec.writeSite().hookName() + " of layers 0 to " + (layers - 1) + ".");

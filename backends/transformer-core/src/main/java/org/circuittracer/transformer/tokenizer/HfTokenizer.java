@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
@@ -116,17 +117,17 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
 
     @Override
-    public int bosTokenId() {
+    public OptionalInt bosTokenId() {
         return special.bos();
     }
 
     @Override
-    public int eosTokenId() {
+    public OptionalInt eosTokenId() {
         return special.eos();
     }
 
     @Override
-    public int padTokenId() {
+    public OptionalInt padTokenId() {
         return special.pad();
     }
 

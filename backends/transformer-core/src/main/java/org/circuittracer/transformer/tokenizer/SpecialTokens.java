@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.circuittracer.transformer.checkpoint.JsonConfig;
 
 /**
@@ -15,12 +16,12 @@ import org.circuittracer.transformer.checkpoint.JsonConfig;
  * also when it names them {@code null} (Qwen-3 has no BOS although its {@code config.json} has a
  * {@code bos_token_id}, as the Hugging Face tokenizer reports); otherwise from {@code config.json}'s ids.
  *
- * @param bos the beginning-of-sequence id, or -1
- * @param eos the end-of-sequence id, or -1 (the first if {@code config.json} lists several)
- * @param pad the padding id, or -1
+ * @param bos the beginning-of-sequence id, if any
+ * @param eos the end-of-sequence id, if any (the first if {@code config.json} lists several)
+ * @param pad the padding id, if any
  * @param all every special id: these, UNK, every EOS id, and the added tokens marked special
  */
-record SpecialTokens(int bos, int eos, int pad, Set<Integer> all) {
+record SpecialTokens(OptionalInt bos, OptionalInt eos, OptionalInt pad, Set<Integer> all) {
 
     /**
      * Reads the special tokens of a model directory.
@@ -32,13 +33,13 @@ record SpecialTokens(int bos, int eos, int pad, Set<Integer> all) {
         Optional<JsonConfig> tokenizerConfig = optional(directory.resolve("tokenizer_config.json"));
         Optional<JsonConfig> modelConfig = optional(directory.resolve("config.json"));
         Lookup lookup = new Lookup(json, tokenizerConfig, modelConfig, encode);
-        int bos = lookup.id("bos_token", "bos_token_id");
-        int eos = lookup.id("eos_token", "eos_token_id");
-        int pad = lookup.id("pad_token", "pad_token_id");
-        int unk = lookup.id("unk_token", "unk_token_id");
+        OptionalInt bos = lookup.id("bos_token", "bos_token_id");
+        OptionalInt eos = lookup.id("eos_token", "eos_token_id");
+        OptionalInt pad = lookup.id("pad_token", "pad_token_id");
+        OptionalInt unk = lookup.id("unk_token", "unk_token_id");
         Set<Integer> all = new HashSet<>(json.specialIds());
         all.addAll(lookup.ids("eos_token_id"));
-        IntStream.of(bos, eos, pad, unk).filter(id -> id >= 0).forEach(all::add);
+        Stream.of(bos, eos, pad, unk).forEach(id -> id.ifPresent(all::add));
         return new SpecialTokens(bos, eos, pad, Set.copyOf(all));
     }
 
@@ -49,13 +50,13 @@ record SpecialTokens(int bos, int eos, int pad, Set<Integer> all) {
     private record Lookup(TokenizerJson json, Optional<JsonConfig> tokenizerConfig, Optional<JsonConfig> modelConfig,
                           Function<String, long[]> encode) {
 
-        /** The id of a special token, or -1. */
-        int id(String tokenField, String idField) {
+        /** The id of a special token, if the files give one. */
+        OptionalInt id(String tokenField, String idField) {
             if (tokenizerConfig.isPresent() && tokenizerConfig.get().declares(tokenField)) {
-                return tokenizerConfig.get().tokenString(tokenField).map(this::idOf).orElse(-1);
+                return tokenizerConfig.get().tokenString(tokenField).map(this::idOf).orElse(OptionalInt.empty());
             }
             List<Integer> ids = ids(idField);
-            return ids.isEmpty() ? -1 : ids.get(0);
+            return ids.isEmpty() ? OptionalInt.empty() : OptionalInt.of(ids.get(0));
         }
 
         /** Every id {@code config.json} gives for a field (Llama 3 instruct lists several EOS ids). */
@@ -63,13 +64,13 @@ record SpecialTokens(int bos, int eos, int pad, Set<Integer> all) {
             return modelConfig.map(c -> c.ints(idField)).orElse(List.of());
         }
 
-        private int idOf(String token) {
+        private OptionalInt idOf(String token) {
             Integer added = json.addedTokens().get(token);
             if (added != null) {
-                return added;
+                return OptionalInt.of(added);
             }
             long[] ids = encode.apply(token);
-            return ids.length == 1 ? Math.toIntExact(ids[0]) : -1;
+            return ids.length == 1 ? OptionalInt.of(Math.toIntExact(ids[0])) : OptionalInt.empty();
         }
     }
 }

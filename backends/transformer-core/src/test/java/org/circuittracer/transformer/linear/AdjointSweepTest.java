@@ -17,6 +17,7 @@ import java.util.TreeSet;
 import java.util.stream.IntStream;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.model.LinearizationSpec;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.VjpResult;
 import org.circuittracer.spi.model.VjpSeeds;
 import org.circuittracer.spi.site.SiteKind;
@@ -48,11 +49,10 @@ class AdjointSweepTest {
                     int lanes = 1 + random.nextInt(12);
                     VjpSeeds seeds = seeds(scope, random, lanes, layers, t, d, trial % 2 == 0);
                     String what = "trial " + trial + ": L=" + layers + " T=" + t + " d=" + d + " gemma " + gemma
-                            + " " + spec.readSite() + "→" + spec.writeSite() + " layers "
-                            + Arrays.toString(seeds.layers()) + " positions " + Arrays.toString(seeds.positions());
+                            + " " + spec.readSite() + "→" + spec.writeSite() + " seeds " + seeds.sites();
                     VjpResult single = AdjointSweep.run(scope, model, spec, seeds, new int[] {0, lanes});
                     List<int[]> cuts = new ArrayList<>();
-                    cuts.add(AdjointSweep.runs(model, seeds.layers(), seeds.positions()));
+                    cuts.add(AdjointSweep.runs(model, seeds.depths(layers), seeds.positions()));
                     cuts.add(IntStream.rangeClosed(0, lanes).toArray()); // every lane alone
                     cuts.add(randomCuts(random, lanes));
                     for (int[] cut : cuts) {
@@ -84,7 +84,7 @@ class AdjointSweepTest {
                 assertThat(cuts[i]).isGreaterThan(cuts[i - 1]);
             }
             int[] logits = new int[10];
-            Arrays.fill(logits, VjpSeeds.UNEMBED);
+            Arrays.fill(logits, 8); // the unembedding's depth: the model's layer count
             int[] last = new int[10];
             Arrays.fill(last, 15);
             assertThat(AdjointSweep.runs(model, logits, last)).containsExactly(0, 10);
@@ -143,17 +143,16 @@ class AdjointSweepTest {
     /** Random seeds, logit lanes included; in (layer, position) order as attribution batches them, or shuffled. */
     private static VjpSeeds seeds(NDManager manager, Random random, int lanes, int layers, int t, int d,
                                   boolean sorted) {
-        List<int[]> seeds = new ArrayList<>();
+        List<SeedSite> seeds = new ArrayList<>();
         for (int i = 0; i < lanes; i++) {
             int layer = random.nextInt(layers + 1);
-            seeds.add(new int[] {layer == layers ? VjpSeeds.UNEMBED : layer,
-                    layer == layers ? t - 1 : random.nextInt(t)});
+            seeds.add(layer == layers ? new SeedSite.Unembedding(t - 1)
+                    : new SeedSite.ReadSite(layer, random.nextInt(t)));
         }
         if (sorted) {
-            seeds.sort(Comparator.<int[]>comparingInt(s -> s[0]).thenComparingInt(s -> s[1]));
+            seeds.sort(Comparator.<SeedSite>comparingInt(s -> s.depth(layers)).thenComparingInt(SeedSite::position));
         }
-        return new VjpSeeds(seeds.stream().mapToInt(s -> s[0]).toArray(), seeds.stream().mapToInt(s -> s[1]).toArray(),
-                manager.randomNormal(new Shape(lanes, d)));
+        return new VjpSeeds(seeds, manager.randomNormal(new Shape(lanes, d)));
     }
 
     private static Map<Integer, LinearMap> skips(NDManager manager, Random random, int layers, int d) {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import org.circuittracer.testkit.SharedFixtures;
 import org.circuittracer.testkit.fuzz.Fuzzer;
 import org.circuittracer.transformer.architecture.Architectures;
@@ -61,7 +62,7 @@ class HuggingFaceFilesFuzzTest {
                 .strings(List.of("eos_token_id", "do_sample", "temperature", "top_k", "top_p"))
                 .run((input, dir) -> {
                     Files.write(dir.resolve(GenerationConfig.FILE), input);
-                    GenerationConfig.read(dir, 2, 128);
+                    GenerationConfig.read(dir, OptionalInt.of(2), 128);
                 });
         r.assertSomeLoaded();
         r.assertSomeRejected();

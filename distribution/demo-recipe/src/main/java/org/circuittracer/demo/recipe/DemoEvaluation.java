@@ -11,6 +11,7 @@ import org.circuittracer.demo.corpus.World.Athlete;
 import org.circuittracer.demo.corpus.World.Language;
 import org.circuittracer.demo.corpus.World.State;
 import org.circuittracer.demo.corpus.World;
+import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 
@@ -126,7 +127,8 @@ public final class DemoEvaluation {
     public static TokenSequence prompt(TransformerModel model, String prompt) {
         int[] ids = model.tokenizer().encode(prompt, false);
         int[] withBos = new int[ids.length + 1];
-        withBos[0] = model.tokenizer().bosTokenId();
+        withBos[0] = model.tokenizer().bosTokenId().orElseThrow(() ->
+                CircuitTracerException.invalidArgument("The demo model's tokenizer has no BOS token."));
         System.arraycopy(ids, 0, withBos, 1, ids.length);
         return TokenSequence.of(withBos);
     }

@@ -22,9 +22,9 @@ class WordLevelVocabularyTest {
         vocabulary.write(dir);
         try (HfTokenizer tokenizer = HfTokenizer.open(dir)) {
             assertThat(tokenizer.vocabularySize()).isEqualTo(vocabulary.size());
-            assertThat(tokenizer.bosTokenId()).isEqualTo(vocabulary.bos());
-            assertThat(tokenizer.eosTokenId()).isEqualTo(vocabulary.eos());
-            assertThat(tokenizer.padTokenId()).isEqualTo(vocabulary.pad());
+            assertThat(tokenizer.bosTokenId()).hasValue(vocabulary.bos());
+            assertThat(tokenizer.eosTokenId()).hasValue(vocabulary.eos());
+            assertThat(tokenizer.padTokenId()).hasValue(vocabulary.pad());
             for (Document d : docs) {
                 assertThat(tokenizer.encode(d.text(), false)).as(d.text()).containsExactly(vocabulary.encode(d.text()));
             }

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -28,6 +27,7 @@ import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -398,10 +398,9 @@ public final class BackendBenchmark {
             try (NDManager state = scope.newSubManager();
                  LinearizedModel linear = model.linearize(state, prompt,
                          new LinearizationSpec(SiteKind.MLP_IN, SiteKind.MLP_OUT, Map.of()))) {
-                int[] layers = new int[lanes];
-                Arrays.fill(layers, VjpSeeds.UNEMBED);
-                int[] positions = IntStream.range(0, lanes).map(i -> length - 1 - i % length).toArray();
-                VjpSeeds seeds = new VjpSeeds(layers, positions,
+                List<SeedSite> sites = IntStream.range(0, lanes)
+                        .mapToObj(i -> (SeedSite) new SeedSite.Unembedding(length - 1 - i % length)).toList();
+                VjpSeeds seeds = new VjpSeeds(sites,
                         state.randomNormal(new Shape(lanes, config.modelWidth())));
                 vjp = median(time(options, () -> {
                     try (NDManager pass = scope.newSubManager()) {

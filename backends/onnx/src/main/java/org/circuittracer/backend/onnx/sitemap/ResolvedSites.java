@@ -66,7 +66,7 @@ public record ResolvedSites(SiteMap map, Map<HookSite, String> tensors, Map<Stri
     public static final Comparator<HookSite> FORWARD_ORDER = Comparator
             .comparingInt((HookSite s) -> s.kind() == SiteKind.EMBED || s.kind() == SiteKind.POS_EMBED ? 0
                     : s.kind().perLayer() ? 1 : 2)
-            .thenComparingInt(HookSite::layer)
+            .thenComparingInt(s -> s.layer().orElse(0)) // groups 0 and 2 hold only global sites
             .thenComparing(HookSite::kind);
 
     /** The sites, in forward order. */

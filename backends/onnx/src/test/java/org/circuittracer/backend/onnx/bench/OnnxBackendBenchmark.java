@@ -27,6 +27,7 @@ import org.circuittracer.spi.model.LinearizationSpec;
 import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Sampling;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -206,14 +207,12 @@ public final class OnnxBackendBenchmark {
 
     /** Logit-direction seeds at the last {@code min(B, T)} positions. */
     private static VjpSeeds seeds(NDManager scope, TransformerModel model, int length, int lanes) {
-        int[] layers = new int[lanes];
-        int[] positions = new int[lanes];
+        List<SeedSite> sites = new ArrayList<>(lanes);
         for (int i = 0; i < lanes; i++) {
-            layers[i] = VjpSeeds.UNEMBED;
-            positions[i] = length - 1 - (i % Math.min(lanes, length));
+            sites.add(new SeedSite.Unembedding(length - 1 - (i % Math.min(lanes, length))));
         }
         NDArray vectors = scope.randomNormal(new Shape(lanes, model.config().modelWidth()));
-        return new VjpSeeds(layers, positions, vectors);
+        return new VjpSeeds(sites, vectors);
     }
 
     private static TokenSequence prompt(int vocabulary, int length) {
