@@ -283,17 +283,17 @@ final class AttributeCommand implements Runnable {
                 .equals(ModelOptions.DEMO_PLT))) {
             words.addAll(List.of("--transcoders", modelOptions.transcoders));
         }
-        if (modelOptions.backend != null) {
-            words.addAll(List.of("--backend", modelOptions.backend));
+        if (modelOptions.load.backend != null) {
+            words.addAll(List.of("--backend", modelOptions.load.backend));
         }
-        if (modelOptions.dictionaryFormat != null) {
-            words.addAll(List.of("--dictionary-format", modelOptions.dictionaryFormat));
+        if (modelOptions.load.dictionaryFormat != null) {
+            words.addAll(List.of("--dictionary-format", modelOptions.load.dictionaryFormat));
         }
-        if (!modelOptions.dtype.equals("float32")) {
-            words.addAll(List.of("--dtype", modelOptions.dtype));
+        if (!modelOptions.load.dtype.equals("float32")) {
+            words.addAll(List.of("--dtype", modelOptions.load.dtype));
         }
-        if (modelOptions.plugins != null) {
-            words.addAll(List.of("--plugins", modelOptions.plugins.toString()));
+        if (modelOptions.load.plugins != null) {
+            words.addAll(List.of("--plugins", modelOptions.load.plugins.toString()));
         }
         if (!attributor.equals("exact")) {
             words.addAll(List.of("--attributor", attributor));

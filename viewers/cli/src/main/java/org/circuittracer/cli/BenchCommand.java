@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +37,7 @@ import org.circuittracer.spi.model.LinearizedModel;
 import org.circuittracer.spi.model.ModelConfig;
 import org.circuittracer.spi.model.ModelSource;
 import org.circuittracer.spi.model.Precision;
+import org.circuittracer.spi.model.SeedSite;
 import org.circuittracer.spi.model.TokenSequence;
 import org.circuittracer.spi.model.TransformerModel;
 import org.circuittracer.spi.model.VjpSeeds;
@@ -305,11 +307,8 @@ final class BenchCommand implements Runnable {
         try (NDManager state = manager.newSubManager();
              LinearizedModel linear = loaded.model.linearize(state, tokens, new LinearizationSpec(
                      loaded.dictionary.readSite(), loaded.dictionary.writeSite(), Map.of()))) {
-            int[] layers = new int[lanes];
-            Arrays.fill(layers, VjpSeeds.UNEMBED);
-            int[] positions = new int[lanes];
-            Arrays.fill(positions, t - 1);
-            VjpSeeds seeds = new VjpSeeds(layers, positions, state.randomNormal(new Shape(lanes,
+            List<SeedSite> sites = Collections.nCopies(lanes, new SeedSite.Unembedding(t - 1));
+            VjpSeeds seeds = new VjpSeeds(sites, state.randomNormal(new Shape(lanes,
                     loaded.model.config().modelWidth())));
             return median(time(() -> {
                 try (NDManager scope = manager.newSubManager()) {
@@ -427,13 +426,13 @@ final class BenchCommand implements Runnable {
             Path directory = workDir != null ? workDir
                     : SyntheticBench.defaultCacheRoot().resolve(syntheticSpec.name() + "-" + seed);
             written = SyntheticBench.ensure(syntheticSpec, seed, directory.toAbsolutePath(), modelDirectory -> {
-                BackendProvider backend = BackendChoice.choose(registry, modelOptions.backend, modelDirectory).provider();
+                BackendProvider backend = BackendChoice.choose(registry, modelOptions.load.backend, modelDirectory).provider();
                 return backend.create(new ModelSource(modelDirectory, Precision.FLOAT32, "auto", Map.of()));
             }, this::note);
             modelOptions.model = written.model().toString();
             modelOptions.transcoders = written.transcoders().toString();
             // bf16 encoders widened to float32 and kept would double the transcoders' memory: read them per call
-            modelOptions.lazyEncoder = syntheticSpec.family() == SyntheticBench.Family.GEMMA2;
+            modelOptions.load.lazyEncoder = syntheticSpec.family() == SyntheticBench.Family.GEMMA2;
         }
         resolvedOptions = modelOptions.resolve(spec);
         return resolvedOptions;

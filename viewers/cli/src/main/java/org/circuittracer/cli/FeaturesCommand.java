@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.ServiceLoader;
 
 import org.circuittracer.cli.batch.DashboardEngine;
@@ -56,16 +57,22 @@ final class FeaturesCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|REPO_ID",
-            description = "Model directory (config.json, *.safetensors, tokenizer.json), or a Hugging Face repo id "
-                    + "ORG/NAME[@REVISION] read from the local Hugging Face cache (nothing is downloaded).")
+    // Required here, unlike ModelOptions' (dashboards of the demo's transcoders are of no use), so declared here;
+    // how the model and transcoders are opened is the LoadOptions every model command shares.
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|REPO_ID", order = 1,
+            description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.json), or an "
+                    + "ONNX export of one (model.onnx), or a Hugging Face repo id ORG/NAME[@REVISION] read from the "
+                    + "local Hugging Face cache (nothing is downloaded). Required.")
     String modelName;
 
     @Option(names = {"-t", "--transcoders", "--transcoder-set", "--transcoder_set"}, required = true,
-            paramLabel = "DIR|REPO_ID|PRESET",
+            paramLabel = "DIR|REPO_ID|PRESET", order = 2,
             description = "Transcoder (dictionary) directory, a Hugging Face repo id from the local cache, or the "
-                    + "reference's presets gemma or llama.")
+                    + "reference's presets gemma or llama. Required.")
     String transcoderName;
+
+    @CommandLine.Mixin
+    LoadOptions load = new LoadOptions();
 
     /** The directories {@link #modelName} and {@link #transcoderName} name. */
     private Path model;
@@ -140,24 +147,6 @@ final class FeaturesCommand implements Runnable {
                     + "attribute writes into graphs).")
     String scan;
 
-    @Option(names = "--backend", paramLabel = "NAME",
-            description = "Backend provider, e.g. djl or onnx (default: the one that can open --model, as for "
-                    + "attribute).")
-    String backend;
-
-    @Option(names = "--dictionary-format", paramLabel = "NAME",
-            description = "Dictionary format provider (default: the one format that recognises --transcoders).")
-    String dictionaryFormat;
-
-    @Option(names = "--topk", paramLabel = "K",
-            description = "k of TopK transcoders whose files don't record it (not --top-k, the examples kept per "
-                    + "feature; the reference formats only).")
-    Integer topk;
-
-    @Option(names = "--plugins", paramLabel = "DIR",
-            description = "Directory of plugin jars (default: plugins/ beside circuit-tracer.jar, if present).")
-    Path plugins;
-
     @CommandLine.Mixin
     ProgressOptions output = new ProgressOptions();
 
@@ -174,18 +163,16 @@ final class FeaturesCommand implements Runnable {
         DashboardLayout chosenLayout = parseLayout();
         Corpus.Format format = parseCorpusFormat();
         DashboardOptions options = options();
+        Precision precision = load.check(spec);
         HubCache hub = HubCache.fromEnvironment();
         model = ModelOptions.locate(modelName, "--model", hub, false).path();
         transcoders = ModelOptions.locate(transcoderName, "--transcoders", hub, true).path();
-        if (topk != null && topk < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--topk must be at least 1, got " + topk
-                    + ".");
-        }
         ModelOptions.requireDirectory(model, "--model");
         ModelOptions.requireDirectory(transcoders, "--transcoders");
-        Path dir = plugins != null ? plugins : Launch.defaultPluginDirectory();
+        ModelOptions.Resolved resolved = new ModelOptions.Resolved(model, transcoders, false, precision,
+                transcoderName);
         if (master != null) {
-            runDistributed(chosenLayout, options, dir);
+            runDistributed(chosenLayout, options, resolved);
             return;
         }
         if ("parquet".equals(corpusFormat) || ("auto".equals(corpusFormat) && looksLikeParquet(corpus))) {
@@ -193,21 +180,22 @@ final class FeaturesCommand implements Runnable {
                     + "Spark add-on, docs/distributed.md), or give a text or .jsonl corpus.");
         }
         Corpus documents = format == null ? Corpus.read(corpus) : Corpus.read(corpus, format);
-        try (Registries.Registry registry = Registries.open(dir);
+        try (Registries.Registry registry = Registries.open(load.pluginDirectory());
              DashboardProgress progress = new DashboardProgress(spec.commandLine().getErr(), output.quiet)) {
-            BackendChoice.Choice choice = BackendChoice.choose(registry, backend, model);
+            BackendChoice.Choice choice = BackendChoice.choose(registry, load.backend, model);
             BackendProvider backendProvider = choice.provider();
             if (choice.reason() != null) {
                 progress.note(choice.reason());
             }
-            DictionaryFormatProvider dictionaryProvider = dictionaryFormat != null
-                    ? registry.get(ProviderKind.DICTIONARY_FORMAT, dictionaryFormat)
+            DictionaryFormatProvider dictionaryProvider = load.dictionaryFormat != null
+                    ? registry.get(ProviderKind.DICTIONARY_FORMAT, load.dictionaryFormat)
                     : AttributeCommand.detectFormat(registry.all(ProviderKind.DICTIONARY_FORMAT), transcoders);
-            progress.note("Loading model " + model + " (" + backendProvider.name() + ")");
-            try (TransformerModel m = backendProvider.create(ModelSource.of(model))) {
+            progress.note("Loading model " + model + " (" + backendProvider.name() + ", "
+                    + precision.name().toLowerCase(Locale.ROOT) + ")");
+            try (TransformerModel m = backendProvider.create(new ModelSource(model, precision, "auto", Map.of()))) {
                 progress.note("Loading transcoders " + transcoders + " (" + dictionaryProvider.name() + ")");
                 try (SparseDictionary dictionary = dictionaryProvider.create(
-                        ModelOptions.dictionarySource(transcoders, topk))) {
+                        load.dictionarySource(transcoders))) {
                     progress.note("Reading corpus " + corpus);
                     CollectedDashboards dashboards = FeatureDashboards.collect(m, dictionary, documents, options,
                             progress);
@@ -230,15 +218,13 @@ final class FeaturesCommand implements Runnable {
     }
 
     /** {@code --master}: the same dashboards, computed by the engine on the class path over partitions. */
-    private void runDistributed(DashboardLayout chosenLayout, DashboardOptions options, Path pluginDir) {
+    private void runDistributed(DashboardLayout chosenLayout, DashboardOptions options, ModelOptions.Resolved resolved) {
         DashboardEngine engine = engine();
         if (!Files.exists(corpus)) {
             throw new CircuitTracerException(StandardErrorCode.FILE_NOT_FOUND, "--corpus " + corpus + " does not "
                     + "exist. Give a text, .jsonl or Parquet corpus file, or a directory of them.");
         }
-        ModelSpec modelSpec = new ModelSpec(model.toAbsolutePath().toString(), transcoders.toAbsolutePath().toString(),
-                false, transcoderName, backend, dictionaryFormat, Precision.FLOAT32, topk,
-                pluginDir == null ? null : pluginDir.toAbsolutePath().toString(), "exact");
+        ModelSpec modelSpec = ModelSpec.of(load, resolved, "exact", Map.of());
         DashboardRequest request = new DashboardRequest(corpus.toAbsolutePath(), corpusFormat, outputDir,
                 chosenLayout, master, modelSpec, options, partitions == null ? 0 : partitions);
         DashboardOutcome outcome;

@@ -34,7 +34,7 @@ final class LoadedModel implements AutoCloseable {
     /** Opens {@code resolved} with {@code options}' backend and dictionary format, telling {@code note} each step. */
     static LoadedModel open(Registries.Registry registry, ModelOptions options, ModelOptions.Resolved resolved,
                             Consumer<String> note) {
-        return open(registry, options.backend, options.dictionaryFormat,
+        return open(registry, options.load.backend, options.load.dictionaryFormat,
                 () -> options.dictionarySource(resolved.transcoders()), resolved, note);
     }
 

@@ -6,8 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,7 +24,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of every command that opens a model and a transcoder set. Without {@code --model} the embedded demo
- * model is used, with its per-layer transcoders unless {@code --transcoders} says otherwise.
+ * model is used, with its per-layer transcoders unless {@code --transcoders} says otherwise. How they are opened
+ * ({@code --backend}, {@code --dtype}, …) is {@link LoadOptions}, which {@code features} uses without the demo default.
  */
 final class ModelOptions {
 
@@ -50,51 +49,13 @@ final class ModelOptions {
                     + "--model.")
     String transcoders;
 
-    @Option(names = "--backend", paramLabel = "NAME", order = 3,
-            description = "Backend provider, e.g. djl or onnx (default: the one that can open --model; for a "
-                    + "directory several can open, the one whose weight files it holds: model.onnx for onnx, "
-                    + "*.safetensors for djl).")
-    String backend;
+    /** Backend, dictionary format, precision, plugins and TopK k: how the model and transcoders are opened. */
+    @CommandLine.Mixin
+    LoadOptions load = new LoadOptions();
 
-    @Option(names = "--dictionary-format", paramLabel = "NAME", order = 4,
-            description = "Dictionary format provider (default: the one format that recognises the transcoders).")
-    String dictionaryFormat;
-
-    @Option(names = "--dtype", defaultValue = "float32", paramLabel = "float32|float16|bfloat16", order = 5,
-            description = "Compute precision (default: ${DEFAULT-VALUE}). bfloat16 is computed in float32: the "
-                    + "PyTorch engine of DJL has no bfloat16 tensors.")
-    String dtype;
-
-    @Option(names = "--plugins", paramLabel = "DIR", order = 6,
-            description = "Directory of plugin jars (default: plugins/ of the installation, if present).")
-    Path plugins;
-
-    @Option(names = "--topk", paramLabel = "K", order = 6,
-            description = "k of TopK transcoders whose files don't record it (circuit-tracer knows some sets' k "
-                    + "from their repo name, e.g. 128 for facebook/crv-8b-instruct-transcoders; the reference "
-                    + "formats only).")
-    Integer topk;
-
-    /** Read encoders per call instead of keeping them (set by {@code bench --synthetic} for bf16 sets; no flag). */
-    boolean lazyEncoder;
-
-    /** The dictionary to open: {@code directory} with the dictionary options these flags give. */
+    /** The dictionary to open: {@code directory} with the dictionary options the flags give. */
     DictionarySource dictionarySource(Path directory) {
-        DictionarySource source = dictionarySource(directory, topk);
-        return lazyEncoder ? new DictionarySource(source.directory(), true, source.lazyDecoder(), source.options())
-                : source;
-    }
-
-    /** {@code directory} with option {@code topk=K} when {@code --topk} was given (the reference formats read it). */
-    static DictionarySource dictionarySource(Path directory, Integer topk) {
-        if (topk == null) {
-            return DictionarySource.of(directory);
-        }
-        if (topk < 1) {
-            throw new CircuitTracerException(StandardErrorCode.INVALID_ARGUMENT, "--topk must be at least 1, got "
-                    + topk + ".");
-        }
-        return new DictionarySource(directory, false, true, Map.of("topk", Integer.toString(topk)));
+        return load.dictionarySource(directory);
     }
 
     /** What the options resolve to. */
@@ -108,16 +69,13 @@ final class ModelOptions {
      * @throws CircuitTracerException FILE_NOT_FOUND for a directory that does not exist, or a demo that is absent
      */
     Resolved resolve(CommandLine.Model.CommandSpec spec) {
-        if (topk != null && topk < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--topk must be at least 1, got " + topk
-                    + ".");
-        }
+        load.check(spec);
         return resolve(spec, HubCache.fromEnvironment());
     }
 
     /** {@link #resolve(CommandLine.Model.CommandSpec)} with Hugging Face repo ids looked up in {@code hub}. */
     Resolved resolve(CommandLine.Model.CommandSpec spec, HubCache hub) {
-        Precision precision = precision(spec);
+        Precision precision = load.precision(spec);
         boolean demoTranscoders = transcoders != null
                 && (transcoders.equals(DEMO_PLT) || transcoders.equals(DEMO_CLT) || transcoders.equals("demo"));
         if (model != null && transcoders == null) {
@@ -242,16 +200,11 @@ final class ModelOptions {
             Pattern.compile("model_name:\\s*[\"']?([^\"'#\\s]+)[\"']?\\s*(#.*)?");
 
     Precision precision(CommandLine.Model.CommandSpec spec) {
-        return switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "fp32", "bfloat16", "bf16" -> Precision.FLOAT32;
-            case "float16", "fp16", "half" -> Precision.FLOAT16;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option "
-                    + "'--dtype': '" + dtype + "'; give float32, float16 or bfloat16.");
-        };
+        return load.precision(spec);
     }
 
     Path pluginDirectory() {
-        return plugins != null ? plugins : Launch.defaultPluginDirectory();
+        return load.pluginDirectory();
     }
 
     static void requireDirectory(Path path, String option) {

@@ -54,6 +54,12 @@ public record ModelSpec(String model, String transcoders, boolean demo, String t
     /** What the command's options resolved to. */
     static ModelSpec of(ModelOptions options, ModelOptions.Resolved resolved, String attributor,
                         Map<String, String> attributorOptions) {
+        return of(options.load, resolved, attributor, attributorOptions);
+    }
+
+    /** What {@code load} and the directories {@code resolved} names come to (features, whose model is required). */
+    static ModelSpec of(LoadOptions options, ModelOptions.Resolved resolved, String attributor,
+                        Map<String, String> attributorOptions) {
         Path plugins = options.pluginDirectory();
         return new ModelSpec(resolved.model().toAbsolutePath().toString(),
                 resolved.transcoders().toAbsolutePath().toString(), resolved.demo(), resolved.transcoderLabel(),

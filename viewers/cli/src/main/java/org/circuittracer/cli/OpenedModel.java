@@ -26,7 +26,7 @@ public final class OpenedModel implements AutoCloseable {
             Attributor attributor = registry.get(ProviderKind.ATTRIBUTOR, spec.attributor()).create(
                     new AttributorOptions(spec.attributor(), spec.attributorOptions()));
             LoadedModel loaded = LoadedModel.open(registry, spec.backend(), spec.dictionaryFormat(),
-                    () -> ModelOptions.dictionarySource(spec.resolved().transcoders(), spec.topk()), spec.resolved(),
+                    () -> LoadOptions.dictionarySource(spec.resolved().transcoders(), spec.topk()), spec.resolved(),
                     note);
             return new OpenedModel(registry, loaded, new PromptAttribution(loaded.model, loaded.dictionary,
                     attributor));

@@ -14,8 +14,12 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 
-/** Argument checks of {@link TranscoderDictionary}: each failure is an INVALID_ARGUMENT saying what is allowed. */
-final class Inputs {
+/**
+ * Argument checks of the {@link SparseDictionary} methods, for {@link TranscoderDictionary} and for plugins with a
+ * dictionary of their own: each failure is an INVALID_ARGUMENT saying what is allowed, in the same words for every
+ * format.
+ */
+public final class Inputs {
 
     private Inputs() {
     }
@@ -24,7 +28,7 @@ final class Inputs {
      * A float32 copy of {@code input [T, d]} owned by {@code scope}, so that every array computed from it lands in
      * {@code scope} (DJL puts results in the first operand's manager) and the caller's array is never touched.
      */
-    static NDArray copyIn(NDManager scope, NDArray input, int width, String what) {
+    public static NDArray copyIn(NDManager scope, NDArray input, int width, String what) {
         if (input == null) {
             throw invalid(what + " is missing; pass the read-site value [T, " + width + "].");
         }
@@ -38,7 +42,7 @@ final class Inputs {
         return copy;
     }
 
-    static void checkPositions(Set<Integer> zeroedPositions) {
+    public static void checkPositions(Set<Integer> zeroedPositions) {
         for (int position : zeroedPositions) {
             if (position < 0) {
                 throw invalid("Zeroed position " + position + " is negative; positions count from 0.");
@@ -46,14 +50,14 @@ final class Inputs {
         }
     }
 
-    static void checkLayer(SparseDictionary dictionary, int layer) {
+    public static void checkLayer(SparseDictionary dictionary, int layer) {
         if (layer < 0 || layer >= dictionary.layers()) {
             throw invalid("Layer " + layer + " is out of range: the dictionary has layers 0.." + (dictionary.layers() - 1)
                     + ".");
         }
     }
 
-    static void checkFeatures(SparseDictionary dictionary, int layer, int[] features) {
+    public static void checkFeatures(SparseDictionary dictionary, int layer, int[] features) {
         checkLayer(dictionary, layer);
         int count = dictionary.features(layer);
         for (int feature : features) {
@@ -64,7 +68,7 @@ final class Inputs {
         }
     }
 
-    static void checkWrites(SparseDictionary dictionary, int sourceLayer, int outputLayer) {
+    public static void checkWrites(SparseDictionary dictionary, int sourceLayer, int outputLayer) {
         checkLayer(dictionary, sourceLayer);
         checkLayer(dictionary, outputLayer);
         int[] outputs = dictionary.outputLayers(sourceLayer);
@@ -75,7 +79,7 @@ final class Inputs {
     }
 
     /** Checks a decode request and returns the sequence length T. */
-    static int checkDecodeArguments(SparseDictionary dictionary, int outputLayer, List<SparseActivations> activations,
+    public static int checkDecodeArguments(SparseDictionary dictionary, int outputLayer, List<SparseActivations> activations,
                                     NDArray outputInput) {
         checkLayer(dictionary, outputLayer);
         Set<Integer> writers = IntStream.range(0, outputLayer + 1)

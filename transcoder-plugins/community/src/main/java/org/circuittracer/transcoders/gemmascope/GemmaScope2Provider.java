@@ -11,8 +11,8 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
-import org.circuittracer.transcoders.community.CommunityLayouts;
-import org.circuittracer.transcoders.community.Layers;
+import org.circuittracer.transcoders.common.CommunityLayouts;
+import org.circuittracer.transcoders.common.Layers;
 
 /**
  * The format {@code gemma-scope-2}: GemmaScope 2 (Gemma 3) per-layer transcoders as Google publishes them, one

@@ -16,15 +16,15 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.JsonFiles;
+import org.circuittracer.transcoders.common.Layers;
 import org.circuittracer.transcoders.common.Resources;
 import org.circuittracer.transcoders.common.RowMatrix;
+import org.circuittracer.transcoders.common.TensorChecks;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
 import org.circuittracer.transcoders.common.WeightVector;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.JsonFiles;
-import org.circuittracer.transcoders.community.Layers;
-import org.circuittracer.transcoders.community.TensorChecks;
 
 /**
  * Reads GemmaScope 2 transcoders as Google publishes them ({@code google/gemma-scope-2-*}, folder

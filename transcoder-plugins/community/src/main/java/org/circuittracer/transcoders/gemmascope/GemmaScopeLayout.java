@@ -16,8 +16,8 @@ import java.util.stream.Stream;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.Recognition;
 import org.circuittracer.spi.StandardErrorCode;
+import org.circuittracer.transcoders.common.Layers;
 import org.circuittracer.transcoders.common.ReferenceConfig;
-import org.circuittracer.transcoders.community.Layers;
 
 /**
  * Where the layers' {@code params.npz} files of a GemmaScope directory are. Two layouts:

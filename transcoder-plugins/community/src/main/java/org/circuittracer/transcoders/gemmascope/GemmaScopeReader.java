@@ -11,15 +11,15 @@ import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.ReferenceConfig;
 import org.circuittracer.transcoders.common.Resources;
 import org.circuittracer.transcoders.common.RowMatrix;
+import org.circuittracer.transcoders.common.TensorChecks;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
 import org.circuittracer.transcoders.common.WeightVector;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.TensorChecks;
 import org.circuittracer.transcoders.numpy.NpzArchive;
-import org.circuittracer.transcoders.common.ReferenceConfig;
 
 /**
  * Reads GemmaScope transcoders: per layer a {@code params.npz} with {@code W_enc [d, F]} (used as stored: it is

@@ -10,10 +10,10 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.JsonFiles;
 import org.circuittracer.transcoders.common.Nonlinearity;
 import org.circuittracer.transcoders.common.Transcoders;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.JsonFiles;
 
 /**
  * What one SAELens {@code cfg.json} says about its transcoder, checked: SAELens 3–6 spellings (hook names at the top

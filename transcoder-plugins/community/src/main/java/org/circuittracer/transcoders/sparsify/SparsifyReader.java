@@ -13,16 +13,16 @@ import org.circuittracer.safetensors.SafetensorsFile;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionarySource;
-import org.circuittracer.transcoders.common.Resources;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.JsonFiles;
+import org.circuittracer.transcoders.common.Layers;
 import org.circuittracer.transcoders.common.Nonlinearity;
+import org.circuittracer.transcoders.common.Resources;
 import org.circuittracer.transcoders.common.RowMatrix;
+import org.circuittracer.transcoders.common.TensorChecks;
 import org.circuittracer.transcoders.common.TranscoderDictionary;
 import org.circuittracer.transcoders.common.Transcoders;
 import org.circuittracer.transcoders.common.WeightVector;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.JsonFiles;
-import org.circuittracer.transcoders.community.Layers;
-import org.circuittracer.transcoders.community.TensorChecks;
 
 /**
  * Reads a sparsify checkpoint of transcoders: one sub-directory per hook point with {@code cfg.json} and

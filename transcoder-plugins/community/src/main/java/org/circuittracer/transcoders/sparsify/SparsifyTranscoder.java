@@ -7,8 +7,8 @@ import java.util.Optional;
 import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.JsonFiles;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.JsonFiles;
 
 /**
  * One sparsify hook point, {@code <hookpoint>/cfg.json}, checked. sparsify's encoder is always

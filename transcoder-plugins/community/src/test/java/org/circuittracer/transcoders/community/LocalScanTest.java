@@ -7,6 +7,7 @@ import java.util.Map;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.dictionary.SparseDictionary;
+import org.circuittracer.transcoders.common.FormatOptions;
 import org.circuittracer.transcoders.gemmascope.GemmaScopeNpzProvider;
 import org.circuittracer.transcoders.saelens.SaeLensProvider;
 import org.circuittracer.transcoders.sparsify.SparsifyProvider;

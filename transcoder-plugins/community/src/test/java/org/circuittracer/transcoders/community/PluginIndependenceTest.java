@@ -20,8 +20,7 @@ class PluginIndependenceTest {
     /** Each dictionary plugin module and the packages it owns. */
     private static final Map<String, List<String>> PLUGINS = Map.of(
             "transcoders-reference", List.of("org.circuittracer.transcoders.reference.."),
-            "transcoders-community", List.of("org.circuittracer.transcoders.community..",
-                    "org.circuittracer.transcoders.gemmascope..", "org.circuittracer.transcoders.numpy..",
+            "transcoders-community", List.of("org.circuittracer.transcoders.gemmascope..", "org.circuittracer.transcoders.numpy..",
                     "org.circuittracer.transcoders.saelens..", "org.circuittracer.transcoders.sparsify.."),
             "transcoders-native", List.of("org.circuittracer.transcoders.nativeformat.."),
             "transcoders-matching-pursuit", List.of("org.circuittracer.transcoders.mp.."));

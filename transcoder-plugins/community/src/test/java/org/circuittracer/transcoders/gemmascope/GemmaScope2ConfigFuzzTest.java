@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.testkit.fuzz.Fuzzer;
-import org.circuittracer.transcoders.community.FormatOptions;
+import org.circuittracer.transcoders.common.FormatOptions;
 import org.junit.jupiter.api.Test;
 
 /** GemmaScope 2 {@code config.json}, fuzzed with the testkit's harness (docs/develop/fuzzing.md). */

@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.transcoders.community.FormatWriters;
 import org.circuittracer.transcoders.community.TranscoderWeights;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The dictionary rules on an affine (skip) set in float32 and a plain one in bfloat16. */
-class GemmaScope2DictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class GemmaScope2DictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path scratch;

@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.transcoders.community.FormatWriters;
 import org.circuittracer.transcoders.community.TranscoderWeights;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The dictionary rules on a plain release-style layout (deflated) and on a config-listed one (stored). */
-class GemmaScopeDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class GemmaScopeDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path scratch;

@@ -3,7 +3,7 @@ package org.circuittracer.transcoders.saelens;
 import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.transcoders.community.FormatWriters;
 import org.circuittracer.transcoders.community.TranscoderWeights;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The dictionary rules on SAELens 6 JumpReLU transcoders, skip transcoders, and SAELens 5 TopK transcoders (hooks at
  * the top level, {@code activation_fn_str: topk}).
  */
-class SaeLensDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class SaeLensDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path scratch;

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.testkit.fuzz.Fuzzer;
-import org.circuittracer.transcoders.community.FormatOptions;
-import org.circuittracer.transcoders.community.JsonFiles;
+import org.circuittracer.transcoders.common.FormatOptions;
+import org.circuittracer.transcoders.common.JsonFiles;
 import org.junit.jupiter.api.Test;
 
 /** sparsify's {@code cfg.json} and training {@code config.json}, fuzzed (docs/develop/fuzzing.md). */

@@ -3,13 +3,13 @@ package org.circuittracer.transcoders.sparsify;
 import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.transcoders.community.FormatWriters;
 import org.circuittracer.transcoders.community.TranscoderWeights;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The dictionary rules on sparsify TopK transcoders, with and without a skip connection. */
-class SparsifyDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+/** Both kits (provider and dictionary rules) on sparsify TopK transcoders, with and without a skip connection. */
+class SparsifyDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path scratch;

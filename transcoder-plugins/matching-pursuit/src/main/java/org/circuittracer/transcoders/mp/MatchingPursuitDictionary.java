@@ -22,6 +22,7 @@ import org.circuittracer.spi.dictionary.SparseActivations;
 import org.circuittracer.spi.dictionary.SparseDictionary;
 import org.circuittracer.spi.model.LinearMap;
 import org.circuittracer.spi.site.SiteKind;
+import org.circuittracer.transcoders.common.Inputs;
 import org.circuittracer.transcoders.common.RowMatrix;
 import org.circuittracer.transcoders.common.Transcoders;
 
@@ -192,7 +193,7 @@ final class MatchingPursuitDictionary implements SparseDictionary {
 
     @Override
     public NDArray encode(NDManager manager, int layer, NDArray input, Set<Integer> zeroedPositions) {
-        checkZeroed(zeroedPositions);
+        Inputs.checkPositions(zeroedPositions);
         try (NDManager scope = manager.newSubManager()) {
             NDArray codes = Pursuit.encode(centered(scope, layer, input), atoms(scope, layer), manifest.steps());
             float[] values = codes.toFloatArray();
@@ -370,29 +371,18 @@ final class MatchingPursuitDictionary implements SparseDictionary {
     }
 
     private void checkLayer(int layer) {
-        if (closed) {
-            throw new IllegalStateException("The dictionary at " + directory + " is closed.");
-        }
-        if (layer < 0 || layer >= manifest.layers()) {
-            throw invalid("Layer " + layer + " is outside the dictionary's layers 0 to " + (manifest.layers() - 1) + ".");
-        }
+        checkOpen();
+        Inputs.checkLayer(this, layer);
     }
 
     private void checkFeatures(int layer, int[] features) {
-        checkLayer(layer);
-        for (int f : features) {
-            if (f < 0 || f >= manifest.features()) {
-                throw invalid("Feature " + f + " is outside layer " + layer + "'s features 0 to "
-                        + (manifest.features() - 1) + ".");
-            }
-        }
+        checkOpen();
+        Inputs.checkFeatures(this, layer, features);
     }
 
-    private static void checkZeroed(Set<Integer> zeroedPositions) {
-        for (int p : zeroedPositions) {
-            if (p < 0) {
-                throw invalid("Zeroed position " + p + " is negative.");
-            }
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("The dictionary at " + directory + " is closed.");
         }
     }
 

@@ -4,11 +4,11 @@ import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The dictionary kit on two synthetic sets: float32 and bfloat16 storage. */
-class MatchingPursuitConformanceTest extends AbstractDictionaryConformanceTest {
+/** Both kits (provider and dictionary rules); the dictionary rules on two synthetic sets: float32 and bfloat16 storage. */
+class MatchingPursuitConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     /** Static, so that it exists when the kit asks for the directories; shared by the class's tests. */
     @TempDir

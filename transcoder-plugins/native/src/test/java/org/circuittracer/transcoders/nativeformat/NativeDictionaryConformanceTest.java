@@ -7,14 +7,14 @@ import java.util.Optional;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
 import org.circuittracer.spi.dictionary.SparseDictionary;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dictionary rules on converted sets of every kind the format holds: per-layer ReLU, JumpReLU with a skip
  * connection, TopK and ReLU after TopK, and a cross-layer JumpReLU transcoder.
  */
-class NativeDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class NativeDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path scratch;

@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.testkit.SharedFixtures;
 import org.circuittracer.transcoders.common.ModelKind;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The dictionary rules on the cross-layer fixture set and on a synthetic BF16 JumpReLU cross-layer transcoder. */
-class ReferenceCrossLayerDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class ReferenceCrossLayerDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path synthetic;

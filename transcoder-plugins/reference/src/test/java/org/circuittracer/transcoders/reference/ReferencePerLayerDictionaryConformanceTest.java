@@ -6,7 +6,7 @@ import java.util.stream.Stream;
 import org.circuittracer.safetensors.DType;
 import org.circuittracer.spi.dictionary.ActivationFunction;
 import org.circuittracer.spi.dictionary.DictionaryFormatProvider;
-import org.circuittracer.testkit.AbstractDictionaryConformanceTest;
+import org.circuittracer.testkit.AbstractDictionaryPluginConformanceTest;
 import org.circuittracer.testkit.SharedFixtures;
 import org.circuittracer.transcoders.common.ModelKind;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The dictionary rules on the five per-layer fixture sets, and on synthetic sets with what the fixtures lack: BF16 and
  * F16 storage, TopK, and JumpReLU with a skip connection.
  */
-class ReferencePerLayerDictionaryConformanceTest extends AbstractDictionaryConformanceTest {
+class ReferencePerLayerDictionaryConformanceTest extends AbstractDictionaryPluginConformanceTest {
 
     @TempDir
     static Path synthetic;

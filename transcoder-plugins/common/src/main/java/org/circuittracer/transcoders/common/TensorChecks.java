@@ -1,4 +1,4 @@
-package org.circuittracer.transcoders.community;
+package org.circuittracer.transcoders.common;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

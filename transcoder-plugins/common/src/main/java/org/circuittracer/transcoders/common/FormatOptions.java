@@ -1,4 +1,4 @@
-package org.circuittracer.transcoders.community;
+package org.circuittracer.transcoders.common;
 
 import java.util.Map;
 import java.util.Optional;
@@ -9,7 +9,6 @@ import org.circuittracer.spi.CircuitTracerException;
 import org.circuittracer.spi.StandardErrorCode;
 import org.circuittracer.spi.dictionary.DictionarySource;
 import org.circuittracer.spi.site.SiteKind;
-import org.circuittracer.transcoders.common.Transcoders;
 
 /**
  * The {@link DictionarySource} options the community formats share: {@code readSite} and {@code writeSite} (hook names

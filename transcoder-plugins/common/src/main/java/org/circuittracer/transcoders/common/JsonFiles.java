@@ -1,4 +1,4 @@
-package org.circuittracer.transcoders.community;
+package org.circuittracer.transcoders.common;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
