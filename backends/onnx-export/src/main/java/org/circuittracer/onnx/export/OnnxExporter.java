@@ -62,6 +62,8 @@ public final class OnnxExporter {
 
     /** ONNX IR version written (ONNX 1.12). */
     static final int IR_VERSION = 8;
+    /** The model's {@code producer_version}: this build's version (version.properties, filtered by Maven). */
+    static final String PRODUCER_VERSION = producerVersion();
     /** Default-domain operator set written. */
     static final int OPSET = 17;
     /** The file holding the weights with {@link Options#externalData()}. */
@@ -212,7 +214,7 @@ public final class OnnxExporter {
                 g.namedOutputNode("/lm_head/Identity", "Identity", "logits", logits);
             }
             return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("circuit-tracer")
-                    .setProducerVersion("0.1.0").setDomain("org.circuittracer")
+                    .setProducerVersion(PRODUCER_VERSION).setDomain("org.circuittracer")
                     .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
                     .addMetadataProps(entry("architecture", architecture))
                     .setGraph(g.graph()).build();
@@ -474,6 +476,19 @@ public final class OnnxExporter {
 
         private static long[] shape(NDArray array) {
             return array.getShape().getShape();
+        }
+    }
+
+    private static String producerVersion() {
+        try (var in = OnnxExporter.class.getResourceAsStream("version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            String v = p.getProperty("version", "");
+            return v.isEmpty() || v.startsWith("${") ? "development" : v;
+        } catch (IOException e) {
+            return "development";
         }
     }
 }

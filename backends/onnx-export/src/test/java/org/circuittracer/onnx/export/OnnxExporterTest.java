@@ -42,6 +42,8 @@ class OnnxExporterTest {
         assertThat(model.getGraph().getOutputList()).extracting(ValueInfoProto::getName)
                 .contains("logits", "present.0.value");
         assertThat(model.getGraph().getInitializerCount()).isPositive();
+        assertThat(model.getProducerVersion()).as("this build's version, not a constant")
+                .matches("\\d+\\.\\d+\\.\\d+.*").isEqualTo(OnnxExporter.PRODUCER_VERSION);
         assertThat(target.resolve("config.json")).hasSameTextualContentAs(source.resolve("config.json"));
         assertThat(target.resolve("tokenizer.json")).exists();
         assertThat(target.resolve(OnnxExporter.EXTERNAL_DATA)).doesNotExist();

@@ -28,10 +28,11 @@ class EquinoxLauncherTest {
 
         assertThat(status).isZero();
         assertThat(err()).isEmpty();
-        assertThat(out()).contains("Equinox is running 1 bundle: org.circuittracer.circuit-tracer-test-plugin 0.1.0 (ACTIVE).")
+        assertThat(out()).contains("Equinox is running 1 bundle: org.circuittracer.circuit-tracer-test-plugin " + TestBundles.VERSION
+                + " (ACTIVE).")
                 .contains("KIND", "NAME", "ORIGIN")
                 .containsPattern("attributor\\s+test-fixture\\s+bundle org.circuittracer.circuit-tracer-test-plugin "
-                        + "0.1.0\\s+Test bundle for the plugin runtime")
+                        + TestBundles.VERSION.replace(".", "\\.") + "\\s+Test bundle for the plugin runtime")
                 .contains("Problems:", "x.jar: cannot install it");
     }
 

@@ -51,9 +51,9 @@ class EquinoxRuntimeTest {
         assertThat(TestBundles.libraryBundles()).extracting(p -> p.getFileName().toString())
                 .contains("circuit-tracer-safetensors.jar", "circuit-tracer-hub.jar");
         assertThat(runtime.bundles()).contains(
-                "org.circuittracer.circuit-tracer-safetensors 0.1.0 (ACTIVE)",
-                "org.circuittracer.circuit-tracer-hub 0.1.0 (ACTIVE)",
-                TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " 0.1.0 (ACTIVE)");
+                "org.circuittracer.circuit-tracer-safetensors " + TestBundles.VERSION + " (ACTIVE)",
+                "org.circuittracer.circuit-tracer-hub " + TestBundles.VERSION + " (ACTIVE)",
+                TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " " + TestBundles.VERSION + " (ACTIVE)");
     }
 
     @Test
@@ -93,7 +93,7 @@ class EquinoxRuntimeTest {
     void describeNamesTheBundle() {
         assertThat(runtime.describe()).contains(new ProviderInfo("attributor", "test-fixture",
                 "Test bundle for the plugin runtime; computes no graphs.",
-                "bundle " + TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " 0.1.0",
+                "bundle " + TestBundles.TEST_PLUGIN_SYMBOLIC_NAME + " " + TestBundles.VERSION,
                 "org.circuittracer.testplugin.TestFixtureAttributorProvider"));
         // the DJL backend needs the PyTorch engine on the launcher's class path; this launcher has none
         assertThat(runtime.all(ProviderKind.BACKEND)).isEmpty();

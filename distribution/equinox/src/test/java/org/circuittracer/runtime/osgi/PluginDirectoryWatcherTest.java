@@ -37,7 +37,7 @@ class PluginDirectoryWatcherTest {
             AttributorProvider first = runtime.get(ProviderKind.ATTRIBUTOR, "test-fixture");
             assertThat(runtime.describe()).singleElement().satisfies(
                     info -> assertThat(info.origin()).isEqualTo("bundle " + TestBundles.TEST_PLUGIN_SYMBOLIC_NAME
-                            + " 0.1.0"));
+                            + " " + TestBundles.VERSION));
 
             Files.delete(jar);
             Duration disappeared = Await.until("test-fixture is removed", () -> !has(runtime, "test-fixture"));

@@ -22,6 +22,8 @@ final class TestBundles {
     /** The providers' interface, as named in services files. */
     static final String ATTRIBUTOR_SERVICES = "META-INF/services/org.circuittracer.spi.attribution.AttributorProvider";
     static final String TEST_PLUGIN_SYMBOLIC_NAME = "org.circuittracer.circuit-tracer-test-plugin";
+    /** The project's version, which our bundles carry (set by the build). */
+    static final String VERSION = System.getProperty("circuittracer.version", "0.2.0");
 
     private TestBundles() {
     }
