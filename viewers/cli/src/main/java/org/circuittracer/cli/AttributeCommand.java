@@ -170,19 +170,8 @@ final class AttributeCommand implements Runnable {
                 timing.put("load_model_s", loaded.modelSeconds);
                 timing.put("load_transcoders_s", loaded.dictionarySeconds);
                 PromptAttribution pipeline = new PromptAttribution(m, loaded.dictionary, attributorImpl);
-                PromptAttribution.Settings settings = new PromptAttribution.Settings(limits.maxNLogits,
-                        limits.desiredLogitProb, limits.maxFeatureNodes, limits.batchSize, graphJson.nodeThreshold,
-                        graphJson.edgeThreshold, graphJson.strictNodeIds, headLoadings == null ? 0 : headLoadings,
-                        qk == null ? 0 : qk, qkLinks);
-                if (headLoadings != null || qk != null) { // before the attribution, not after it
-                    org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
-                            org.circuittracer.spi.model.BackendCapability.HEAD_LOADINGS,
-                            headLoadings != null ? "--head-loadings" : "--qk");
-                }
-                if (qk != null) {
-                    org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
-                            org.circuittracer.spi.model.BackendCapability.QK_ATTRIBUTION, "--qk");
-                }
+                PromptAttribution.Settings settings = settings();
+                requireAttentionCapabilities(m); // before the attribution, not after it
                 List<Integer> templatePositions = List.of();
                 if (chat != null) {
                     ChatPrompt chatPrompt = ChatPrompts.build(chat, resolved.model(), m,
@@ -215,19 +204,7 @@ final class AttributeCommand implements Runnable {
                     writeTimings(name, graph, tokens, timing, phases);
                 }
                 var out = spec.commandLine().getOut();
-                out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
-                        result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
-                        graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
-                out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
-                        + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
-                out.printf("Updated %s%n", result.indexFile());
-                if (written.graphFile() != null) {
-                    out.printf("Saved graph file %s%n", graphOutputPath);
-                }
-                if (timings != null) {
-                    out.printf("Wrote timings %s%n", timings);
-                }
-                out.flush();
+                printWritten(out, graph, written);
                 if (server) {
                     ViewerConfig config = ViewerConfig.of(graphJson.directory).withFeaturesDir(features).withHost(host)
                             .withPort(port).withFrontendDir(frontendDir)
@@ -254,6 +231,43 @@ final class AttributeCommand implements Runnable {
                 progress.close();
             }
         }
+    }
+
+    private PromptAttribution.Settings settings() {
+        return new PromptAttribution.Settings(limits.maxNLogits, limits.desiredLogitProb, limits.maxFeatureNodes,
+                limits.batchSize, graphJson.nodeThreshold, graphJson.edgeThreshold, graphJson.strictNodeIds,
+                headLoadings == null ? 0 : headLoadings, qk == null ? 0 : qk, qkLinks);
+    }
+
+    /** {@code --head-loadings} and {@code --qk} need backend capabilities: refused before the attribution runs. */
+    private void requireAttentionCapabilities(TransformerModel m) {
+        if (headLoadings != null || qk != null) {
+            org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
+                    org.circuittracer.spi.model.BackendCapability.HEAD_LOADINGS,
+                    headLoadings != null ? "--head-loadings" : "--qk");
+        }
+        if (qk != null) {
+            org.circuittracer.spi.Capability.require("backend", m.backendName(), m.capabilities(),
+                    org.circuittracer.spi.model.BackendCapability.QK_ATTRIBUTION, "--qk");
+        }
+    }
+
+    /** What was written, and the graph's scores. */
+    private void printWritten(java.io.PrintWriter out, AttributionGraph graph, PromptAttribution.Result written) {
+        GraphJsonExporter.Result result = written.export();
+        out.printf("Wrote %s (%d nodes, %d links; %d tokens, %d active features, %d selected, %d logits)%n",
+                result.graphFile(), result.nodes(), result.links(), graph.tokens().length(),
+                graph.activeFeatures().size(), graph.selected().size(), graph.logits().size());
+        out.printf(java.util.Locale.ROOT, "Scores: replacement %.3f, completeness %.3f (of the unpruned graph; "
+                + "metadata.graph_scores)%n", result.scores().replacement(), result.scores().completeness());
+        out.printf("Updated %s%n", result.indexFile());
+        if (written.graphFile() != null) {
+            out.printf("Saved graph file %s%n", graphOutputPath);
+        }
+        if (timings != null) {
+            out.printf("Wrote timings %s%n", timings);
+        }
+        out.flush();
     }
 
     /** The slug {@code circuit-tracer export} derives from a graph file's name. */
