@@ -221,11 +221,7 @@ final class SyntheticBench {
             boolean gemma = spec.family() == Family.GEMMA2;
             Path model = gemma ? Gemma2Files.writeModel(temporary.resolve("model"), spec, seed)
                     : writeModel(temporary.resolve("model"), spec, seed);
-            float[][] inputs;
-            try (TransformerModel opened = openModel.apply(model)) {
-                inputs = calibrationInputs(opened, spec, calibrationSequences(spec, seed),
-                        gemma ? SiteKind.LN2_NORMALIZED : SiteKind.MLP_IN);
-            }
+            float[][] inputs = calibrate(openModel, model, spec, seed);
             if (gemma) {
                 Gemma2Files.writeTranscoders(temporary.resolve("transcoders"), spec, seed, inputs);
             } else {
@@ -259,6 +255,18 @@ final class SyntheticBench {
         }
         return new Written(directory, directory.resolve("model"), directory.resolve("transcoders"), false,
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The calibration inputs, from a model opened and closed here: in its own method so that no frame of
+     * {@link #ensure} keeps the closed model (and its mapped shards) reachable while the files are released.
+     */
+    private static float[][] calibrate(java.util.function.Function<Path, TransformerModel> openModel, Path model,
+                                       Spec spec, long seed) {
+        try (TransformerModel opened = openModel.apply(model)) {
+            return calibrationInputs(opened, spec, calibrationSequences(spec, seed),
+                    spec.family() == Family.GEMMA2 ? SiteKind.LN2_NORMALIZED : SiteKind.MLP_IN);
+        }
     }
 
     /**
