@@ -31,6 +31,8 @@ public final class FrozenLinearizedModel implements LinearizedModel {
     private final Map<HookSite, NDArray> clean;
     private final FrozenTransformer frozen;
     private final List<FrozenQueryKey> queryKeys;
+    /** The sources' forward sweep, shared by the batches of one graph's head loadings. */
+    private final SourceSweepCache sourceSweeps;
 
     /**
      * @param state  owns the clean values and the frozen model's arrays; closed by {@link #close()}
@@ -54,6 +56,7 @@ public final class FrozenLinearizedModel implements LinearizedModel {
         this.clean = Objects.requireNonNull(clean, "clean");
         this.frozen = Objects.requireNonNull(frozen, "frozen");
         this.queryKeys = List.copyOf(queryKeys);
+        this.sourceSweeps = new SourceSweepCache(state);
         if (!this.queryKeys.isEmpty() && this.queryKeys.size() != frozen.layers().size()) {
             throw new IllegalArgumentException(queryKeys.size() + " query/key maps for " + frozen.layers().size()
                     + " layers");
@@ -105,7 +108,7 @@ public final class FrozenLinearizedModel implements LinearizedModel {
     public HeadLoadings headLoadings(NDManager manager, VjpSeeds targets, SourceWrites sources, int[] edgeTargets,
                                      int[] edgeSources) {
         Objects.requireNonNull(manager, "manager");
-        return HeadLoadingSweep.run(manager, frozen, spec, targets, sources, edgeTargets, edgeSources);
+        return HeadLoadingSweep.run(manager, frozen, spec, targets, sources, edgeTargets, edgeSources, sourceSweeps);
     }
 
     @Override
@@ -119,6 +122,7 @@ public final class FrozenLinearizedModel implements LinearizedModel {
 
     @Override
     public void close() {
+        sourceSweeps.close();
         state.close();
     }
 }

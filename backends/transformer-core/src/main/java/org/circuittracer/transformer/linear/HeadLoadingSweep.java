@@ -51,6 +51,16 @@ public final class HeadLoadingSweep {
      */
     public static HeadLoadings run(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds targets,
                                    SourceWrites sources, int[] edgeTargets, int[] edgeSources) {
+        return run(manager, model, spec, targets, sources, edgeTargets, edgeSources, null);
+    }
+
+    /**
+     * As {@link #run(NDManager, FrozenTransformer, LinearizationSpec, VjpSeeds, SourceWrites, int[], int[])}, keeping
+     * the sources' forward sweep in {@code cache} (null: none) for the next call with the same sources: a graph's
+     * edges are split in batches of targets against one set of sources, and the sweep is most of a batch's work.
+     */
+    public static HeadLoadings run(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds targets,
+                                   SourceWrites sources, int[] edgeTargets, int[] edgeSources, SourceSweepCache cache) {
         validate(model, spec, targets, sources, edgeTargets, edgeSources);
         int layers = model.layers().size();
         int heads = model.layers().isEmpty() ? 0 : model.layers().get(0).attention().heads();
@@ -75,23 +85,33 @@ public final class HeadLoadingSweep {
             for (int e = 0; e < edges; e++) {
                 totals[e] = (float) effects.sum(edgeTargets[e], edgeSources[e], Integer.MIN_VALUE);
             }
-            NDArray change = initialChange(scope, model, sources, positions);
+            SourceSweepCache.States cached = cache == null ? null
+                    : cache.states(model, sources, positions,
+                            owner -> sweepSources(model, spec, sources, positions, owner));
+            NDArray change = cached != null ? cached.change(0) : initialChange(scope, model, sources, positions);
             for (int m = 0; m < layers; m++) {
                 FrozenLayer block = model.layers().get(m);
                 NDArray mid = m <= top ? mids.get(m) : null;
                 NDArray next = null;
                 // each layer's temporaries in their own scope: memory stays a few [S, P, d] arrays whatever the depth
                 try (NDManager step = scope.newSubManager()) {
+                    // a cached change goes back to the cache when the step closes; a swept one is closed below
                     step.tempAttachAll(change);
-                    NDArray attentionInput = block.ln1().forward(change, positions);
+                    NDArray attentionInput = cached != null || mid == null ? null
+                            : block.ln1().forward(change, positions);
                     if (mid != null) {
                         try (NDManager layerScope = step.newSubManager()) {
                             NDArray atOutput = block.ln1Post() == null ? mid
                                     : block.ln1Post().adjoint(mid, positions);
                             NDArray z = block.attention().headGradients(atOutput, positions);    // [B, H, P·dh]
-                            NDArray u = block.attention().headValues(attentionInput, positions); // [S, H, P·dh]
+                            NDArray u = cached != null ? cached.values(m)                        // [S, H, P·dh]
+                                    : block.attention().headValues(attentionInput, positions);
                             z.attach(layerScope);
-                            u.attach(layerScope);
+                            if (cached == null) {
+                                u.attach(layerScope);
+                            } else {
+                                layerScope.tempAttachAll(u);
+                            }
                             if (atOutput != mid) {
                                 atOutput.attach(layerScope);
                             }
@@ -111,22 +131,68 @@ public final class HeadLoadingSweep {
                             bypass[e * layers + m] = totals[e]; // no path of the edge reaches this layer
                         }
                     }
-                    if (m + 1 < layers) {
+                    if (m + 1 <= top && cached == null) {
+                        // the sources' change one layer up; no edge needs it above the highest target
+                        if (attentionInput == null) {
+                            attentionInput = block.ln1().forward(change, positions);
+                        }
                         next = nextLayer(step, model, spec, sources, block, m, change, attentionInput, positions);
                         next.attach(scope);
+                    } else if (m + 1 <= top) {
+                        next = cached.change(m + 1);
                     }
                 }
                 if (mid != null) {
                     mid.close(); // used: its layer is done
                 }
-                change.close();
+                if (cached == null) {
+                    change.close();
+                }
                 change = next;
                 if (change == null) {
+                    // above every target: each edge passes these layers whole
+                    for (int above = m + 1; above < layers; above++) {
+                        for (int e = 0; e < edges; e++) {
+                            bypass[e * layers + above] = totals[e];
+                        }
+                    }
                     break;
                 }
             }
         }
         return new HeadLoadings(edges, layers, heads, loadings, bypass, totals);
+    }
+
+    /**
+     * The sources' forward sweep through every layer: {@code x_s(m)} ({@code [S, P, d]}) and its per-head values
+     * ({@code [S, H, P·dh]}), owned by {@code owner}.
+     */
+    private static SourceSweepCache.States sweepSources(FrozenTransformer model, LinearizationSpec spec,
+                                                        SourceWrites sources, int positions, NDManager owner) {
+        int layers = model.layers().size();
+        NDArray[] changes = new NDArray[layers];
+        NDArray[] values = new NDArray[layers];
+        NDArray change;
+        try (NDManager step = owner.newSubManager()) {
+            change = initialChange(step, model, sources, positions);
+            change.attach(owner);
+        }
+        for (int m = 0; m < layers; m++) {
+            FrozenLayer block = model.layers().get(m);
+            changes[m] = change;
+            // temporaries in the step (the kept change joins it until it closes), results moved to the owner
+            try (NDManager step = owner.newSubManager()) {
+                step.tempAttachAll(change);
+                NDArray attentionInput = block.ln1().forward(change, positions);
+                values[m] = block.attention().headValues(attentionInput, positions);
+                values[m].attach(owner);
+                if (m + 1 < layers) {
+                    change = nextLayer(step, model, spec, sources, block, m, change, attentionInput, positions);
+                    change.attach(owner);
+                }
+            }
+        }
+        return new SourceSweepCache.States(List.of(changes), List.of(values));
     }
 
     /** {@code x_s(0)}: the sources' writes at the token embeddings, {@code [S, P, d]}. */
