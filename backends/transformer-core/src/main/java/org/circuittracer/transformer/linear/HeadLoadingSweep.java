@@ -85,9 +85,10 @@ public final class HeadLoadingSweep {
             for (int e = 0; e < edges; e++) {
                 totals[e] = (float) effects.sum(edgeTargets[e], edgeSources[e], Integer.MIN_VALUE);
             }
+            // kept for the whole prompt, so that batches with other position bounds share it (each reads its prefix)
+            int length = model.length();
             SourceSweepCache.States cached = cache == null ? null
-                    : cache.states(model, sources, positions,
-                            owner -> sweepSources(model, spec, sources, positions, owner));
+                    : cache.states(model, sources, length, owner -> sweepSources(model, spec, sources, length, owner));
             NDArray change = cached != null ? cached.change(0) : initialChange(scope, model, sources, positions);
             for (int m = 0; m < layers; m++) {
                 FrozenLayer block = model.layers().get(m);
@@ -97,6 +98,8 @@ public final class HeadLoadingSweep {
                 try (NDManager step = scope.newSubManager()) {
                     // a cached change goes back to the cache when the step closes; a swept one is closed below
                     step.tempAttachAll(change);
+                    NDArray changeHere = cached == null || positions == length ? change
+                            : change.get(new NDIndex(":, :{}", positions)); // [S, P, d]
                     NDArray attentionInput = cached != null || mid == null ? null
                             : block.ln1().forward(change, positions);
                     if (mid != null) {
@@ -104,20 +107,24 @@ public final class HeadLoadingSweep {
                             NDArray atOutput = block.ln1Post() == null ? mid
                                     : block.ln1Post().adjoint(mid, positions);
                             NDArray z = block.attention().headGradients(atOutput, positions);    // [B, H, P·dh]
-                            NDArray u = cached != null ? cached.values(m)                        // [S, H, P·dh]
-                                    : block.attention().headValues(attentionInput, positions);
-                            z.attach(layerScope);
+                            NDArray u;                                                           // [S, H, P·dh]
                             if (cached == null) {
+                                u = block.attention().headValues(attentionInput, positions);
                                 u.attach(layerScope);
                             } else {
-                                layerScope.tempAttachAll(u);
+                                NDArray kept = cached.values(m); // [S, H, T·dh], position-major in its last axis
+                                layerScope.tempAttachAll(kept);
+                                u = positions == length ? kept : kept.get(new NDIndex(":, :, :{}",
+                                        (long) positions * block.attention().headDim()));
                             }
+                            z.attach(layerScope);
                             if (atOutput != mid) {
                                 atOutput.attach(layerScope);
                             }
                             float[] perHead = pairDots(layerScope, z, u, edgeTargets, edgeSources); // [E, H]
                             float[] around = pairDots(layerScope, mid.reshape(mid.getShape().get(0), 1, -1),
-                                    change.reshape(change.getShape().get(0), 1, -1), edgeTargets, edgeSources);
+                                    changeHere.reshape(changeHere.getShape().get(0), 1, -1), edgeTargets,
+                                    edgeSources);
                             for (int e = 0; e < edges; e++) {
                                 System.arraycopy(perHead, e * heads, loadings, (e * layers + m) * heads,
                                         heads);
