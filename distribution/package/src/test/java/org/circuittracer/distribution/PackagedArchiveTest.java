@@ -43,46 +43,32 @@ class PackagedArchiveTest {
 
     private static Path home;
 
-    record Result(int exit, String out) {
-    }
-
     @BeforeAll
     static void unpack() throws Exception {
         Path archive = Path.of(System.getProperty("circuittracer.archive"));
         assertThat(archive).exists();
-        Result tar = exec(List.of("tar", "xzf", archive.toString(), "-C", unpacked.toString()));
+        Processes.Result tar = exec(List.of("tar", "xzf", archive.toString(), "-C", unpacked.toString()));
         assertThat(tar.exit()).as(tar.out()).isZero();
         home = unpacked.resolve("circuit-tracer");
     }
 
-    private static Result exec(List<String> command) throws IOException, InterruptedException {
+    private static Processes.Result exec(List<String> command) throws IOException, InterruptedException {
         return exec(command, Map.of());
     }
 
     /** Runs with {@code environment} added; the launcher keeps its class-data archives in the test's directory. */
-    private static Result exec(List<String> command, Map<String, String> environment)
+    private static Processes.Result exec(List<String> command, Map<String, String> environment)
             throws IOException, InterruptedException {
-        Path log = Files.createTempFile("circuit-tracer-run", ".log");
-        try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-            builder.environment().put("CIRCUIT_TRACER_CDS_DIR", unpacked.resolve("cds").toString());
-            builder.environment().putAll(environment);
-            Process p = builder.start();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out: " + command + "\n" + Files.readString(log));
-            }
-            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(log);
-        }
+        Map<String, String> all = new java.util.HashMap<>(environment);
+        all.putIfAbsent("CIRCUIT_TRACER_CDS_DIR", unpacked.resolve("cds").toString());
+        return Processes.run(command, all, Duration.ofSeconds(120));
     }
 
-    private static Result launcher(String... args) throws IOException, InterruptedException {
+    private static Processes.Result launcher(String... args) throws IOException, InterruptedException {
         return launcher(Map.of(), args);
     }
 
-    private static Result launcher(Map<String, String> environment, String... args)
+    private static Processes.Result launcher(Map<String, String> environment, String... args)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/circuit-tracer").toString()));
         command.addAll(List.of(args));
@@ -93,7 +79,7 @@ class PackagedArchiveTest {
     void theFirstAttributeRunLeavesAClassDataArchiveThatLaterRunsMapQuietly(@TempDir Path work) throws Exception {
         Path cds = work.resolve("cds");
         Map<String, String> environment = Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString());
-        Result version = launcher(environment, "--version");
+        Processes.Result version = launcher(environment, "--version");
         assertThat(version.exit()).as(version.out()).isZero();
         assertThat(cds).as("only attribute writes the archive").doesNotExist();
 
@@ -103,7 +89,7 @@ class PackagedArchiveTest {
                 SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
                 SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--prompt-ids",
                 "0,113,47,97,94,63"));
-        Result made = launcher(environment, args.toArray(String[]::new));
+        Processes.Result made = launcher(environment, args.toArray(String[]::new));
         assertThat(made.exit()).as(made.out()).isZero();
         assertThat(made.out()).doesNotContain("[warning][cds");
         try (Stream<Path> files = Files.list(cds)) {
@@ -114,13 +100,13 @@ class PackagedArchiveTest {
         Path loaded = work.resolve("class-load.log");
         Map<String, String> logged = Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString(),
                 "JAVA_OPTS", "-Xlog:class+load=info:file=" + loaded);
-        Result again = launcher(logged, "--version");
+        Processes.Result again = launcher(logged, "--version");
         assertThat(again.exit()).as(again.out()).isZero();
         assertThat(again.out().strip().lines()).as("nothing but the version").hasSize(2);
         assertThat(Files.readString(loaded)).as("our classes come from the archive")
                 .containsPattern("org\\.circuittracer\\.cli\\.CircuitTracerCommand source: shared objects file \\(top\\)");
 
-        Result off = launcher(Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString(), "CIRCUIT_TRACER_CDS", "off",
+        Processes.Result off = launcher(Map.of("CIRCUIT_TRACER_CDS_DIR", cds.toString(), "CIRCUIT_TRACER_CDS", "off",
                 "JAVA_OPTS", "-Xlog:class+load=info:file=" + loaded), "--version");
         assertThat(off.exit()).as(off.out()).isZero();
         assertThat(Files.readString(loaded)).as("CIRCUIT_TRACER_CDS=off").doesNotContain("(top)");
@@ -155,24 +141,24 @@ class PackagedArchiveTest {
 
     @Test
     void pluginsInBothRuntimes() throws Exception {
-        Result classpath = launcher("plugins");
+        Processes.Result classpath = launcher("plugins");
         assertThat(classpath.exit()).as(classpath.out()).isZero();
         assertThat(classpath.out()).contains("Runtime: class path").containsPattern("backend\\s+djl\\s")
                 .containsPattern("backend\\s+onnx\\s")
                 .containsPattern("dictionary format\\s+reference-plt\\s").containsPattern("attributor\\s+exact\\s");
 
-        Result osgi = launcher("--osgi", "plugins");
+        Processes.Result osgi = launcher("--osgi", "plugins");
         assertThat(osgi.exit()).as(osgi.out()).isZero();
         assertThat(osgi.out()).contains("Runtime: OSGi").containsPattern("backend\\s+djl\\s+bundle")
                 .containsPattern("backend\\s+onnx\\s+bundle")
                 .containsPattern("dictionary format\\s+reference-plt\\s+bundle")
                 .containsPattern("attributor\\s+exact\\s+bundle").doesNotContain("Problems");
 
-        Result help = launcher("--help");
+        Processes.Result help = launcher("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("attribute").contains("intervene").contains("generate").contains("bench")
                 .contains("serve").contains("export-onnx");
-        Result bad = launcher("attribute", "--frobnicate");
+        Processes.Result bad = launcher("attribute", "--frobnicate");
         assertThat(bad.exit()).isEqualTo(2);
     }
 
@@ -180,11 +166,11 @@ class PackagedArchiveTest {
     void withoutTheSparkAddOnBatchSaysWhichArchiveToUnpack(@TempDir Path work) throws Exception {
         assertThat(home.resolve("spark")).doesNotExist(); // the base archive alone
         Path prompts = Files.writeString(work.resolve("prompts.jsonl"), "{\"prompt\": \"the cat\"}\n");
-        Result batch = launcher("batch", "--prompts", prompts.toString(), "--out", work.resolve("out").toString());
+        Processes.Result batch = launcher("batch", "--prompts", prompts.toString(), "--out", work.resolve("out").toString());
         assertThat(batch.exit()).as(batch.out()).isEqualTo(2);
         assertThat(batch.out()).contains("[MISSING_CAPABILITY]").contains("Spark add-on")
                 .contains("unpack circuit-tracer-spark-VERSION.tar.gz").contains("adds circuit-tracer/spark/");
-        Result features = launcher("features", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
+        Processes.Result features = launcher("features", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
                 "--transcoders", SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--corpus",
                 prompts.toString(), "--output-dir", work.resolve("features").toString(), "--master", "local[1]");
         assertThat(features.exit()).as(features.out()).isEqualTo(2);
@@ -197,7 +183,7 @@ class PackagedArchiveTest {
     void exportOnnxUnderOsgi(@TempDir Path work) throws Exception {
         // the exporter runs from lib/; the check then runs the djl and onnx bundles on the source and the export
         Path output = work.resolve("llama-onnx");
-        Result r = launcher("--osgi", "export-onnx", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
+        Processes.Result r = launcher("--osgi", "export-onnx", "--model", SharedFixtures.resolve("tiny-models/llama").toString(),
                 "--output", output.toString(), "--quiet");
         assertThat(r.exit()).as(r.out()).isZero();
         assertThat(r.out()).contains("Checked: djl and onnx");
@@ -217,7 +203,7 @@ class PackagedArchiveTest {
             }
             args.addAll(List.of("attribute", "--slug", runtime, "--graph-file-dir", work.toString(), "--quiet"));
             args.addAll(model);
-            Result r = launcher(args.toArray(String[]::new));
+            Processes.Result r = launcher(args.toArray(String[]::new));
             assertThat(r.exit()).as(runtime + ": " + r.out()).isZero();
             JsonNode graph = JSON.readTree(work.resolve(runtime + ".json").toFile());
             assertThat(graph.get("nodes").size()).as(runtime).isPositive();
@@ -238,7 +224,7 @@ class PackagedArchiveTest {
         if (!model.isEmpty()) {
             attribute.addAll(List.of("--prompt-ids", "0,113,47,97,94,63"));
         }
-        Result made = launcher(attribute.toArray(String[]::new));
+        Processes.Result made = launcher(attribute.toArray(String[]::new));
         assertThat(made.exit()).as(made.out()).isZero();
         assertThat(made.out()).contains("To view it: circuit-tracer serve").contains("?slug=served");
 

@@ -6,11 +6,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -44,9 +45,6 @@ class SparkAddOnArchiveTest {
     private static Path base;
     private static Path addOn;
 
-    record Result(int exit, String out) {
-    }
-
     @BeforeAll
     static void unpack() throws Exception {
         base = Path.of(System.getProperty("circuittracer.archive"));
@@ -54,28 +52,18 @@ class SparkAddOnArchiveTest {
         assertThat(base).exists();
         assertThat(addOn).exists();
         for (Path archive : List.of(base, addOn)) {
-            Result tar = exec(List.of("tar", "xzf", archive.toString(), "-C", unpacked.toString()));
+            Processes.Result tar = exec(List.of("tar", "xzf", archive.toString(), "-C", unpacked.toString()));
             assertThat(tar.exit()).as(tar.out()).isZero();
         }
         home = unpacked.resolve("circuit-tracer");
     }
 
-    private static Result exec(List<String> command) throws IOException, InterruptedException {
-        Path log = Files.createTempFile("circuit-tracer-run", ".log");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out: " + command + "\n" + Files.readString(log));
-            }
-            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(log);
-        }
+    private static Processes.Result exec(List<String> command) throws IOException, InterruptedException {
+        return Processes.run(command, Map.of(), Duration.ofSeconds(180));
     }
 
     private static List<String> entries(Path archive) throws IOException, InterruptedException {
-        Result list = exec(List.of("tar", "tzf", archive.toString()));
+        Processes.Result list = exec(List.of("tar", "tzf", archive.toString()));
         assertThat(list.exit()).as(list.out()).isZero();
         return Arrays.stream(list.out().split("\n")).filter(l -> !l.isBlank()).toList();
     }
@@ -167,7 +155,7 @@ class SparkAddOnArchiveTest {
                 "--prompts", prompts.toString(), "--out", out.toString(), "--master", "local[1]", "--partitions", "2",
                 "--quiet"));
         command.addAll(model);
-        Result r = exec(command);
+        Processes.Result r = exec(command);
 
         assertThat(r.exit()).as(r.out()).isZero();
         assertThat(r.out()).contains("3 prompts: 2 graphs written, 0 skipped (--resume), 1 failed");
@@ -179,7 +167,7 @@ class SparkAddOnArchiveTest {
         assertThat(summary.get(1)).startsWith("dallas,");
         assertThat(out.resolve("summary.parquet")).isDirectory();
 
-        Result osgi = exec(List.of(home.resolve("bin/circuit-tracer").toString(), "--osgi", "batch", "--prompts",
+        Processes.Result osgi = exec(List.of(home.resolve("bin/circuit-tracer").toString(), "--osgi", "batch", "--prompts",
                 prompts.toString(), "--out", out.toString()));
         assertThat(osgi.exit()).isEqualTo(2);
         assertThat(osgi.out()).contains("leave out --osgi");
@@ -194,7 +182,7 @@ class SparkAddOnArchiveTest {
                 the cat was on the
                 """, StandardCharsets.UTF_8);
         Path out = work.resolve("features");
-        Result r = exec(List.of(home.resolve("bin/circuit-tracer").toString(), "features", "--model",
+        Processes.Result r = exec(List.of(home.resolve("bin/circuit-tracer").toString(), "features", "--model",
                 SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
                 SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--corpus", corpus.toString(),
                 "--output-dir", out.toString(), "--master", "local[1]", "--partitions", "2", "--top-k", "3",

@@ -47,17 +47,9 @@ public final class HeadLoadingSweep {
 
     /**
      * @param manager owns temporaries, released before this returns
+     * @param cache   keeps the sources' forward sweep for the next call with the same sources (null: sweep as it
+     *                goes): a graph's edges are split in batches of targets against one set of sources
      * @throws CircuitTracerException INVALID_ARGUMENT for seeds, writes or edges outside the model, prompt or batch
-     */
-    public static HeadLoadings run(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds targets,
-                                   SourceWrites sources, int[] edgeTargets, int[] edgeSources) {
-        return run(manager, model, spec, targets, sources, edgeTargets, edgeSources, null);
-    }
-
-    /**
-     * As {@link #run(NDManager, FrozenTransformer, LinearizationSpec, VjpSeeds, SourceWrites, int[], int[])}, keeping
-     * the sources' forward sweep in {@code cache} (null: none) for the next call with the same sources: a graph's
-     * edges are split in batches of targets against one set of sources, and the sweep is most of a batch's work.
      */
     public static HeadLoadings run(NDManager manager, FrozenTransformer model, LinearizationSpec spec, VjpSeeds targets,
                                    SourceWrites sources, int[] edgeTargets, int[] edgeSources, SourceSweepCache cache) {
