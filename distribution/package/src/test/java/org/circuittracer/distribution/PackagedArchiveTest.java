@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.ZipFile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,7 +84,7 @@ class PackagedArchiveTest {
 
         List<String> args = new ArrayList<>(List.of("attribute", "--slug", "cds", "--graph-file-dir",
                 work.toString(), "--quiet"));
-        args.addAll(demoPresent() ? List.of() : List.of("--model",
+        args.addAll(Processes.demoPresent(home) ? List.of() : List.of("--model",
                 SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
                 SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--prompt-ids",
                 "0,113,47,97,94,63"));
@@ -192,7 +191,7 @@ class PackagedArchiveTest {
 
     @Test
     void attributeInBothRuntimes(@TempDir Path work) throws Exception {
-        List<String> model = demoPresent() ? List.of() : List.of("--model",
+        List<String> model = Processes.demoPresent(home) ? List.of() : List.of("--model",
                 SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
                 SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString(), "--prompt-ids",
                 "0,113,47,97,94,63");
@@ -215,7 +214,7 @@ class PackagedArchiveTest {
 
     @Test
     void serveInBothRuntimes(@TempDir Path work) throws Exception {
-        List<String> model = demoPresent() ? List.of() : List.of("--model",
+        List<String> model = Processes.demoPresent(home) ? List.of() : List.of("--model",
                 SharedFixtures.resolve("tiny-models/llama").toString(), "--transcoders",
                 SharedFixtures.resolve("tiny-transcoders/llama-plt-relu").toString());
         List<String> attribute = new ArrayList<>(List.of("attribute", "--slug", "served", "--graph-file-dir",
@@ -290,16 +289,5 @@ class PackagedArchiveTest {
             Thread.sleep(100);
         }
         throw new AssertionError(runtime + ": serve printed no address in time:\n" + output);
-    }
-
-    /** Whether the packaged demo jar carries the trained artifacts (they arrive with the demo's recipe). */
-    private static boolean demoPresent() throws IOException {
-        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
-            Path demo = lib.filter(p -> p.getFileName().toString().startsWith("circuit-tracer-demo")).findFirst()
-                    .orElseThrow();
-            try (ZipFile zip = new ZipFile(demo.toFile())) {
-                return zip.getEntry("org/circuittracer/demo/artifacts/FILES") != null;
-            }
-        }
     }
 }

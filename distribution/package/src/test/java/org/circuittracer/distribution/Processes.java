@@ -8,14 +8,27 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.ZipFile;
 
-/** Runs a command for the packaged tool's tests: output and errors together, killed past a time limit. */
+/** For the packaged tool's tests: runs a command (output and errors together, killed past a time limit). */
 final class Processes {
 
     record Result(int exit, String out) {
     }
 
     private Processes() {
+    }
+
+    /** Whether an installation's demo jar carries the trained artifacts (they arrive with the demo's recipe). */
+    static boolean demoPresent(Path home) throws IOException {
+        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            Path demo = lib.filter(p -> p.getFileName().toString().startsWith("circuit-tracer-demo")).findFirst()
+                    .orElseThrow();
+            try (ZipFile zip = new ZipFile(demo.toFile())) {
+                return zip.getEntry("org/circuittracer/demo/artifacts/FILES") != null;
+            }
+        }
     }
 
     /** Runs {@code command} with {@code environment} added to this process's. */

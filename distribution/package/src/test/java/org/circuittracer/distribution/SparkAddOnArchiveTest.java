@@ -17,7 +17,6 @@ import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import java.util.zip.ZipFile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -134,7 +133,7 @@ class SparkAddOnArchiveTest {
     void batchRunsFromTheUnpackedArchives(@TempDir Path work) throws Exception {
         Path prompts = work.resolve("prompts.jsonl");
         List<String> model;
-        if (demoPresent()) {
+        if (Processes.demoPresent(home)) {
             model = List.of();
             Files.writeString(prompts, """
                     {"prompt": "Fact: the capital of the state containing Dallas is", "slug": "dallas"}
@@ -197,17 +196,6 @@ class SparkAddOnArchiveTest {
     private static Set<String> names(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(java.util.TreeSet::new));
-        }
-    }
-
-    /** Whether the packaged demo jar carries the trained artifacts (they arrive with the demo's recipe). */
-    private static boolean demoPresent() throws IOException {
-        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
-            Path demo = lib.filter(p -> p.getFileName().toString().startsWith("circuit-tracer-demo")).findFirst()
-                    .orElseThrow();
-            try (ZipFile zip = new ZipFile(demo.toFile())) {
-                return zip.getEntry("org/circuittracer/demo/artifacts/FILES") != null;
-            }
         }
     }
 }
